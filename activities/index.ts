@@ -1,0 +1,15 @@
+import type { LoadedConfig } from '../config/load';
+import { makePlanRun } from './plan-run';
+import { makeRunStep } from './run-step';
+import { makeSyncTable } from './sync-table';
+
+/** The activities a worker registers; they read the config the worker was started with. */
+export function createActivities(loaded: LoadedConfig) {
+  return {
+    planRun: makePlanRun(loaded),
+    syncTable: makeSyncTable(loaded),
+    runStep: makeRunStep(loaded),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

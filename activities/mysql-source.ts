@@ -1,0 +1,134 @@
+import mysql from 'mysql2';
+import type { Connection } from 'mysql2';
+import { Readable } from 'node:stream';
+import { EXTRACT_QUERY_TAG, SourceReader } from './source';
+import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
+import { RawValue } from './row-encoder';
+
+/** MySQL/MariaDB identifiers are quoted with backticks, an inner backtick doubled. */
+export function quoteMysql(identifier: string): string {
+  if (identifier.includes('\u0000')) throw new Error(`identifier ${JSON.stringify(identifier)} contains a NUL character`);
+  return '`' + identifier.replace(/`/g, '``') + '`';
+}
+
+export class MysqlSource implements SourceReader {
+  private constructor(
+    private readonly conn: Connection,
+    private readonly database: string,
+  ) {}
+
+  static async connect(url: string, database?: string): Promise<MysqlSource> {
+    const conn = mysql.createConnection({
+      uri: url,
+      // Every value as the server's text: no JS number, no Date, no zone conversion.
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      charset: 'utf8mb4',
+      connectTimeout: 20_000,
+    });
+    await conn.promise().connect();
+    // TIMESTAMP values come out in UTC whatever the server's zone.
+    await conn.promise().query("SET time_zone = '+00:00'");
+    const [rows] = await conn.promise().query('SELECT DATABASE() AS db');
+    const db = database ?? (rows as { db: string | null }[])[0].db;
+    if (!db) {
+      conn.destroy();
+      throw new Error('the MySQL URL names no database and the source sets no schema:; add one of them');
+    }
+    return new MysqlSource(conn, db);
+  }
+
+  async listTables(): Promise<string[]> {
+    const [rows] = await this.conn
+      .promise()
+      .query(
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+        [this.database],
+      );
+    return (rows as { name: string }[]).map((r) => r.name);
+  }
+
+  async describeTable(table: string): Promise<SourceColumn[]> {
+    const [rows] = await this.conn.promise().query(
+      `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
+              NUMERIC_PRECISION AS numPrecision,
+              NUMERIC_SCALE AS numScale, IS_NULLABLE AS nullable, COLUMN_COMMENT AS comment
+         FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+        ORDER BY ORDINAL_POSITION`,
+      [this.database, table],
+    );
+    const jsonColumns = await this.jsonCheckedColumns(table);
+    return (rows as Record<string, string | null>[]).map((r) => ({
+      name: String(r.name),
+      dataType: String(r.dataType).toLowerCase(),
+      columnType: String(r.columnType),
+      precision: bitWidth(r) ?? (r.numPrecision == null ? null : Number(r.numPrecision)),
+      scale: r.numScale == null ? null : Number(r.numScale),
+      unsigned: /unsigned/i.test(String(r.columnType)),
+      nullable: r.nullable === 'YES',
+      isJson: jsonColumns.has(String(r.name)),
+      comment: r.comment ?? undefined,
+    }));
+  }
+
+  /** MariaDB stores JSON as LONGTEXT with a json_valid(`col`) check constraint. */
+  private async jsonCheckedColumns(table: string): Promise<Set<string>> {
+    try {
+      const [rows] = await this.conn
+        .promise()
+        .query(
+          'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?',
+          [this.database, table],
+        );
+      const names = new Set<string>();
+      for (const { clause } of rows as { clause: string }[]) {
+        const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(clause.trim());
+        if (m) names.add(m[1].replace(/``/g, '`'));
+      }
+      return names;
+    } catch {
+      return new Set(); // MySQL 8 has a real JSON type and may lack TABLE_NAME here
+    }
+  }
+
+  mapColumn(column: SourceColumn) {
+    return mapMysqlColumn(column, quoteMysql);
+  }
+
+  streamRows(table: string, columns: ColumnMapping[]): Readable & AsyncIterable<RawValue[]> {
+    const binary = new Set(columns.filter((c) => c.encoding === 'bytes-buffer').map((c) => c.bigQueryName));
+    const select = columns
+      .map((c) => `${c.selectExpression ?? quoteMysql(c.source.name)} AS ${quoteMysql(c.bigQueryName)}`)
+      .join(', ');
+    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}`;
+    const out = new Readable({ objectMode: true, read: () => this.conn.resume() });
+    // A consistent snapshot so the count we verify is the count of one moment.
+    this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', (err) => {
+      if (err) return out.destroy(err);
+      const query = this.conn.query({
+        sql,
+        rowsAsArray: true,
+        typeCast: (field) => (binary.has(field.name) ? field.buffer() : field.string()),
+      });
+      query.on('result', (row: unknown) => {
+        if (!out.push(row as RawValue[])) this.conn.pause();
+      });
+      query.on('error', (e: Error) => out.destroy(e));
+      query.on('end', () => {
+        this.conn.query('COMMIT', () => out.push(null));
+      });
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.conn.destroy();
+  }
+}
+
+function bitWidth(r: Record<string, string | null>): number | undefined {
+  const m = /^bit\((\d+)\)/i.exec(String(r.columnType));
+  return m ? Number(m[1]) : undefined;
+}

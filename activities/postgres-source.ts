@@ -1,0 +1,107 @@
+import { Client } from 'pg';
+import QueryStream from 'pg-query-stream';
+import { Readable } from 'node:stream';
+import { EXTRACT_QUERY_TAG, SourceReader } from './source';
+import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
+import { RawValue } from './row-encoder';
+
+/** PostgreSQL identifiers are quoted with double quotes, an inner quote doubled. */
+export function quotePostgres(identifier: string): string {
+  if (identifier.includes('\u0000')) throw new Error(`identifier ${JSON.stringify(identifier)} contains a NUL character`);
+  return '"' + identifier.replace(/"/g, '""') + '"';
+}
+
+// Every value as PostgreSQL's own text: no JS number, no Date, no zone conversion.
+const rawText = { getTypeParser: () => (value: string) => value };
+
+export class PostgresSource implements SourceReader {
+  private constructor(
+    private readonly client: Client,
+    private readonly schema: string,
+  ) {}
+
+  static async connect(url: string, schema = 'public'): Promise<PostgresSource> {
+    const client = new Client({ connectionString: url, types: rawText, connectionTimeoutMillis: 20_000 });
+    await client.connect();
+    // Fixed text formats, whatever the server's or the role's settings.
+    await client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3");
+    return new PostgresSource(client, schema);
+  }
+
+  async listTables(): Promise<string[]> {
+    const { rows } = await this.client.query(
+      `SELECT c.relname AS name FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        ORDER BY c.relname`,
+      [this.schema],
+    );
+    return rows.map((r: { name: string }) => r.name);
+  }
+
+  async describeTable(table: string): Promise<SourceColumn[]> {
+    const { rows } = await this.client.query(
+      `SELECT a.attname AS name,
+              CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END AS type_name,
+              pg_catalog.format_type(a.atttypid, a.atttypmod) AS column_type,
+              a.atttypmod AS typmod, a.attnotnull AS not_null,
+              pg_catalog.col_description(c.oid, a.attnum) AS comment
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [this.schema, table],
+    );
+    return rows.map((r: Record<string, string>) => {
+      const typmod = Number(r.typmod);
+      const isNumeric = r.type_name === 'numeric' && typmod >= 4;
+      return {
+        name: r.name,
+        dataType: r.type_name,
+        columnType: r.column_type,
+        // numeric's typmod packs precision and scale: ((p << 16) | s) + 4
+        precision: isNumeric ? ((typmod - 4) >> 16) & 0xffff : null,
+        scale: isNumeric ? (typmod - 4) & 0xffff : null,
+        nullable: r.not_null !== 't' && (r.not_null as unknown) !== true,
+        comment: r.comment ?? undefined,
+      };
+    });
+  }
+
+  mapColumn(column: SourceColumn) {
+    return mapPostgresColumn(column);
+  }
+
+  streamRows(table: string, columns: ColumnMapping[]): Readable & AsyncIterable<RawValue[]> {
+    const select = columns.map((c) => c.selectExpression ?? quotePostgres(c.source.name)).join(', ');
+    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}`;
+    const out = new Readable({ objectMode: true, read: () => undefined });
+    // A server-side cursor inside one REPEATABLE READ snapshot: memory stays at one batch.
+    const begin = this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    begin.then(
+      () => {
+        const stream = this.client.query(new QueryStream(sql, [], { batchSize: 2000, rowMode: 'array', types: rawText }));
+        stream.on('error', (e) => out.destroy(e));
+        stream.on('end', () => {
+          this.client.query('COMMIT').then(
+            () => out.push(null),
+            (e) => out.destroy(e),
+          );
+        });
+        stream.on('data', (row: RawValue[]) => {
+          if (!out.push(row)) stream.pause();
+        });
+        out._read = () => stream.resume();
+      },
+      (e) => out.destroy(e),
+    );
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

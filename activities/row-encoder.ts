@@ -1,0 +1,91 @@
+import { ColumnMapping, Encoding } from './type-mapping';
+
+/** A raw value as the drivers hand it over: the database's text, bytes, or NULL. */
+export type RawValue = string | Buffer | null;
+
+/**
+ * Turns rows of raw values into NEWLINE_DELIMITED_JSON lines. Values that BigQuery cannot
+ * hold (MySQL zero dates, PostgreSQL infinity or years beyond 9999) become NULL and are
+ * counted per column, so the table's result says exactly what was changed.
+ */
+export class RowEncoder {
+  readonly nulledValues: Record<string, number> = {};
+  private readonly keys: string[];
+  private readonly encoders: ((v: string | Buffer) => string | undefined)[];
+
+  constructor(private readonly columns: ColumnMapping[]) {
+    this.keys = columns.map((c) => JSON.stringify(c.bigQueryName) + ':');
+    this.encoders = columns.map((c) => encoderFor(c.encoding));
+  }
+
+  encode(row: RawValue[]): string {
+    let line = '{';
+    let first = true;
+    for (let i = 0; i < this.keys.length; i++) {
+      const raw = row[i];
+      if (raw === null || raw === undefined) continue; // absent key loads as NULL
+      const json = this.encoders[i](raw);
+      if (json === undefined) {
+        const name = this.columns[i].source.name;
+        this.nulledValues[name] = (this.nulledValues[name] ?? 0) + 1;
+        continue;
+      }
+      line += (first ? '' : ',') + this.keys[i] + json;
+      first = false;
+    }
+    return line + '}\n';
+  }
+}
+
+const asText = (v: string | Buffer): string => (typeof v === 'string' ? v : v.toString('utf8'));
+
+/** BigQuery's DATE/DATETIME/TIMESTAMP range is years 0001 to 9999. */
+function dateInRange(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m || text.endsWith(' BC')) return false;
+  return m[1] !== '0000' && m[2] !== '00' && m[3] !== '00';
+}
+
+function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefined {
+  switch (encoding) {
+    case 'integer':
+      return (v) => asText(v);
+    case 'decimal-string':
+      return (v) => {
+        const t = asText(v);
+        return t === 'NaN' ? undefined : `"${t}"`;
+      };
+    case 'float':
+      return (v) => {
+        const t = asText(v);
+        // BigQuery reads these three as strings in JSON; every other value is a number literal.
+        if (t === 'NaN' || t === 'Infinity' || t === '-Infinity') return `"${t}"`;
+        if (t === 'inf') return '"Infinity"';
+        if (t === '-inf') return '"-Infinity"';
+        return t;
+      };
+    case 'bool-pg':
+      return (v) => (asText(v) === 't' ? 'true' : 'false');
+    case 'string':
+      return (v) => JSON.stringify(asText(v));
+    case 'bytes-buffer':
+      return (v) => `"${(typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('base64')}"`;
+    case 'bytes-pg-hex':
+      return (v) => `"${Buffer.from(asText(v).slice(2), 'hex').toString('base64')}"`;
+    case 'date':
+    case 'datetime':
+      return (v) => {
+        const t = asText(v);
+        return dateInRange(t) ? `"${t}"` : undefined;
+      };
+    case 'timestamp-utc':
+      return (v) => {
+        const t = asText(v);
+        if (!dateInRange(t)) return undefined;
+        // PostgreSQL writes "+00" for UTC; MySQL writes no zone at all (the session is UTC).
+        return `"${t.replace(/\+00$/, '')}+00:00"`;
+      };
+    case 'json-text':
+      return (v) => asText(v);
+  }
+}

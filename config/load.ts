@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { Config, configSchema, SourceConfig, TableEntry } from './schema';
+import { findCycle, findUnknownReferences, DagNode } from './dag';
+
+/** A problem in the config file; the message names the file and the key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.length === 1 ? problems[0] : '\n  - ' + problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+}
+
+export const DEFAULT_CONFIG_FILE = 'bqsync.yaml';
+
+/** The config file to use: the explicit path, else BQSYNC_CONFIG, else ./bqsync.yaml. */
+export function configPath(explicit?: string): string {
+  return path.resolve(explicit ?? process.env.BQSYNC_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+export function loadConfig(file: string = configPath()): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [
+      `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)}); ` +
+        'pass --config PATH or set BQSYNC_CONFIG',
+    ]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): LoadedConfig {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const parsed = configSchema.safeParse(expandNonSecretEnv(doc.toJS()));
+  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));
+  const config = parsed.data;
+  const problems = [...literalSecretProblems(config), ...crossReferenceProblems(config)];
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { file, config };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.map(String).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((k) => `unknown key "${key === '(top level)' ? k : `${key}.${k}`}"; remove it or check its spelling`)
+      .join('; ');
+  }
+  return `${key}: ${issue.message}`;
+}
+
+// `${VAR}` and `${VAR:-default}` anywhere in a string.
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces environment references everywhere except in source URLs: those may carry a
+ * password, so they stay as written and are resolved only when a connection is opened.
+ */
+function expandNonSecretEnv(value: unknown, keyPath: string[] = []): unknown {
+  if (typeof value === 'string') {
+    const isSourceUrl = keyPath.length === 3 && keyPath[0] === 'sources' && keyPath[2] === 'url';
+    return isSourceUrl ? value : value.replace(ENV_REF, (_m, name: string, dflt?: string) => process.env[name] ?? dflt ?? '');
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandNonSecretEnv(v, [...keyPath, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandNonSecretEnv(v, [...keyPath, k])]));
+  }
+  return value;
+}
+
+/** The environment variables a source URL needs, for error messages and `validate`. */
+export function envReferences(text: string): string[] {
+  return [...text.matchAll(ENV_REF)].map((m) => m[1]);
+}
+
+/**
+ * Resolves a source URL from the environment. Throws an error naming the variable when it
+ * is unset. The result is a secret: never log it, never pass it to a workflow.
+ */
+export function resolveSourceUrl(sourceName: string, source: SourceConfig, file = 'the config file'): string {
+  const missing: string[] = [];
+  const url = source.url.replace(ENV_REF, (_m, name: string, dflt?: string) => {
+    const v = process.env[name];
+    if (v !== undefined && v !== '') return v;
+    if (dflt !== undefined) return dflt;
+    missing.push(name);
+    return '';
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(file, [
+      `sources.${sourceName}.url needs the environment variable ${missing.join(', ')}, which is not set; ` +
+        'set it (or put it in .env for local use)',
+    ]);
+  }
+  return url;
+}
+
+function literalSecretProblems(config: Config): string[] {
+  const problems: string[] = [];
+  for (const [name, source] of Object.entries(config.sources)) {
+    // Only what is written literally counts; whatever comes from ${...} is fine.
+    const literal = source.url.replace(ENV_REF, '');
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(literal) || /[?&]password=/i.test(literal)) {
+      problems.push(
+        `sources.${name}.url holds a literal password; put the URL in an environment variable ` +
+          `and write url: \${${name.toUpperCase()}_URL}`,
+      );
+    }
+  }
+  return problems;
+}
+
+export function tableName(entry: TableEntry): string {
+  return typeof entry === 'string' ? entry : entry.name;
+}
+
+function crossReferenceProblems(config: Config): string[] {
+  const problems: string[] = [];
+  for (const [sourceName, source] of Object.entries(config.sources)) {
+    if (!source.tables?.length && !source.discover) {
+      problems.push(`sources.${sourceName} declares no tables; add tables: [...] or discover: { include: [...] }`);
+    }
+    const seen = new Set<string>();
+    for (const entry of source.tables ?? []) {
+      const t = tableName(entry);
+      if (seen.has(t)) problems.push(`sources.${sourceName}.tables lists "${t}" twice`);
+      seen.add(t);
+    }
+  }
+  for (const [pipelineName, pipeline] of Object.entries(config.pipelines)) {
+    const where = `pipelines.${pipelineName}`;
+    for (const s of pipeline.sources) {
+      if (!config.sources[s]) problems.push(`${where}.sources names "${s}", which is not declared under sources:`);
+    }
+    const stepNames = new Set<string>();
+    for (const step of pipeline.steps) {
+      if (stepNames.has(step.name)) problems.push(`${where}.steps has two steps named "${step.name}"`);
+      stepNames.add(step.name);
+    }
+    const nodes = staticDagNodes(config, pipelineName);
+    const discovering = new Set(pipeline.sources.filter((s) => config.sources[s]?.discover));
+    const known = new Set(nodes.map((n) => n.key));
+    const isKnown = (ref: string) => known.has(ref) || discovering.has(ref.split('.')[0]);
+    for (const p of findUnknownReferences(nodes, isKnown)) problems.push(`${where}: ${p.message}`);
+    const cycle = findCycle(nodes);
+    if (cycle) problems.push(`${where}: the after: dependencies form a cycle: ${cycle.join(' -> ')}`);
+  }
+  return problems;
+}
+
+/** The DAG as far as the config file alone tells it (discovered tables join at run time). */
+export function staticDagNodes(config: Config, pipelineName: string): DagNode[] {
+  const pipeline = config.pipelines[pipelineName];
+  const nodes: DagNode[] = [];
+  for (const sourceName of pipeline.sources) {
+    const source = config.sources[sourceName];
+    if (!source) continue;
+    for (const entry of source.tables ?? []) {
+      const after = (typeof entry === 'string' ? undefined : entry.after) ?? source.defaults?.after ?? [];
+      nodes.push({ key: `${sourceName}.${tableName(entry)}`, after });
+    }
+  }
+  for (const step of pipeline.steps) nodes.push({ key: step.name, after: step.after });
+  return nodes;
+}

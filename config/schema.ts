@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+// Names that end up in workflow IDs, search attributes and BigQuery dataset names.
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} must start with a letter and hold only letters, digits and underscores (at most 64)`);
+
+// Who a sync is for: every pipeline, source and table may say what it is, who owns it
+// and what breaks when it stops.
+const purpose = {
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  impact: z.string().optional(),
+};
+
+/** A reference to another node of the DAG: `source.table` or a step name. */
+const nodeRef = z.string().min(1);
+
+const tableSettings = {
+  ...purpose,
+  /** Other tables (`source.table`) or steps that must land before this table starts. */
+  after: z.array(nodeRef).optional(),
+  /** Load mode; the spine supports the atomic full refresh only. */
+  mode: z.literal('replace').optional(),
+};
+
+export const tableEntrySchema = z.union([
+  z.string().min(1),
+  z
+    .strictObject({
+      name: z.string().min(1),
+      /** BigQuery table name, when the source name is not a valid one. */
+      destination: z.string().optional(),
+      ...tableSettings,
+    }),
+]);
+
+export const sourceSchema = z.strictObject({
+  type: z.enum(['mysql', 'postgres']),
+  /** Connection URL; must come from the environment, e.g. `${SHOP_MYSQL_URL}`. */
+  url: z.string().min(1),
+  /** MySQL database or PostgreSQL schema to read (default: the URL's database / `public`). */
+  schema: z.string().min(1).optional(),
+  /** BigQuery dataset the tables land in (default: the source name). */
+  dataset: name('dataset').optional(),
+  /** At most this many table syncs of this source run at once. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  ...purpose,
+  tables: z.array(tableEntrySchema).optional(),
+  /** Sync every table of the schema whose name matches `include` and not `exclude` (globs). */
+  discover: z
+    .strictObject({
+      include: z.array(z.string().min(1)).default(['*']),
+      exclude: z.array(z.string().min(1)).default([]),
+    })
+    .optional(),
+  /** Settings for every table of this source; a table entry overrides them. */
+  defaults: z.strictObject(tableSettings).optional(),
+});
+
+export const stepSchema = z.strictObject({
+  name: name('step name'),
+  ...purpose,
+  /** Tables (`source.table`) and steps that must land first. */
+  after: z.array(nodeRef).min(1),
+  /** Dataset that the step writes to; created when missing; `{{dataset}}` in the SQL. */
+  dataset: name('dataset').optional(),
+  /** BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced. */
+  sql: z.string().min(1),
+});
+
+export const pipelineSchema = z.strictObject({
+  ...purpose,
+  sources: z.array(z.string().min(1)).min(1),
+  /** At most this many table syncs of this pipeline run at once, all sources together. */
+  concurrency: z.number().int().min(1).max(256).default(8),
+  steps: z.array(stepSchema).default([]),
+});
+
+export const configSchema = z.strictObject({
+  temporal: z
+    .strictObject({
+      address: z.string().default('127.0.0.1:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('bqsync'),
+      /** Base URL of the Temporal Web UI, for the links the CLI prints. */
+      webUrl: z.string().default('http://127.0.0.1:8233'),
+    })
+    .prefault({}),
+  bigquery: z.strictObject({
+    project: z.string().min(1),
+    location: z.string().default('US'),
+    /** API endpoint override, e.g. the BigQuery emulator; empty means Google's. */
+    endpoint: z.string().optional(),
+  }),
+  sources: z.record(name('source name'), sourceSchema),
+  pipelines: z.record(name('pipeline name'), pipelineSchema),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type StepConfig = z.infer<typeof stepSchema>;
+export type TableEntry = z.infer<typeof tableEntrySchema>;

@@ -1,0 +1,190 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { RunState } from './run-state';
+import { searchAttributes } from './search-attributes';
+import { tableSync } from './table-sync';
+import type { AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
+
+const { planRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError'] },
+  summary: 'discover the tables to sync',
+});
+
+const { runStep } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+});
+
+/** "Sync this table now": adds tables to the running run; returns what became of each. */
+export const addTablesUpdate = defineUpdate<AddTablesResult[], [string[]]>('addTables');
+/** The live state of every table and step of the run. */
+export const statusQuery = defineQuery<RunSummary>('status');
+
+/** Finished nodes per run before continuing as new; keeps history far below its limits. */
+const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+
+/**
+ * One run of a pipeline: plan the tables, then sync each in a child workflow as the DAG
+ * and the concurrency limits allow. A failed table does not stop the others; the run
+ * fails at the end, with the summary, when any table failed.
+ */
+export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> {
+  const info = workflowInfo();
+  const startedAt = input.carried?.startedAt ?? new Date(info.runStartTime).toISOString();
+  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables }));
+  const state = new RunState(plan, input.carried?.results);
+  const continueAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  const finishedAtStart = state.finishedCount();
+  let changed = false;
+  let draining = false;
+
+  setHandler(statusQuery, () => state.summary(startedAt));
+  setHandler(
+    addTablesUpdate,
+    async (keys: string[]): Promise<AddTablesResult[]> => {
+      const results: AddTablesResult[] = [];
+      const missing: string[] = [];
+      for (const key of keys) {
+        const known = state.table(key);
+        if (known) results.push({ key, outcome: state.requeue(known) });
+        else missing.push(key);
+      }
+      if (missing.length > 0) {
+        const extra = await planRun({ pipeline: input.pipeline, tables: missing });
+        for (const task of extra.tables) results.push({ key: task.key, outcome: state.requeue(task) });
+        for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
+      }
+      changed = true;
+      return results;
+    },
+    {
+      validator: (keys: string[]) => {
+        if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
+        const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
+        if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
+        if (draining) throw new Error('this run is handing over to its continuation; retry in a few seconds');
+      },
+    },
+  );
+
+  const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const launchTable = (task: TableTask) => {
+    const result = state.allResults().find((r) => r.key === task.key)!;
+    const n = (result.runs ?? 0) + 1;
+    const workflowId = `${info.workflowId}.${stamp}.${task.key}${n > 1 ? `.${n}` : ''}`;
+    state.markRunning(task.key, new Date().toISOString(), workflowId);
+    const began = Date.now();
+    void startChild(tableSync, {
+      workflowId,
+      args: [{ pipeline: input.pipeline, task }],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: searchAttributes.pipeline, value: input.pipeline },
+        { key: searchAttributes.source, value: task.source },
+        { key: searchAttributes.table, value: task.key },
+      ],
+      staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
+      staticDetails: describeTable(task),
+    })
+      .then((child) => child.result())
+      .then(
+        (outcome) =>
+          state.markFinished(task.key, {
+            status: 'succeeded',
+            rowsRead: outcome.rowsRead,
+            rowsLoaded: outcome.rowsLoaded,
+            bytesStaged: outcome.bytesStaged,
+            nulledValues: outcome.nulledValues,
+            durationMs: Date.now() - began,
+          }),
+        (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
+      )
+      .finally(() => (changed = true));
+  };
+
+  const launchStep = (step: StepTask) => {
+    state.markRunning(step.key, new Date().toISOString());
+    const began = Date.now();
+    void runStep({ pipeline: input.pipeline, step: step.key })
+      .then(
+        () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
+        (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
+      )
+      .finally(() => (changed = true));
+  };
+
+  for (;;) {
+    const handOver = state.finishedCount() - finishedAtStart >= continueAfter || workflowInfo().continueAsNewSuggested;
+    if (handOver) draining = true;
+    else {
+      const next = state.nextToStart();
+      next.tables.forEach(launchTable);
+      next.steps.forEach(launchStep);
+    }
+    if (state.runningCount() === 0 && allHandlersFinished()) {
+      if (draining && state.openCount() > 0) {
+        await continueAsNew<typeof nightlySync>({
+          ...input,
+          tables: undefined,
+          carried: { startedAt, plan: state.currentPlan(), results: state.allResults() },
+        });
+      }
+      // Nothing runs and nothing could start: whatever is still open can never run.
+      state.skipUnreachable();
+      break;
+    }
+    changed = false;
+    await condition(() => changed);
+  }
+
+  const summary = state.summary(startedAt, new Date().toISOString());
+  const outcome = summary.failed > 0 ? 'failed' : 'succeeded';
+  upsertSearchAttributes([{ key: searchAttributes.outcome, value: outcome }]);
+  if (summary.failed > 0) {
+    const failed = summary.results.filter((r) => r.status === 'failed');
+    throw ApplicationFailure.create({
+      type: 'TablesFailed',
+      nonRetryable: true,
+      message:
+        `${summary.failed} of ${summary.results.length} tables/steps failed (${summary.succeeded} succeeded, ` +
+        `${summary.skipped} skipped): ${failed.slice(0, 10).map((r) => `${r.key}: ${r.error}`).join(' | ')}` +
+        (failed.length > 10 ? ` | and ${failed.length - 10} more` : '') +
+        '. Fix the cause, then re-run one table with: bqsync sync <source.table>',
+      details: [summary],
+    });
+  }
+  return summary;
+}
+
+function describeTable(task: TableTask): string {
+  const lines = [`**${task.key}** → \`${task.dataset}.${task.destination}\``];
+  if (task.description) lines.push(`What: ${task.description}`);
+  if (task.owner) lines.push(`Owner: ${task.owner}`);
+  if (task.impact) lines.push(`If it stops: ${task.impact}`);
+  if (task.after.length) lines.push(`After: ${task.after.join(', ')}`);
+  return lines.join('\n\n');
+}
+
+/** The operator-facing part of a failure: the innermost message and its type. */
+function failureOf(err: unknown): Pick<NodeResult, 'error' | 'errorType'> {
+  let e = err as { message?: string; type?: string; cause?: unknown } | undefined;
+  if (err instanceof ChildWorkflowFailure) e = err.cause as typeof e;
+  while (e?.cause && (e as { type?: string }).type === undefined) e = e.cause as typeof e;
+  return { error: e?.message ?? String(err), errorType: e?.type ?? 'Error' };
+}

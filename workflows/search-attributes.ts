@@ -1,0 +1,15 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes, so that "all failed syncs of table X" is one filter in the
+ * Web UI. Their names and types are registered on the server by `scripts/stack.sh` and by
+ * the CLI (`ensureSearchAttributes`).
+ */
+export const searchAttributes = {
+  pipeline: defineSearchAttributeKey('BqsyncPipeline', SearchAttributeType.KEYWORD),
+  source: defineSearchAttributeKey('BqsyncSource', SearchAttributeType.KEYWORD),
+  table: defineSearchAttributeKey('BqsyncTable', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('BqsyncOutcome', SearchAttributeType.KEYWORD),
+};
+
+export const searchAttributeNames = Object.values(searchAttributes).map((k) => k.name);

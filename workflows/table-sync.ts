@@ -1,0 +1,41 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { searchAttributes } from './search-attributes';
+import type { TableSyncInput, TableSyncOutcome } from './types';
+
+// Errors that a retry cannot fix; kept in step with activities/errors.ts.
+const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch'];
+
+/**
+ * One table's sync, as its own workflow so that each table has a readable ID, its own
+ * search attributes and its own red or green state in the Web UI.
+ */
+export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome> {
+  const { syncTable } = proxyActivities<Activities>({
+    // A large table may take hours; a dead worker is noticed through missed heartbeats.
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: {
+      initialInterval: '15s',
+      backoffCoefficient: 2,
+      maximumInterval: '10 minutes',
+      maximumAttempts: 4,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+    summary: `extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
+  });
+  try {
+    const outcome = await syncTable(input.task);
+    upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'succeeded' }]);
+    return outcome;
+  } catch (err) {
+    upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'failed' }]);
+    // Surface the activity's own message and type, not the wrapper's "Activity task failed".
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'Error', nonRetryable: true });
+    }
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw ApplicationFailure.create({ message, type: 'Error', nonRetryable: true });
+  }
+}
