@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import dotenv from 'dotenv';
+import { ConfigError, configPath, loadConfig } from '../config/load';
+import { pickPipeline, runCommand } from './commands/run';
+import { pipelineForTables, syncCommand } from './commands/sync';
+import { validateCommand } from './commands/validate';
+
+// Local development keeps connection URLs in .env; in production they come from the environment.
+dotenv.config({ quiet: true });
+
+const program = new Command()
+  .name('bqsync')
+  .description('Sync MySQL and PostgreSQL tables into BigQuery, run by Temporal')
+  .option('-c, --config <file>', 'config file (default: $BQSYNC_CONFIG or ./bqsync.yaml)')
+  .showHelpAfterError();
+
+const config = () => loadConfig(configPath(program.opts().config));
+
+program
+  .command('validate')
+  .description('check the config file: schema, unknown keys, literal secrets, DAG references and cycles')
+  .action(async () => exit(validateCommand(configPath(program.opts().config))));
+
+program
+  .command('worker')
+  .description('run a worker: poll the task queue and run workflows and activities until SIGTERM')
+  .addOption(
+    new Option('--shutdown-grace <seconds>', 'time running activities get to finish after SIGTERM')
+      .env('BQSYNC_SHUTDOWN_GRACE_SECONDS')
+      .default('90')
+      .argParser(Number),
+  )
+  .action(async (opts: { shutdownGrace: number }) => {
+    const { runWorker } = await import('../worker/main');
+    await runWorker(config(), { shutdownGraceSeconds: opts.shutdownGrace });
+  });
+
+program
+  .command('run')
+  .description('start a run of a pipeline now (all of its tables)')
+  .argument('[pipeline]', 'pipeline name; optional when the config declares one')
+  .option('--wait', 'wait for the end, print the summary, exit 1 if a table failed')
+  .action(async (pipeline: string | undefined, opts: { wait?: boolean }) => {
+    const loaded = config();
+    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
+  });
+
+program
+  .command('sync')
+  .description('sync these tables now: add them to the running run, or start a run of just them')
+  .argument('<tables...>', 'tables as source.table')
+  .option('-p, --pipeline <name>', 'pipeline, when several hold the tables')
+  .option('--wait', 'wait until the tables finish, exit 1 if one failed')
+  .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean }) => {
+    const loaded = config();
+    const pipeline = pipelineForTables(loaded, tables, opts.pipeline);
+    exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
+  });
+
+function exit(code: number): void {
+  process.exitCode = code;
+}
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`error: ${err.message}`);
+  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

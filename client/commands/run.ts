@@ -1,0 +1,77 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import type { LoadedConfig } from '../../config/load';
+import { nightlySync } from '../../workflows';
+import { searchAttributes } from '../../workflows/search-attributes';
+import type { RunSummary } from '../../workflows/types';
+import { formatSummary } from '../summary-format';
+import { connectClient, ensureSearchAttributes, pipelineWorkflowId, webUiLink } from '../temporal';
+
+export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
+  const names = Object.keys(loaded.config.pipelines);
+  if (requested) {
+    if (!loaded.config.pipelines[requested]) {
+      throw new Error(`pipeline "${requested}" is not declared in ${loaded.file}; declared: ${names.join(', ')}`);
+    }
+    return requested;
+  }
+  if (names.length === 1) return names[0];
+  throw new Error(`${loaded.file} declares several pipelines (${names.join(', ')}); name one`);
+}
+
+/** Starts a pipeline run now; with `wait`, prints the summary and returns 1 if a table failed. */
+export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: boolean): Promise<number> {
+  const { config } = loaded;
+  const client = await connectClient(config);
+  try {
+    await ensureSearchAttributes(client, config);
+    const workflowId = pipelineWorkflowId(pipeline);
+    const p = config.pipelines[pipeline];
+    let handle;
+    try {
+      handle = await client.workflow.start(nightlySync, {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ pipeline }],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
+        staticSummary: `Sync pipeline ${pipeline}: ${p.sources.join(', ')} into BigQuery`,
+        staticDetails: [p.description, p.owner && `Owner: ${p.owner}`, p.impact && `If it stops: ${p.impact}`]
+          .filter(Boolean)
+          .join('\n\n'),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const running = client.workflow.getHandle(workflowId);
+        const { runId } = await running.describe();
+        console.error(
+          `pipeline ${pipeline} is already running: ${webUiLink(config, workflowId, runId)}\n` +
+            'to sync one table now, use: bqsync sync <source.table>',
+        );
+        return 2;
+      }
+      throw err;
+    }
+    console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
+    console.log(`Web UI: ${webUiLink(config, workflowId, handle.firstExecutionRunId)}`);
+    if (!wait) return 0;
+    try {
+      const summary = await handle.result();
+      console.log(formatSummary(summary));
+      return 0;
+    } catch (err) {
+      const summary = summaryFromFailure(err);
+      if (summary) console.log(formatSummary(summary));
+      console.error(`run failed: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      return 1;
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** A failed run carries its summary in the failure's details. */
+export function summaryFromFailure(err: unknown): RunSummary | undefined {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const details = (err.cause as { details?: unknown[] } | undefined)?.details;
+  return details?.[0] as RunSummary | undefined;
+}

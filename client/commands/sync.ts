@@ -1,0 +1,70 @@
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { LoadedConfig } from '../../config/load';
+import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
+import { searchAttributes } from '../../workflows/search-attributes';
+import type { NodeResult } from '../../workflows/types';
+import { formatSummary } from '../summary-format';
+import { connectClient, ensureSearchAttributes, pipelineWorkflowId, webUiLink } from '../temporal';
+
+/** The pipeline whose sources hold these tables; several candidates need --pipeline. */
+export function pipelineForTables(loaded: LoadedConfig, keys: string[], requested?: string): string {
+  const { config, file } = loaded;
+  if (requested) return requested;
+  const sources = new Set(keys.map((k) => k.split('.')[0]));
+  for (const s of sources) {
+    if (!config.sources[s]) throw new Error(`"${s}" is not a source in ${file}; name tables as source.table`);
+  }
+  const candidates = Object.entries(config.pipelines)
+    .filter(([, p]) => [...sources].every((s) => p.sources.includes(s)))
+    .map(([n]) => n);
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) throw new Error(`no single pipeline holds all of ${[...sources].join(', ')}; sync them separately`);
+  throw new Error(`pipelines ${candidates.join(', ')} all hold these tables; choose one with --pipeline`);
+}
+
+/**
+ * "Sync this table now": adds the tables to the pipeline's running run, or starts a run of
+ * just these tables, in one atomic call (update-with-start), so a table never runs twice.
+ */
+export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline: string, wait: boolean): Promise<number> {
+  const { config } = loaded;
+  const client = await connectClient(config);
+  try {
+    await ensureSearchAttributes(client, config);
+    const workflowId = pipelineWorkflowId(pipeline);
+    const startOp = new WithStartWorkflowOperation(nightlySync, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ pipeline, tables: keys }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
+      staticSummary: `Sync now: ${keys.join(', ')}`,
+    });
+    const outcomes = await client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
+    const handle = await startOp.workflowHandle();
+    const { runId } = await handle.describe();
+    for (const o of outcomes) {
+      const text =
+        o.outcome === 'unknown' ? `not synced: ${o.message}` : o.outcome === 'already-running' ? 'already running in this run' : 'queued';
+      console.log(`${o.key}: ${text}`);
+    }
+    console.log(`run: ${webUiLink(config, workflowId, runId)}`);
+    if (outcomes.some((o) => o.outcome === 'unknown')) return 1;
+    if (!wait) return 0;
+
+    // Follow the run's live state until every requested table has finished.
+    const wanted = new Set(keys);
+    for (;;) {
+      const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
+      const mine: NodeResult[] = (status?.results ?? []).filter((r) => wanted.has(r.key));
+      const done = mine.length === wanted.size && mine.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
+      if (status && done) {
+        console.log(formatSummary({ ...status, results: mine }));
+        return mine.every((r) => r.status === 'succeeded') ? 0 : 1;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await client.connection.close();
+  }
+}

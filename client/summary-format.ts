@@ -1,0 +1,35 @@
+import type { NodeResult, RunSummary } from '../workflows/types';
+
+const num = (n: number | undefined) => (n === undefined ? '' : n.toLocaleString('en-US'));
+const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
+
+/** A plain-text table of a run's results: failures first, then the rest by name. */
+export function formatSummary(summary: RunSummary): string {
+  const order: Record<string, number> = { failed: 0, skipped: 1, running: 2, queued: 3, waiting: 4, succeeded: 5 };
+  const rows = [...summary.results].sort((a, b) => order[a.status] - order[b.status] || a.key.localeCompare(b.key));
+  const header = ['TABLE/STEP', 'STATUS', 'ROWS READ', 'ROWS LOADED', 'DURATION', 'NOTE'];
+  const cells = rows.map((r) => [r.key, r.status, num(r.rowsRead), num(r.rowsLoaded), secs(r.durationMs), note(r)]);
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...cells.map((c) => c[i].length))));
+  const line = (c: string[]) =>
+    c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const count = (status: string) => rows.filter((r) => r.status === status).length;
+  const open = rows.length - count('succeeded') - count('failed') - count('skipped');
+  const elapsed =
+    summary.finishedAt !== undefined ? Date.parse(summary.finishedAt) - Date.parse(summary.startedAt) : undefined;
+  return [
+    line(header),
+    ...cells.map(line),
+    '',
+    `pipeline ${summary.pipeline}: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped` +
+      (open > 0 ? `, ${open} running or pending` : '') +
+      `; ${num(rows.reduce((n, r) => n + (r.rowsLoaded ?? 0), 0))} rows loaded` +
+      (elapsed !== undefined ? ` in ${secs(elapsed)}` : ''),
+  ].join('\n');
+}
+
+function note(r: NodeResult): string {
+  if (r.error) return `${r.errorType ?? 'Error'}: ${r.error}`;
+  const nulled = Object.entries(r.nulledValues ?? {});
+  if (nulled.length) return 'NULL for unrepresentable values: ' + nulled.map(([c, n]) => `${c}=${n}`).join(', ');
+  return '';
+}

@@ -1,0 +1,33 @@
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { Config } from '../config/schema';
+import { searchAttributeNames } from '../workflows/search-attributes';
+
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** The pipeline's workflow ID: one run of a pipeline at a time, and a place to signal. */
+export function pipelineWorkflowId(pipeline: string): string {
+  return `bqsync-${pipeline}`;
+}
+
+export function webUiLink(config: Config, workflowId: string, runId?: string): string {
+  const base = config.temporal.webUrl.replace(/\/$/, '');
+  const ns = encodeURIComponent(config.temporal.namespace);
+  return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
+}
+
+/**
+ * Registers bqsync's search attributes when the server lacks them (a self-hosted or dev
+ * server). On Temporal Cloud they are added through its console or tcld instead.
+ */
+export async function ensureSearchAttributes(client: Client, config: Config): Promise<void> {
+  const ops = client.connection.operatorService;
+  const { customAttributes } = await ops.listSearchAttributes({ namespace: config.temporal.namespace });
+  const missing = searchAttributeNames.filter((n) => !(customAttributes && n in customAttributes));
+  if (missing.length === 0) return;
+  const searchAttributes = Object.fromEntries(missing.map((n) => [n, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+  await ops.addSearchAttributes({ namespace: config.temporal.namespace, searchAttributes });
+}
