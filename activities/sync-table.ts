@@ -48,13 +48,14 @@ export function makeSyncTable(loaded: LoadedConfig) {
       }
 
       const encoder = new RowEncoder(mappings);
-      const file = path.join(workDir, 'rows.json.gz');
+      const gzip = bigquery.stagingCompression === 'gzip';
+      const file = path.join(workDir, gzip ? 'rows.json.gz' : 'rows.json');
       const staged = await writeStagingFile(
         reader.streamRows(task.table, mappings),
         encoder,
         file,
         (p) => ctx.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
-        ctx.cancellationSignal,
+        { gzip, signal: ctx.cancellationSignal },
       );
       await reader.close();
 

@@ -92,6 +92,8 @@ export const configSchema = z.strictObject({
     location: z.string().default('US'),
     /** API endpoint override, e.g. the BigQuery emulator; empty means Google's. */
     endpoint: z.string().optional(),
+    /** Staging files are gzip-compressed for BigQuery; the emulator reads only plain files. */
+    stagingCompression: z.enum(['gzip', 'none']).default('gzip'),
   }),
   sources: z.record(name('source name'), sourceSchema),
   pipelines: z.record(name('pipeline name'), pipelineSchema),

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs, when missing: the Temporal CLI (dev server with the
+# Web UI), the BigQuery emulator, the npm dependencies and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+mkdir -p "$BQSYNC_BIN"
+
+need_go() {
+  command -v go >/dev/null || { log "Go is needed to build $1; install Go 1.22+ (https://go.dev/dl) or put $1 on PATH"; exit 1; }
+}
+
+if ! command -v temporal >/dev/null; then
+  need_go temporal
+  log "installing the Temporal CLI $TEMPORAL_CLI_VERSION into $BQSYNC_BIN"
+  GOBIN="$BQSYNC_BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+fi
+
+if ! command -v bigquery-emulator >/dev/null; then
+  need_go bigquery-emulator
+  # Built inside a scratch module: `go install pkg@version` asks the proxy for the module's
+  # version list, which it refuses for this module. Takes minutes and ~6 GiB of memory.
+  log "building the BigQuery emulator $BIGQUERY_EMULATOR_VERSION into $BQSYNC_BIN (a few minutes)"
+  build="$(mktemp -d)"
+  (
+    cd "$build"
+    go mod init bqsync-emulator-build >/dev/null 2>&1
+    printf '//go:build tools\npackage tools\nimport _ "github.com/goccy/bigquery-emulator/cmd/bigquery-emulator"\n' > tools.go
+    go get "github.com/goccy/bigquery-emulator/cmd/bigquery-emulator@$BIGQUERY_EMULATOR_VERSION"
+    go build -o "$BQSYNC_BIN/bigquery-emulator" github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
+  )
+  rm -rf "$build"
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [[ ! -f dist/client/cli.js || -n "$(find workflows activities worker client config demo -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
+  log "building"
+  npm run --silent build >/dev/null
+fi

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The local stack: MariaDB and PostgreSQL (started when down), a Temporal dev server with
+# the Web UI and bqsync's search attributes, and the BigQuery emulator.
+#   scripts/stack.sh up | down | status
+# BQSYNC_STACK=test with other ports runs a second stack beside the first (the tests do).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+mkdir -p "$BQSYNC_RUN"
+
+databases_up() {
+  if ! mariadb-admin --protocol=tcp -h127.0.0.1 -uroot ping >/dev/null 2>&1; then
+    log "starting MariaDB"
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    wait_for MariaDB 60 mariadb-admin --protocol=tcp -h127.0.0.1 -uroot ping
+  fi
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+    wait_for PostgreSQL 60 pg_isready -h 127.0.0.1 -p 5432 -q
+  fi
+}
+
+temporal_up() {
+  if port_open "$TEMPORAL_PORT"; then return; fi
+  log "starting the Temporal dev server on 127.0.0.1:$TEMPORAL_PORT (Web UI on http://127.0.0.1:$TEMPORAL_UI_PORT)"
+  local db_args=(--db-filename "$BQSYNC_RUN/temporal.db")
+  [[ "${BQSYNC_TEMPORAL_IN_MEMORY:-}" == 1 ]] && db_args=()
+  nohup temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --http-port "$((TEMPORAL_PORT + 10000))" --metrics-port "$((TEMPORAL_PORT + 20000))" \
+    "${db_args[@]}" --log-level warn --namespace default \
+    --search-attribute BqsyncPipeline=Keyword --search-attribute BqsyncSource=Keyword \
+    --search-attribute BqsyncTable=Keyword --search-attribute BqsyncOutcome=Keyword \
+    >"$BQSYNC_RUN/temporal.log" 2>&1 &
+  echo $! >"$BQSYNC_RUN/temporal.pid"
+  wait_for "Temporal" 60 temporal operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
+}
+
+bigquery_up() {
+  if port_open "$BIGQUERY_PORT"; then return; fi
+  log "starting the BigQuery emulator on http://127.0.0.1:$BIGQUERY_PORT (project $BIGQUERY_PROJECT, in memory)"
+  nohup bigquery-emulator --project "$BIGQUERY_PROJECT" --host 127.0.0.1 --port "$BIGQUERY_PORT" \
+    --grpc-port "$BIGQUERY_GRPC_PORT" --log-level error >"$BQSYNC_RUN/bigquery.log" 2>&1 &
+  echo $! >"$BQSYNC_RUN/bigquery.pid"
+  wait_for "the BigQuery emulator" 60 curl -sf "http://127.0.0.1:$BIGQUERY_PORT/bigquery/v2/projects/$BIGQUERY_PROJECT/datasets"
+}
+
+stop() {
+  local pidfile="$BQSYNC_RUN/$1.pid"
+  [[ -f "$pidfile" ]] || return 0
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+case "${1:-up}" in
+  up)
+    databases_up
+    temporal_up
+    bigquery_up
+    ;;
+  down)
+    stop temporal
+    stop bigquery
+    ;;
+  status)
+    port_open "$TEMPORAL_PORT" && echo "temporal: up on $TEMPORAL_PORT" || echo "temporal: down"
+    port_open "$BIGQUERY_PORT" && echo "bigquery emulator: up on $BIGQUERY_PORT" || echo "bigquery emulator: down"
+    ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
