@@ -16,7 +16,17 @@ export function createBigQuery(cfg: BigQueryConfig): BigQuery {
   return new BigQuery({ projectId: cfg.project, location: cfg.location, apiEndpoint: cfg.endpoint, authClient });
 }
 
+// Datasets this process has seen; a dataset is checked once, not once per table.
+const knownDatasets = new Set<string>();
+
 export async function ensureDataset(bq: BigQuery, dataset: string, location: string): Promise<void> {
+  const cacheKey = `${bq.projectId}.${dataset}`;
+  if (knownDatasets.has(cacheKey)) return;
+  await createDatasetIfMissing(bq, dataset, location);
+  knownDatasets.add(cacheKey);
+}
+
+async function createDatasetIfMissing(bq: BigQuery, dataset: string, location: string): Promise<void> {
   const ds = bq.dataset(dataset, { location });
   const [exists] = await ds.exists();
   if (exists) return;
@@ -53,7 +63,7 @@ export async function loadReplacing(bq: BigQuery, req: LoadRequest, onWait: () =
       schemaUpdateOptions: undefined,
       jobId: req.jobId,
     });
-  for (;;) {
+  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
     const [meta] = await job.getMetadata();
     if (meta.status?.state === 'DONE') {
       const err = meta.status.errorResult;
@@ -64,7 +74,7 @@ export async function loadReplacing(bq: BigQuery, req: LoadRequest, onWait: () =
       return job;
     }
     onWait();
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 

@@ -1,0 +1,12 @@
+/** Unit tests need nothing; integration tests start their own stack (test/global-setup.ts). */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // One file at a time: the machine has two cores and the emulator serialises its work.
+  maxWorkers: 1,
+  testTimeout: 600_000,
+  reporters: ['default', '<rootDir>/test/helpers/count-reporter.js'],
+};

@@ -1,0 +1,151 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { Client, Connection } from '@temporalio/client';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import mysql from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
+import { createBigQuery } from '../../activities/bigquery';
+import { BIGQUERY_ENDPOINT, BIGQUERY_PROJECT, MYSQL_URL, POSTGRES_URL, TEMPORAL_ADDRESS } from './env';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
+
+/** A config for the test stack; `sources` and `pipelines` as in bqsync.yaml. */
+export function testConfig(taskQueue: string, sources: object, pipelines: object): object {
+  return {
+    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue, webUrl: 'http://127.0.0.1:8244' },
+    bigquery: { project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' },
+    sources,
+    pipelines,
+  };
+}
+
+export const mysqlSource = (dataset: string, extra: object = {}) => ({
+  type: 'mysql',
+  url: '${TEST_MYSQL_URL}',
+  dataset,
+  ...extra,
+});
+
+export const postgresSource = (dataset: string, extra: object = {}) => ({
+  type: 'postgres',
+  url: '${TEST_POSTGRES_URL}',
+  schema: 'public',
+  dataset,
+  ...extra,
+});
+
+/** Connection URLs reach workers through the environment, as in production. */
+export const SOURCE_ENV = { TEST_MYSQL_URL: MYSQL_URL, TEST_POSTGRES_URL: POSTGRES_URL };
+
+export function writeConfig(config: object | string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-test-'));
+  const file = path.join(dir, 'bqsync.yaml');
+  fs.writeFileSync(file, typeof config === 'string' ? config : stringify(config));
+  return file;
+}
+
+export interface RunningWorker {
+  process: ChildProcess;
+  output: () => string;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Starts `bqsync worker` as its own process, the way it runs in production. */
+export async function startWorker(configFile: string, env: Record<string, string> = {}): Promise<RunningWorker> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--config', configFile], {
+    env: { ...process.env, ...SOURCE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (/state: 'RUNNING'/.test(out)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`worker exited before it ran:\n${out}`));
+    });
+  });
+  return {
+    process: child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `bqsync` CLI as an operator would. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...SOURCE_ENV, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function temporalClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  return new Client({ connection, namespace: 'default' });
+}
+
+export function bigQuery(): BigQuery {
+  return createBigQuery({ project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' });
+}
+
+export async function bqRows(sql: string): Promise<Record<string, unknown>[]> {
+  const [rows] = await bigQuery().query({ query: sql });
+  return rows;
+}
+
+export async function bqCount(dataset: string, table: string): Promise<number> {
+  const rows = await bqRows(`SELECT COUNT(*) AS n FROM \`${BIGQUERY_PROJECT}.${dataset}.${table}\``);
+  return Number(rows[0].n);
+}
+
+export async function mysqlConnection(): Promise<mysql.Connection> {
+  const conn = await mysql.createConnection({ uri: MYSQL_URL, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  await conn.query("SET time_zone = '+00:00'");
+  return conn;
+}
+
+export async function postgresClient(): Promise<PgClient> {
+  const client = new PgClient({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query("SET TimeZone = 'UTC'");
+  return client;
+}
+
+/** Polls until the check returns a value, or fails after the timeout. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 120_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,86 @@
+import { ConfigError, parseConfig, resolveSourceUrl } from '../../config/load';
+
+const base = (extra = '') => `
+bigquery:
+  project: p
+sources:
+  shop:
+    type: mysql
+    url: \${SHOP_URL}
+    tables: [customers, { name: orders, after: [shop.customers] }]
+pipelines:
+  nightly:
+    sources: [shop]
+${extra}`;
+
+function problems(text: string): string {
+  try {
+    parseConfig(text, 'conf/bqsync.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config validation', () => {
+  test('a valid file loads with defaults filled in', () => {
+    const { config } = parseConfig(base(), 'bqsync.yaml');
+    expect(config.sources.shop.concurrency).toBe(4);
+    expect(config.pipelines.nightly.concurrency).toBe(8);
+    expect(config.temporal.taskQueue).toBe('bqsync');
+    expect(config.bigquery.stagingCompression).toBe('gzip');
+  });
+
+  test('an unknown key names the file and the full key', () => {
+    const msg = problems(base().replace('type: mysql', 'type: mysql\n    passwrd: x'));
+    expect(msg).toContain('conf/bqsync.yaml');
+    expect(msg).toContain('unknown key "sources.shop.passwrd"');
+  });
+
+  test('a literal password in a URL is refused with the way out', () => {
+    const msg = problems(base().replace('${SHOP_URL}', 'mysql://app:s3cret@db:3306/shop'));
+    expect(msg).toContain('sources.shop.url holds a literal password');
+    expect(msg).toContain('${SHOP_URL}');
+    expect(msg).not.toContain('s3cret');
+  });
+
+  test('a password-less local URL and env references are fine', () => {
+    expect(() => parseConfig(base().replace('${SHOP_URL}', '${X:-mysql://root@127.0.0.1/db}'), 'f')).not.toThrow();
+  });
+
+  test('a dependency cycle is rejected and shown', () => {
+    const text = base().replace('tables: [customers,', 'tables: [{ name: customers, after: [shop.orders] },');
+    expect(problems(text)).toContain('cycle: shop.customers -> shop.orders -> shop.customers');
+  });
+
+  test('an after: that names nothing is rejected', () => {
+    const text = base('    steps:\n      - { name: mart, after: [shop.nope], sql: "SELECT 1" }');
+    expect(problems(text)).toContain('waits for "shop.nope"');
+  });
+
+  test('a pipeline naming an undeclared source is rejected', () => {
+    expect(problems(base().replace('sources: [shop]', 'sources: [shop, crm]'))).toContain(
+      'pipelines.nightly.sources names "crm"',
+    );
+  });
+
+  test('a source without tables or discover is rejected', () => {
+    const text = base().replace(/    tables: .*\n/, '');
+    expect(problems(text)).toContain('sources.shop declares no tables');
+  });
+
+  test('YAML syntax errors give the line', () => {
+    expect(problems('bigquery: [\n')).toMatch(/YAML syntax error at line \d/);
+  });
+
+  test('a missing environment variable is named when the URL is resolved', () => {
+    const { config } = parseConfig(base(), 'bqsync.yaml');
+    delete process.env.SHOP_URL;
+    expect(() => resolveSourceUrl('shop', config.sources.shop, 'bqsync.yaml')).toThrow(
+      /sources\.shop\.url needs the environment variable SHOP_URL/,
+    );
+    process.env.SHOP_URL = 'mysql://u:p@h/db';
+    expect(resolveSourceUrl('shop', config.sources.shop)).toBe('mysql://u:p@h/db');
+  });
+});
