@@ -45,7 +45,13 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
     const { runId } = await handle.describe();
     for (const o of outcomes) {
       const text =
-        o.outcome === 'unknown' ? `not synced: ${o.message}` : o.outcome === 'already-running' ? 'already running in this run' : 'queued';
+        o.outcome === 'unknown'
+          ? `not synced: ${o.message}`
+          : o.outcome === 'already-running'
+            ? 'already running in this run'
+            : o.outcome === 'already-queued'
+              ? 'already queued in this run'
+              : 'queued';
       console.log(`${o.key}: ${text}`);
     }
     console.log(`run: ${webUiLink(config, workflowId, runId)}`);
