@@ -64,6 +64,10 @@ function exit(code: number): void {
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`error: ${err.message}`);
-  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  else {
+    // Temporal's errors wrap the reason (an update rejected, a server error) in `cause`.
+    const cause = (err as { cause?: Error }).cause;
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}${cause?.message ? `: ${cause.message}` : ''}`);
+  }
   process.exitCode = 1;
 });

@@ -18,6 +18,8 @@ wait_for "the worker" 60 grep -q "state: 'RUNNING'" "$BQSYNC_RUN/worker.log"
 started=$SECONDS
 status=0
 node dist/client/cli.js run nightly --wait || status=$?
-log "nightly sync finished in $((SECONDS - started))s; Temporal Web UI: http://127.0.0.1:$TEMPORAL_UI_PORT"
+peak="$(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$worker/status" 2>/dev/null || echo unknown)"
+log "nightly sync finished in $((SECONDS - started))s; worker peak memory (RSS) $peak"
+log "Temporal Web UI: http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/workflows"
 log "stop the stack with: bash scripts/stack.sh down"
 exit $status

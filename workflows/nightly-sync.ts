@@ -47,27 +47,28 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
 export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> {
   const info = workflowInfo();
   const startedAt = input.carried?.startedAt ?? new Date(info.runStartTime).toISOString();
-  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables }));
-  const state = new RunState(plan, input.carried?.results);
   const continueAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
-  const finishedAtStart = state.finishedCount();
+  // Handlers come first: an update sent with the start arrives before planning is done.
+  let state: RunState | undefined;
   let changed = false;
   let draining = false;
 
-  setHandler(statusQuery, () => state.summary(startedAt));
+  setHandler(statusQuery, () => (state ? state.summary(startedAt) : emptySummary(input.pipeline, startedAt)));
   setHandler(
     addTablesUpdate,
     async (keys: string[]): Promise<AddTablesResult[]> => {
+      await condition(() => state !== undefined);
+      const run = state!;
       const results: AddTablesResult[] = [];
       const missing: string[] = [];
       for (const key of keys) {
-        const known = state.table(key);
-        if (known) results.push({ key, outcome: state.requeue(known) });
+        const known = run.table(key);
+        if (known) results.push({ key, outcome: run.requeue(known) });
         else missing.push(key);
       }
       if (missing.length > 0) {
         const extra = await planRun({ pipeline: input.pipeline, tables: missing });
-        for (const task of extra.tables) results.push({ key: task.key, outcome: state.requeue(task) });
+        for (const task of extra.tables) results.push({ key: task.key, outcome: run.requeue(task) });
         for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
       }
       changed = true;
@@ -82,6 +83,10 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
       },
     },
   );
+
+  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables }));
+  state = new RunState(plan, input.carried?.results);
+  const finishedAtStart = state.finishedCount();
 
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const launchTable = (task: TableTask) => {
@@ -170,6 +175,10 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     });
   }
   return summary;
+}
+
+function emptySummary(pipeline: string, startedAt: string): RunSummary {
+  return { pipeline, startedAt, succeeded: 0, failed: 0, skipped: 0, running: 0, pending: 0, rowsLoaded: 0, results: [] };
 }
 
 function describeTable(task: TableTask): string {

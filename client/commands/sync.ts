@@ -35,7 +35,8 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
     const startOp = new WithStartWorkflowOperation(nightlySync, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [{ pipeline, tables: keys }],
+      // Starts empty: the update adds the tables, so its answer reads the same either way.
+      args: [{ pipeline, tables: [] }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
       staticSummary: `Sync now: ${keys.join(', ')}`,
