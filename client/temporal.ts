@@ -31,3 +31,22 @@ export async function ensureSearchAttributes(client: Client, config: Config): Pr
   const searchAttributes = Object.fromEntries(missing.map((n) => [n, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
   await ops.addSearchAttributes({ namespace: config.temporal.namespace, searchAttributes });
 }
+
+/** A run waits silently when no worker polls its queue; say so where the operator looks. */
+export async function warnIfNoWorker(client: Client, config: Config): Promise<void> {
+  try {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: config.temporal.namespace,
+      taskQueue: { name: config.temporal.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    if (!pollers?.length) {
+      console.error(
+        `warning: no worker polls task queue "${config.temporal.taskQueue}" on ${config.temporal.address}; ` +
+          'the run waits until one starts (bqsync worker)',
+      );
+    }
+  } catch {
+    // Only a hint: never fail a run because of it.
+  }
+}

@@ -4,7 +4,7 @@ import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { RunSummary } from '../../workflows/types';
 import { formatSummary } from '../summary-format';
-import { connectClient, ensureSearchAttributes, pipelineWorkflowId, webUiLink } from '../temporal';
+import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
 export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
   const names = Object.keys(loaded.config.pipelines);
@@ -24,6 +24,7 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
   const client = await connectClient(config);
   try {
     await ensureSearchAttributes(client, config);
+    await warnIfNoWorker(client, config);
     const workflowId = pipelineWorkflowId(pipeline);
     const p = config.pipelines[pipeline];
     let handle;

@@ -4,7 +4,7 @@ import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { NodeResult } from '../../workflows/types';
 import { formatSummary } from '../summary-format';
-import { connectClient, ensureSearchAttributes, pipelineWorkflowId, webUiLink } from '../temporal';
+import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
 /** The pipeline whose sources hold these tables; several candidates need --pipeline. */
 export function pipelineForTables(loaded: LoadedConfig, keys: string[], requested?: string): string {
@@ -31,6 +31,7 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
   const client = await connectClient(config);
   try {
     await ensureSearchAttributes(client, config);
+    await warnIfNoWorker(client, config);
     const workflowId = pipelineWorkflowId(pipeline);
     const startOp = new WithStartWorkflowOperation(nightlySync, {
       workflowId,
