@@ -9,6 +9,7 @@ export const FailureType = {
   Schema: 'SchemaError',
   SourceTableMissing: 'SourceTableMissing',
   Verification: 'RowCountMismatch',
+  InvalidValues: 'UnrepresentableValues',
 } as const;
 
 export const NON_RETRYABLE_TYPES: string[] = Object.values(FailureType);

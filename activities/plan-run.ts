@@ -53,6 +53,7 @@ export function makePlanRun(loaded: LoadedConfig) {
           dataset: source.dataset ?? sourceName,
           destination: (typeof entry === 'string' ? undefined : entry.destination) ?? name,
           after: settings.after ?? [],
+          invalidValues: settings.invalidValues ?? 'null',
           description: settings.description,
           owner: settings.owner,
           impact: settings.impact,

@@ -72,7 +72,7 @@ export class PostgresSource implements SourceReader {
   }
 
   mapColumn(column: SourceColumn) {
-    return mapPostgresColumn(column);
+    return mapPostgresColumn(column, quotePostgres);
   }
 
   streamRows(table: string, columns: ColumnMapping[]): Readable & AsyncIterable<RawValue[]> {

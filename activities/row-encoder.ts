@@ -85,6 +85,11 @@ function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefi
         // PostgreSQL writes "+00" for UTC; MySQL writes no zone at all (the session is UTC).
         return `"${t.replace(/\+00$/, '')}+00:00"`;
       };
+    case 'time':
+      return (v) => {
+        const t = asText(v);
+        return t.startsWith('24:') ? undefined : `"${t}"`;
+      };
     case 'json-text':
       return (v) => asText(v);
   }

@@ -58,6 +58,16 @@ export function makeSyncTable(loaded: LoadedConfig) {
         { gzip, signal: ctx.cancellationSignal },
       );
       await reader.close();
+      const nulled = Object.entries(encoder.nulledValues);
+      if (task.invalidValues === 'fail' && nulled.length > 0) {
+        // Names and counts only: the values themselves may be personal data.
+        throw ApplicationFailure.nonRetryable(
+          `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
+            nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
+            `. Fix them at the source, or set invalidValues: null for the table in ${loaded.file} to load them as NULL`,
+          FailureType.InvalidValues,
+        );
+      }
 
       const bq = createBigQuery(bigquery);
       await ensureDataset(bq, task.dataset, bigquery.location);

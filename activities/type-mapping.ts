@@ -11,6 +11,7 @@ export type BigQueryType =
   | 'FLOAT64'
   | 'BOOL'
   | 'STRING'
+  | 'TIME'
   | 'BYTES'
   | 'DATE'
   | 'DATETIME'
@@ -29,6 +30,7 @@ export type Encoding =
   | 'date'
   | 'datetime'
   | 'timestamp-utc' // the session runs in UTC, so the text is already UTC
+  | 'time' // 'HH:MM:SS[.ffffff]'; PostgreSQL's 24:00:00 does not fit BigQuery TIME
   | 'json-text'; // the database guarantees valid JSON: embedded as is
 
 export interface SourceColumn {
@@ -139,7 +141,11 @@ export function mapMysqlColumn(col: SourceColumn, quote: (id: string) => string)
   }
 }
 
-export function mapPostgresColumn(col: SourceColumn): Omit<ColumnMapping, 'bigQueryName'> {
+export function mapPostgresColumn(col: SourceColumn, quote: (id: string) => string): Omit<ColumnMapping, 'bigQueryName'> {
+  // Arrays (type names start with "_") as JSON arrays, nested and typed as PostgreSQL sees them.
+  if (col.dataType.startsWith('_')) {
+    return { source: col, bigQueryType: 'JSON', encoding: 'json-text', selectExpression: `to_jsonb(${quote(col.name)})` };
+  }
   switch (col.dataType) {
     case 'int2':
     case 'int4':
@@ -163,11 +169,17 @@ export function mapPostgresColumn(col: SourceColumn): Omit<ColumnMapping, 'bigQu
       return { source: col, bigQueryType: 'DATETIME', encoding: 'datetime' };
     case 'timestamptz':
       return { source: col, bigQueryType: 'TIMESTAMP', encoding: 'timestamp-utc' };
+    case 'time':
+      return { source: col, bigQueryType: 'TIME', encoding: 'time' };
     case 'json':
     case 'jsonb':
       return { source: col, bigQueryType: 'JSON', encoding: 'json-text' };
+    case 'money':
+      // money's text depends on lc_monetary ("$1,234.56"); as numeric it is exact, 2 decimals.
+      return { source: col, bigQueryType: 'NUMERIC', encoding: 'decimal-string', selectExpression: `${quote(col.name)}::numeric` };
     default:
-      // text, varchar, char, uuid, enums, arrays, time, interval, inet, money...: PostgreSQL's text.
+      // text, varchar, char, uuid, enums, timetz, interval (ISO 8601), inet, cidr, macaddr,
+      // bit, xml, ranges, geometric types...: PostgreSQL's own text form.
       return { source: col, bigQueryType: 'STRING', encoding: 'string' };
   }
 }

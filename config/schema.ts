@@ -20,8 +20,13 @@ const tableSettings = {
   ...purpose,
   /** Other tables (`source.table`) or steps that must land before this table starts. */
   after: z.array(nodeRef).optional(),
-  /** Load mode; the spine supports the atomic full refresh only. */
+  /** Load mode; the atomic full refresh is the one supported so far. */
   mode: z.literal('replace').optional(),
+  /**
+   * Values BigQuery cannot hold (MySQL zero dates, PostgreSQL infinity, years beyond 9999,
+   * NaN in a NUMERIC column): load them as NULL and count them per column, or fail the table.
+   */
+  invalidValues: z.enum(['null', 'fail']).optional(),
 };
 
 export const tableEntrySchema = z.union([

@@ -4,7 +4,7 @@ import { searchAttributes } from './search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from './types';
 
 // Errors that a retry cannot fix; kept in step with activities/errors.ts.
-const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch'];
+const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch', 'UnrepresentableValues'];
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own

@@ -14,6 +14,8 @@ export interface TableTask {
   destination: string;
   /** Keys of the tables and steps that must succeed first. */
   after: string[];
+  /** What to do with values BigQuery cannot hold: load NULL (and count) or fail. */
+  invalidValues: 'null' | 'fail';
   description?: string;
   owner?: string;
   impact?: string;

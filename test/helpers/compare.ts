@@ -7,8 +7,10 @@ export function normalize(value: unknown): unknown {
   if (typeof value === 'boolean') return value;
   if (Buffer.isBuffer(value)) return value.toString('base64');
   if (typeof value === 'object' && 'value' in (value as object)) return normalize(String((value as { value: unknown }).value));
-  // NUMERIC and BIGNUMERIC arrive as Big numbers.
-  if (typeof value === 'object' && typeof (value as { toFixed?: unknown }).toFixed === 'function') return normalize(String(value));
+  // NUMERIC and BIGNUMERIC arrive as Big numbers: every digit, no exponent.
+  if (typeof value === 'object' && typeof (value as { toFixed?: unknown }).toFixed === 'function') {
+    return normalize((value as { toFixed: () => string }).toFixed());
+  }
   if (typeof value === 'object') return JSON.stringify(value);
   let s = String(value);
   // JSON text: compare as data, not by spacing.

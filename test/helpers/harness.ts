@@ -117,7 +117,8 @@ export function bigQuery(): BigQuery {
 }
 
 export async function bqRows(sql: string): Promise<Record<string, unknown>[]> {
-  const [rows] = await bigQuery().query({ query: sql });
+  // INT64 as exact objects: a JS number cannot hold 2^63-1.
+  const [rows] = await bigQuery().query({ query: sql, wrapIntegers: true });
   return rows;
 }
 

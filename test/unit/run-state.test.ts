@@ -8,6 +8,7 @@ const table = (source: string, name: string, after: string[] = []): TableTask =>
   dataset: source,
   destination: name,
   after,
+  invalidValues: 'null',
 });
 
 function plan(tables: TableTask[], perSource = 2, global = 3): RunPlan {

@@ -11,6 +11,7 @@ const col = (dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn 
   ...extra,
 });
 
+const mapPostgresColumnQ = (c: SourceColumn) => mapPostgresColumn(c, quotePostgres);
 const mapped = (m: Omit<ColumnMapping, 'bigQueryName'>, name = 'c'): ColumnMapping => ({ ...m, bigQueryName: name });
 
 describe('type mapping', () => {
@@ -32,8 +33,8 @@ describe('type mapping', () => {
   test('wall-clock and instant types stay apart', () => {
     expect(mapMysqlColumn(col('datetime'), quoteMysql).bigQueryType).toBe('DATETIME');
     expect(mapMysqlColumn(col('timestamp'), quoteMysql).bigQueryType).toBe('TIMESTAMP');
-    expect(mapPostgresColumn(col('timestamp')).bigQueryType).toBe('DATETIME');
-    expect(mapPostgresColumn(col('timestamptz')).bigQueryType).toBe('TIMESTAMP');
+    expect(mapPostgresColumnQ(col('timestamp')).bigQueryType).toBe('DATETIME');
+    expect(mapPostgresColumnQ(col('timestamptz')).bigQueryType).toBe('TIMESTAMP');
   });
 
   test('MariaDB JSON (LONGTEXT with json_valid) becomes JSON', () => {
@@ -78,11 +79,11 @@ describe('row encoding', () => {
 
   test('PostgreSQL text forms: bool, bytea, infinity, NaN, json', () => {
     const enc = new RowEncoder([
-      mapped(mapPostgresColumn(col('bool')), 'b'),
-      mapped(mapPostgresColumn(col('bytea')), 'bin'),
-      mapped(mapPostgresColumn(col('timestamptz', { name: 'ts' })), 'ts'),
-      mapped(mapPostgresColumn(col('float8')), 'f'),
-      mapped(mapPostgresColumn(col('jsonb')), 'j'),
+      mapped(mapPostgresColumnQ(col('bool')), 'b'),
+      mapped(mapPostgresColumnQ(col('bytea')), 'bin'),
+      mapped(mapPostgresColumnQ(col('timestamptz', { name: 'ts' })), 'ts'),
+      mapped(mapPostgresColumnQ(col('float8')), 'f'),
+      mapped(mapPostgresColumnQ(col('jsonb')), 'j'),
     ]);
     const row = JSON.parse(enc.encode(['t', '\\x00ff', 'infinity', 'NaN', '{"a": [1, 2.50]}']));
     expect(row).toEqual({ b: true, bin: Buffer.from([0, 255]).toString('base64'), f: 'NaN', j: { a: [1, 2.5] } });
