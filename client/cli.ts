@@ -58,6 +58,46 @@ program
     exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
   });
 
+const schedule = program.command('schedule').description('Temporal Schedules of the pipelines, as the config declares them');
+
+schedule
+  .command('apply')
+  .description('create or update one schedule per pipeline with schedule:, and print what changed')
+  .option('--prune', 'also delete bqsync schedules that the config no longer declares')
+  .action(async (opts: { prune?: boolean }) => {
+    const { scheduleApply } = await import('./commands/schedule');
+    exit(await scheduleApply(config(), Boolean(opts.prune)));
+  });
+
+schedule
+  .command('list')
+  .description('the bqsync schedules, paused or not, with their next run times')
+  .action(async () => {
+    const { scheduleList } = await import('./commands/schedule');
+    exit(await scheduleList(config()));
+  });
+
+for (const verb of ['pause', 'unpause'] as const) {
+  schedule
+    .command(verb)
+    .description(`${verb} the schedule of a pipeline, with a note for the next operator`)
+    .argument('<pipeline>')
+    .option('-n, --note <text>', 'why (shown in the Web UI and in schedule list)')
+    .action(async (pipeline: string, opts: { note?: string }) => {
+      const { scheduleSetPaused } = await import('./commands/schedule');
+      exit(await scheduleSetPaused(config(), pickPipeline(config(), pipeline), verb === 'pause', opts.note));
+    });
+}
+
+schedule
+  .command('trigger')
+  .description("start a pipeline's scheduled run now")
+  .argument('<pipeline>')
+  .action(async (pipeline: string) => {
+    const { scheduleTrigger } = await import('./commands/schedule');
+    exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline)));
+  });
+
 function exit(code: number): void {
   process.exitCode = code;
 }

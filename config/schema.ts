@@ -1,3 +1,4 @@
+import type { Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 
 // Names that end up in workflow IDs, search attributes and BigQuery dataset names.
@@ -74,8 +75,41 @@ export const stepSchema = z.strictObject({
   sql: z.string().min(1),
 });
 
+/** A duration such as "30s", "15m", "6h" or "1d". */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "15m", "6h" or "1d"') as unknown as z.ZodType<Duration>;
+
+const validTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** When the pipeline runs, as a Temporal Schedule (`bqsync schedule apply`). */
+export const scheduleSchema = z
+  .strictObject({
+    /** Cron expression, e.g. "0 2 * * *" (minute hour day month weekday). */
+    cron: z.string().min(1).optional(),
+    /** Or a fixed interval, e.g. "6h" or "30s". */
+    every: duration.optional(),
+    /** IANA time zone the cron expression is read in, e.g. Asia/Tokyo. */
+    timezone: z.string().refine(validTimeZone, 'not an IANA time zone (e.g. UTC, Asia/Tokyo)').default('UTC'),
+    /** What to do when the previous run still runs: skip (default), buffer_one, or allow_all. */
+    overlap: z.enum(['skip', 'buffer_one', 'allow_all']).default('skip'),
+    /** Runs missed while Temporal was down are still started within this window. */
+    catchupWindow: duration.default('1h'),
+    /** A random delay up to this long, so that many schedules do not start at once. */
+    jitter: duration.optional(),
+  })
+  .refine((s) => Boolean(s.cron) !== Boolean(s.every), 'give exactly one of cron: or every:');
+
 export const pipelineSchema = z.strictObject({
   ...purpose,
+  schedule: scheduleSchema.optional(),
   sources: z.array(z.string().min(1)).min(1),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
@@ -107,5 +141,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { RunSummary } from '../../workflows/types';
+import { findRunningRun } from '../running-run';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -27,6 +28,14 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
     await warnIfNoWorker(client, config);
     const workflowId = pipelineWorkflowId(pipeline);
     const p = config.pipelines[pipeline];
+    const running = await findRunningRun(client, config, pipeline);
+    if (running) {
+      console.error(
+        `pipeline ${pipeline} is already running: ${webUiLink(config, running.workflowId, running.runId)}\n` +
+          'to sync one table now, use: bqsync sync <source.table>',
+      );
+      return 2;
+    }
     let handle;
     try {
       handle = await client.workflow.start(nightlySync, {

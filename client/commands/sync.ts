@@ -1,8 +1,10 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Config } from '../../config/schema';
+import { findRunningRun } from '../running-run';
 import type { LoadedConfig } from '../../config/load';
 import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
-import type { NodeResult } from '../../workflows/types';
+import type { AddTablesResult, NodeResult } from '../../workflows/types';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -22,9 +24,30 @@ export function pipelineForTables(loaded: LoadedConfig, keys: string[], requeste
   throw new Error(`pipelines ${candidates.join(', ')} all hold these tables; choose one with --pipeline`);
 }
 
+/** Adds the tables to bqsync-<pipeline>, starting it (empty) first when it is not running. */
+async function updateWithStart(
+  client: Client,
+  config: Config,
+  pipeline: string,
+  workflowId: string,
+  keys: string[],
+): Promise<AddTablesResult[]> {
+  const startOp = new WithStartWorkflowOperation(nightlySync, {
+    workflowId,
+    taskQueue: config.temporal.taskQueue,
+    // Starts empty: the update adds the tables, so its answer reads the same either way.
+    args: [{ pipeline, tables: [] }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
+    staticSummary: `Sync now: ${keys.join(', ')}`,
+  });
+  return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
+}
+
 /**
- * "Sync this table now": adds the tables to the pipeline's running run, or starts a run of
- * just these tables, in one atomic call (update-with-start), so a table never runs twice.
+ * "Sync this table now": adds the tables to the pipeline's running run (scheduled or not),
+ * or starts a run of just these tables in one atomic call (update-with-start), so that a
+ * table never runs twice at once.
  */
 export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline: string, wait: boolean): Promise<number> {
   const { config } = loaded;
@@ -32,19 +55,18 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
   try {
     await ensureSearchAttributes(client, config);
     await warnIfNoWorker(client, config);
-    const workflowId = pipelineWorkflowId(pipeline);
-    const startOp = new WithStartWorkflowOperation(nightlySync, {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      // Starts empty: the update adds the tables, so its answer reads the same either way.
-      args: [{ pipeline, tables: [] }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
-      staticSummary: `Sync now: ${keys.join(', ')}`,
-    });
-    const outcomes = await client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
-    const handle = await startOp.workflowHandle();
-    const { runId } = await handle.describe();
+    // A scheduled run has its own ID; join it when it is the one running.
+    const running = await findRunningRun(client, config, pipeline);
+    let outcomes: AddTablesResult[];
+    let workflowId: string;
+    if (running) {
+      workflowId = running.workflowId;
+      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys] });
+    } else {
+      workflowId = pipelineWorkflowId(pipeline);
+      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys);
+    }
+    const { runId } = await client.workflow.getHandle(workflowId).describe();
     for (const o of outcomes) {
       const text =
         o.outcome === 'unknown'

@@ -1,0 +1,137 @@
+import { Client, ScheduleNotFoundError, ScheduleOptions } from '@temporalio/client';
+import type { LoadedConfig } from '../../config/load';
+import type { Config, ScheduleConfig } from '../../config/schema';
+import { nightlySync } from '../../workflows';
+import { searchAttributes } from '../../workflows/search-attributes';
+import { connectClient, ensureSearchAttributes, pipelineWorkflowId } from '../temporal';
+
+// Schedules that bqsync owns; any other schedule on the namespace is left alone.
+const SCHEDULE_PREFIX = 'bqsync-';
+const scheduleId = (pipeline: string) => `${SCHEDULE_PREFIX}${pipeline}`;
+
+/** One line that says when a schedule fires, for diffs and listings. */
+export function describeSchedule(s: ScheduleConfig): string {
+  const when = s.cron ? `cron "${s.cron}" in ${s.timezone}` : `every ${s.every}`;
+  return `${when}, overlap ${s.overlap}, catch-up ${s.catchupWindow}${s.jitter ? `, jitter ${s.jitter}` : ''}`;
+}
+
+/** The Temporal Schedule for a pipeline; the applied config rides along in the memo. */
+export function scheduleOptions(config: Config, pipeline: string, s: ScheduleConfig): ScheduleOptions {
+  const p = config.pipelines[pipeline];
+  return {
+    scheduleId: scheduleId(pipeline),
+    spec: {
+      ...(s.cron ? { cronExpressions: [s.cron], timezone: s.timezone } : { intervals: [{ every: s.every! }] }),
+      jitter: s.jitter,
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: nightlySync,
+      // Temporal appends the scheduled time: bqsync-nightly-2026-11-25T17:00:00Z.
+      workflowId: pipelineWorkflowId(pipeline),
+      taskQueue: config.temporal.taskQueue,
+      args: [{ pipeline }],
+      typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
+      staticSummary: `Scheduled sync of pipeline ${pipeline}: ${p.sources.join(', ')}`,
+      memo: { bqsyncSchedule: describeSchedule(s) },
+    },
+    policies: { overlap: s.overlap.toUpperCase() as 'SKIP', catchupWindow: s.catchupWindow },
+  };
+}
+
+async function listOwnSchedules(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) ids.push(s.scheduleId);
+  return ids;
+}
+
+/**
+ * Makes the server's schedules match the config: creates, updates, and (with prune)
+ * deletes schedules the config no longer declares. Prints what it did, one line each.
+ */
+export async function scheduleApply(loaded: LoadedConfig, prune: boolean): Promise<number> {
+  const { config } = loaded;
+  const client = await connectClient(config);
+  try {
+    await ensureSearchAttributes(client, config);
+    const wanted = new Set<string>();
+    for (const [pipeline, p] of Object.entries(config.pipelines)) {
+      if (!p.schedule) continue;
+      const options = scheduleOptions(config, pipeline, p.schedule);
+      wanted.add(options.scheduleId);
+      const handle = client.schedule.getHandle(options.scheduleId);
+      const current = await handle.describe().catch((err) => {
+        if (err instanceof ScheduleNotFoundError) return undefined;
+        throw err;
+      });
+      if (!current) {
+        await client.schedule.create(options);
+        console.log(`+ created ${options.scheduleId}: ${describeSchedule(p.schedule)}`);
+        continue;
+      }
+      const was = current.action.type === 'startWorkflow' ? current.action.memo?.bqsyncSchedule : undefined;
+      if (was === describeSchedule(p.schedule)) {
+        console.log(`  unchanged ${options.scheduleId}: ${was}`);
+        continue;
+      }
+      await handle.update((prev) => ({ ...options, state: prev.state }));
+      console.log(`~ updated ${options.scheduleId}: ${describeSchedule(p.schedule)} (was: ${was ?? 'unknown'})`);
+    }
+    const extra = (await listOwnSchedules(client)).filter((id) => !wanted.has(id));
+    for (const id of extra) {
+      if (prune) {
+        await client.schedule.getHandle(id).delete();
+        console.log(`- deleted ${id}: no pipeline in ${loaded.file} declares it`);
+      } else {
+        console.log(`! ${id} is not in ${loaded.file}; run again with --prune to delete it`);
+      }
+    }
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Each bqsync schedule: paused or not (with the note), and its next run times. */
+export async function scheduleList(loaded: LoadedConfig): Promise<number> {
+  const client = await connectClient(loaded.config);
+  try {
+    const ids = await listOwnSchedules(client);
+    if (ids.length === 0) console.log('no bqsync schedules; declare schedule: in a pipeline and run bqsync schedule apply');
+    for (const id of ids.sort()) {
+      const d = await client.schedule.getHandle(id).describe();
+      const what = d.action.type === 'startWorkflow' ? d.action.memo?.bqsyncSchedule : '';
+      const state = d.state.paused ? `PAUSED${d.state.note ? ` (${d.state.note})` : ''}` : 'active';
+      const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ');
+      console.log(`${id}  ${state}  ${what}\n  next: ${next || 'none'}`);
+    }
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function scheduleSetPaused(loaded: LoadedConfig, pipeline: string, paused: boolean, note?: string): Promise<number> {
+  const client = await connectClient(loaded.config);
+  try {
+    const handle = client.schedule.getHandle(scheduleId(pipeline));
+    const why = note ?? `${paused ? 'paused' : 'unpaused'} with bqsync by ${process.env.USER ?? 'an operator'}`;
+    if (paused) await handle.pause(why);
+    else await handle.unpause(why);
+    console.log(`${scheduleId(pipeline)} ${paused ? 'paused' : 'unpaused'}: ${why}`);
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function scheduleTrigger(loaded: LoadedConfig, pipeline: string): Promise<number> {
+  const client = await connectClient(loaded.config);
+  try {
+    await client.schedule.getHandle(scheduleId(pipeline)).trigger();
+    console.log(`${scheduleId(pipeline)} triggered: a run starts now (unless one is running: overlap policy)`);
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
