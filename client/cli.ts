@@ -58,6 +58,27 @@ program
     exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
   });
 
+program
+  .command('status')
+  .description("the live state of each table of a pipeline's running (or last) run")
+  .argument('[pipeline]', 'pipeline name; optional when the config declares one')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string | undefined, opts: { json?: boolean }) => {
+    const { statusCommand } = await import('./commands/inspect');
+    const loaded = config();
+    exit(await statusCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.json)));
+  });
+
+program
+  .command('failures')
+  .description('table syncs that failed recently: table, error type, message, attempts, Web UI link')
+  .option('--since <window>', 'how far back, e.g. 90m, 24h, 7d', '24h')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { since: string; json?: boolean }) => {
+    const { failuresCommand } = await import('./commands/inspect');
+    exit(await failuresCommand(config(), opts.since, Boolean(opts.json)));
+  });
+
 const schedule = program.command('schedule').description('Temporal Schedules of the pipelines, as the config declares them');
 
 schedule

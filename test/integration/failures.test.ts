@@ -115,3 +115,26 @@ test('no connection string reaches workflow history', async () => {
     await client.connection.close();
   }
 });
+
+test('bqsync failures lists each failed table with type, message, attempts and link', async () => {
+  const file = writeConfig(config);
+  const text = await runCli(['--config', file, 'failures', '--since', '1h']);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/shop\.x_bad_columns \(itfail\) failed .* after 1 attempt\(s\)/);
+  expect(text.stdout).toContain('SchemaError: shop.x_bad_columns: column "bad-name" cannot be a BigQuery column name');
+  const json = await runCli(['--config', file, 'failures', '--since', '1h', '--json']);
+  const rows = JSON.parse(json.stdout) as { table: string; errorType: string; attempts: number; link: string }[];
+  const mine = rows.filter((r) => r.table.startsWith('shop.x_'));
+  expect(mine.map((r) => [r.table, r.errorType, r.attempts]).sort()).toEqual([
+    ['shop.x_bad_columns', 'SchemaError', 1],
+    ['shop.x_missing', 'SourceTableMissing', 1],
+  ]);
+  expect(mine[0].link).toMatch(/^http:\/\/127\.0\.0\.1:8244\/namespaces\/default\/workflows\/bqsync-itfail\./);
+});
+
+test('bqsync status shows the last run table by table', async () => {
+  const res = await runCli(['--config', writeConfig(config), 'status', 'itfail']);
+  expect(res.code).toBe(0);
+  expect(res.stdout).toContain('last run: http://127.0.0.1:8244/namespaces/default/workflows/bqsync-itfail/history');
+  expect(res.stdout).toMatch(/shop\.customers\s+succeeded\s+2,000\s+2,000/);
+});

@@ -83,4 +83,14 @@ describe('config validation', () => {
     process.env.SHOP_URL = 'mysql://u:p@h/db';
     expect(resolveSourceUrl('shop', config.sources.shop)).toBe('mysql://u:p@h/db');
   });
+
+  test('a schedule needs one of cron: and every:, a real time zone and durations', () => {
+    const withSchedule = (body: string) => base().replace('    sources: [shop]', `    sources: [shop]\n    schedule: ${body}`);
+    expect(() => parseConfig(withSchedule('{ cron: "0 2 * * *", timezone: Asia/Tokyo }'), 'f')).not.toThrow();
+    expect(problems(withSchedule('{ cron: "0 2 * * *", every: 1h }'))).toContain('give exactly one of cron: or every:');
+    expect(problems(withSchedule('{ cron: "0 2 * * *", timezone: Mars/Olympus }'))).toContain(
+      'pipelines.nightly.schedule.timezone: not an IANA time zone',
+    );
+    expect(problems(withSchedule('{ every: soon }'))).toContain('pipelines.nightly.schedule.every: a duration such as');
+  });
 });

@@ -1,0 +1,93 @@
+import type { LoadedConfig } from '../../config/load';
+import { statusQuery } from '../../workflows';
+import type { RunSummary } from '../../workflows/types';
+import { findRunningRun } from '../running-run';
+import { formatSummary } from '../summary-format';
+import { connectClient, pipelineWorkflowId, webUiLink } from '../temporal';
+
+/** The live state of each table of the pipeline's running run (or its last run). */
+export async function statusCommand(loaded: LoadedConfig, pipeline: string, json: boolean): Promise<number> {
+  const { config } = loaded;
+  const client = await connectClient(config);
+  try {
+    const running = await findRunningRun(client, config, pipeline);
+    const workflowId = running?.workflowId ?? pipelineWorkflowId(pipeline);
+    let summary: RunSummary;
+    try {
+      summary = await client.workflow.getHandle(workflowId).query(statusQuery);
+    } catch (err) {
+      console.error(`no run of pipeline ${pipeline} to show (${(err as Error).message}); start one with: bqsync run ${pipeline}`);
+      return 1;
+    }
+    if (json) console.log(JSON.stringify({ workflowId, inProgress: Boolean(running), ...summary }, null, 2));
+    else {
+      console.log(`${running ? 'running' : 'last run'}: ${webUiLink(config, workflowId, running?.runId)}`);
+      console.log(formatSummary(summary));
+    }
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export interface FailedTable {
+  table: string;
+  source: string;
+  pipeline: string;
+  workflowId: string;
+  closedAt?: string;
+  errorType: string;
+  message: string;
+  attempts: number;
+  link: string;
+}
+
+/** Parses "24h", "7d", "90m" into milliseconds. */
+export function parseSince(text: string): number {
+  const m = /^(\d+)\s*(m|h|d)$/.exec(text.trim());
+  if (!m) throw new Error(`--since takes a number and m, h or d, e.g. 24h; got "${text}"`);
+  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+}
+
+/** Every table sync that failed in the window, with its message, attempts and Web UI link. */
+export async function failuresCommand(loaded: LoadedConfig, since: string, json: boolean): Promise<number> {
+  const { config } = loaded;
+  const from = new Date(Date.now() - parseSince(since)).toISOString();
+  const client = await connectClient(config);
+  try {
+    const failed: FailedTable[] = [];
+    const query = `WorkflowType = 'tableSync' AND BqsyncOutcome = 'failed' AND CloseTime > '${from}'`;
+    for await (const wf of client.workflow.list({ query })) {
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const events = history.events ?? [];
+      const attempts = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      const lastFailure = [...events].reverse().find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
+        ?.failure;
+      const attrs = wf.typedSearchAttributes;
+      const get = (name: string) => String(attrs.getAll().find((p) => p.key.name === name)?.value ?? '');
+      failed.push({
+        table: get('BqsyncTable'),
+        source: get('BqsyncSource'),
+        pipeline: get('BqsyncPipeline'),
+        workflowId: wf.workflowId,
+        closedAt: wf.closeTime?.toISOString(),
+        errorType: lastFailure?.applicationFailureInfo?.type ?? 'Error',
+        message: lastFailure?.message ?? '(no activity failure recorded)',
+        attempts: Math.max(attempts, 1),
+        link: webUiLink(config, wf.workflowId, wf.runId),
+      });
+    }
+    if (json) console.log(JSON.stringify(failed, null, 2));
+    else if (failed.length === 0) console.log(`no failed table syncs since ${from}`);
+    else {
+      for (const f of failed) {
+        console.log(`${f.table} (${f.pipeline}) failed ${f.closedAt} after ${f.attempts} attempt(s)`);
+        console.log(`  ${f.errorType}: ${f.message}`);
+        console.log(`  ${f.link}`);
+      }
+    }
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
