@@ -60,7 +60,6 @@ export async function loadReplacing(bq: BigQuery, req: LoadRequest, onWait: () =
       schema: { fields: req.schema },
       writeDisposition: 'WRITE_TRUNCATE',
       createDisposition: 'CREATE_IF_NEEDED',
-      schemaUpdateOptions: undefined,
       jobId: req.jobId,
     });
   for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {

@@ -64,7 +64,7 @@ export class MysqlSource implements SourceReader {
       name: String(r.name),
       dataType: String(r.dataType).toLowerCase(),
       columnType: String(r.columnType),
-      precision: bitWidth(r) ?? (r.numPrecision == null ? null : Number(r.numPrecision)),
+      precision: r.numPrecision == null ? null : Number(r.numPrecision),
       scale: r.numScale == null ? null : Number(r.numScale),
       unsigned: /unsigned/i.test(String(r.columnType)),
       nullable: r.nullable === 'YES',
@@ -126,9 +126,4 @@ export class MysqlSource implements SourceReader {
   async close(): Promise<void> {
     this.conn.destroy();
   }
-}
-
-function bitWidth(r: Record<string, string | null>): number | undefined {
-  const m = /^bit\((\d+)\)/i.exec(String(r.columnType));
-  return m ? Number(m[1]) : undefined;
 }

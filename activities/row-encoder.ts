@@ -59,10 +59,7 @@ function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefi
       return (v) => {
         const t = asText(v);
         // BigQuery reads these three as strings in JSON; every other value is a number literal.
-        if (t === 'NaN' || t === 'Infinity' || t === '-Infinity') return `"${t}"`;
-        if (t === 'inf') return '"Infinity"';
-        if (t === '-inf') return '"-Infinity"';
-        return t;
+        return t === 'NaN' || t === 'Infinity' || t === '-Infinity' ? `"${t}"` : t;
       };
     case 'bool-pg':
       return (v) => (asText(v) === 't' ? 'true' : 'false');

@@ -57,6 +57,7 @@ export function makeSyncTable(loaded: LoadedConfig) {
         (p) => ctx.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
         { gzip, signal: ctx.cancellationSignal },
       );
+      // The source connection is not needed for the load; the finally below closes it again harmlessly.
       await reader.close();
       const nulled = Object.entries(encoder.nulledValues);
       if (task.invalidValues === 'fail' && nulled.length > 0) {

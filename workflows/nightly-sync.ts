@@ -90,8 +90,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const launchTable = (task: TableTask) => {
-    const result = state.allResults().find((r) => r.key === task.key)!;
-    const n = (result.runs ?? 0) + 1;
+    const n = state.runs(task.key) + 1;
     const workflowId = `${info.workflowId}.${stamp}.${task.key}${n > 1 ? `.${n}` : ''}`;
     state.markRunning(task.key, new Date().toISOString(), workflowId);
     const began = Date.now();

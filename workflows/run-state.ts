@@ -36,6 +36,11 @@ export class RunState {
     return this.results.get(key)?.status;
   }
 
+  /** How often the node was started in this run. */
+  runs(key: string): number {
+    return this.results.get(key)?.runs ?? 0;
+  }
+
   table(key: string): TableTask | undefined {
     return this.tables.get(key);
   }

@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { RunSummary } from '../../workflows/types';
-import { findRunningRun } from '../running-run';
+import { findRunningRun, RunRef } from '../running-run';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -29,13 +29,7 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
     const workflowId = pipelineWorkflowId(pipeline);
     const p = config.pipelines[pipeline];
     const running = await findRunningRun(client, config, pipeline);
-    if (running) {
-      console.error(
-        `pipeline ${pipeline} is already running: ${webUiLink(config, running.workflowId, running.runId)}\n` +
-          'to sync one table now, use: bqsync sync <source.table>',
-      );
-      return 2;
-    }
+    if (running) return alreadyRunning(loaded, pipeline, running);
     let handle;
     try {
       handle = await client.workflow.start(nightlySync, {
@@ -50,14 +44,10 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
           .join('\n\n'),
       });
     } catch (err) {
+      // Started by someone else since the check above.
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const running = client.workflow.getHandle(workflowId);
-        const { runId } = await running.describe();
-        console.error(
-          `pipeline ${pipeline} is already running: ${webUiLink(config, workflowId, runId)}\n` +
-            'to sync one table now, use: bqsync sync <source.table>',
-        );
-        return 2;
+        const { runId } = await client.workflow.getHandle(workflowId).describe();
+        return alreadyRunning(loaded, pipeline, { workflowId, runId });
       }
       throw err;
     }
@@ -77,6 +67,14 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
   } finally {
     await client.connection.close();
   }
+}
+
+function alreadyRunning(loaded: LoadedConfig, pipeline: string, run: RunRef): number {
+  console.error(
+    `pipeline ${pipeline} is already running: ${webUiLink(loaded.config, run.workflowId, run.runId)}\n` +
+      'to sync one table now, use: bqsync sync <source.table>',
+  );
+  return 2;
 }
 
 /** A failed run carries its summary in the failure's details. */

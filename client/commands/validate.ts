@@ -1,4 +1,4 @@
-import { envReferences, loadConfig, staticDagNodes, tableName } from '../../config/load';
+import { envReferences, loadConfig, staticDagNodes } from '../../config/load';
 
 /** Checks the config file; prints what it declares and which environment variables are unset. */
 export function validateCommand(file: string): number {
@@ -9,7 +9,7 @@ export function validateCommand(file: string): number {
     const vars = envReferences(source.url);
     const defaulted = /\$\{[^}]*:-/.test(source.url);
     for (const v of vars) if (!process.env[v] && !defaulted) unset.add(v);
-    const listed = (source.tables ?? []).map(tableName).length;
+    const listed = source.tables?.length ?? 0;
     const discover = source.discover ? ` + all tables matching ${source.discover.include.join(',')}` : '';
     lines.push(`  source ${name} (${source.type}): ${listed} listed tables${discover}, at most ${source.concurrency} at once`);
   }
