@@ -36,7 +36,14 @@ test('at most 3 syncs per source and 4 in all run at once, across two workers', 
   const run = runCli(['--config', file, 'run', 'itlimits', '--wait']);
   try {
     // With every table locked, extraction queries pile up to the limit and stay there.
-    await eventually(async () => (await observe()).mysql + (await observe()).postgres >= 4, 60_000, '4 blocked extractions');
+    await eventually(
+      async () => {
+        const now = await observe();
+        return now.mysql + now.postgres >= 4;
+      },
+      60_000,
+      '4 blocked extractions',
+    );
     for (let i = 0; i < 20; i++) {
       await observe();
       await new Promise((r) => setTimeout(r, 150));

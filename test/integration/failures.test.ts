@@ -50,14 +50,13 @@ beforeAll(async () => {
   worker = await startWorker(file);
   cli = await runCli(['--config', file, 'run', 'itfail', '--wait']);
   const client = await temporalClient();
-  try {
-    await client.workflow.getHandle('bqsync-itfail').result();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    summary = summaryFromFailure(err)!;
-  } finally {
-    await client.connection.close();
-  }
+  const err = await client.workflow
+    .getHandle('bqsync-itfail')
+    .result()
+    .then(() => undefined, (e: unknown) => e)
+    .finally(() => client.connection.close());
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  summary = summaryFromFailure(err)!;
 });
 
 afterAll(async () => {

@@ -267,13 +267,12 @@ test('with invalidValues: fail the table fails and names the columns, and nothin
     'UnrepresentableValues: strict.x_types_my: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): column c_date: 1, column c_datetime: 1',
   );
   const client = await temporalClient();
-  try {
-    await client.workflow.getHandle('bqsync-ittypesstrict').result();
-  } catch (err) {
-    expect(summaryFromFailure(err)?.failed).toBe(1);
-  } finally {
-    await client.connection.close();
-  }
+  const err = await client.workflow
+    .getHandle('bqsync-ittypesstrict')
+    .result()
+    .then(() => undefined, (e: unknown) => e)
+    .finally(() => client.connection.close());
+  expect(summaryFromFailure(err)?.failed).toBe(1);
   const [exists] = await bigQuery().dataset('it_types_strict').table('x_types_my').exists();
   expect(exists).toBe(false);
 });
