@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { createBigQuery } from '../../activities/bigquery';
-import { BIGQUERY_ENDPOINT, BIGQUERY_PROJECT, MYSQL_URL, POSTGRES_URL, TEMPORAL_ADDRESS } from './env';
+import { BIGQUERY_ENDPOINT, BIGQUERY_PROJECT, MYSQL_URL, POSTGRES_URL, TEMPORAL_ADDRESS, TEMPORAL_UI_URL } from './env';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
@@ -16,7 +16,7 @@ const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
 /** A config for the test stack; `sources` and `pipelines` as in bqsync.yaml. */
 export function testConfig(taskQueue: string, sources: object, pipelines: object): object {
   return {
-    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue, webUrl: 'http://127.0.0.1:8244' },
+    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue, webUrl: TEMPORAL_UI_URL },
     bigquery: { project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' },
     sources,
     pipelines,

@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { MYSQL_URL, POSTGRES_URL } from '../helpers/env';
+import { MYSQL_URL, POSTGRES_URL, TEMPORAL_UI_URL } from '../helpers/env';
 import {
   bqCount,
   mysqlConnection,
@@ -128,12 +128,12 @@ test('bqsync failures lists each failed table with type, message, attempts and l
     ['shop.x_bad_columns', 'SchemaError', 1],
     ['shop.x_missing', 'SourceTableMissing', 1],
   ]);
-  expect(mine[0].link).toMatch(/^http:\/\/127\.0\.0\.1:8244\/namespaces\/default\/workflows\/bqsync-itfail\./);
+  expect(mine[0].link.startsWith(`${TEMPORAL_UI_URL}/namespaces/default/workflows/bqsync-itfail.`)).toBe(true);
 });
 
 test('bqsync status shows the last run table by table', async () => {
   const res = await runCli(['--config', writeConfig(config), 'status', 'itfail']);
   expect(res.code).toBe(0);
-  expect(res.stdout).toContain('last run: http://127.0.0.1:8244/namespaces/default/workflows/bqsync-itfail/history');
+  expect(res.stdout).toContain(`last run: ${TEMPORAL_UI_URL}/namespaces/default/workflows/bqsync-itfail/history`);
   expect(res.stdout).toMatch(/shop\.customers\s+succeeded\s+2,000\s+2,000/);
 });

@@ -1,7 +1,7 @@
 import type { RunSummary } from '../../workflows/types';
 import { generatedTables } from '../../demo/seed';
 import { normalize } from '../helpers/compare';
-import { BIGQUERY_PROJECT, TEST_TABLES } from '../helpers/env';
+import { BIGQUERY_PROJECT, TEMPORAL_UI_URL, TEST_TABLES } from '../helpers/env';
 import {
   bqCount,
   bqRows,
@@ -72,7 +72,7 @@ test('every table of both sources and the SQL step succeed, and the CLI says so'
   expect(summary.results.filter((r) => r.status !== 'succeeded')).toEqual([]);
   expect(summary.results.find((r) => r.key === 'revenue_by_day')?.status).toBe('succeeded');
   expect(cliOutput).toContain(`pipeline itnightly: ${2 * TEST_TABLES + 1} succeeded, 0 failed, 0 skipped`);
-  expect(cliOutput).toMatch(/Web UI: http:\/\/127\.0\.0\.1:8244\/namespaces\/default\/workflows\/bqsync-itnightly\//);
+  expect(cliOutput).toContain(`Web UI: ${TEMPORAL_UI_URL}/namespaces/default/workflows/bqsync-itnightly/`);
 });
 
 test('row counts in BigQuery equal the source tables, table by table', async () => {
