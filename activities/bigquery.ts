@@ -1,6 +1,9 @@
-import { BigQuery, Job, TableField } from '@google-cloud/bigquery';
+import { BigQuery, TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config/schema';
+import { isDuplicateJob } from './load-jobs';
+import { quoteBigQuery } from './merge-sql';
+import type { DestinationField } from './schema-drift';
 
 export type BigQueryConfig = Config['bigquery'];
 
@@ -43,41 +46,75 @@ export interface LoadRequest {
   table: string;
   file: string;
   schema: TableField[];
-  /** Re-submitting the same ID after a crash finds the job instead of loading twice. */
-  jobId?: string;
+  /** Deterministic (see load-jobs.ts): re-submitting it after a crash cannot load twice. */
+  jobId: string;
+  /** WRITE_TRUNCATE replaces the table atomically: readers see the old rows or the new ones. */
+  writeDisposition: 'WRITE_TRUNCATE' | 'WRITE_APPEND';
+  layout?: TableLayout;
+  description?: string;
+}
+
+/** Partitioning and clustering, as the BigQuery API spells them. */
+export interface TableLayout {
+  timePartitioning?: { type: string; field: string };
+  rangePartitioning?: { field: string; range: { start: string; end: string; interval: string } };
+  clustering?: { fields: string[] };
 }
 
 /**
- * One load job replaces the table atomically (WRITE_TRUNCATE): readers see the old rows
- * or the new ones, never an empty table, and the table keeps its grants.
+ * Submits a load job under its deterministic ID. A job with that ID already existing means
+ * an earlier attempt submitted it: that is not an error, the caller waits for it.
  */
-export async function loadReplacing(bq: BigQuery, req: LoadRequest, onWait: () => void): Promise<Job> {
-  const [job] = await bq
-    .dataset(req.dataset)
-    .table(req.table)
-    .createLoadJob(req.file, {
-      sourceFormat: 'NEWLINE_DELIMITED_JSON',
-      schema: { fields: req.schema },
-      writeDisposition: 'WRITE_TRUNCATE',
-      createDisposition: 'CREATE_IF_NEEDED',
-      jobId: req.jobId,
-    });
-  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-    const [meta] = await job.getMetadata();
-    if (meta.status?.state === 'DONE') {
-      const err = meta.status.errorResult;
-      if (err) {
-        const details = (meta.status.errors ?? []).slice(0, 5).map((e: { message?: string }) => e.message).join('; ');
-        throw new Error(`BigQuery load job ${job.id} failed: ${err.message}${details ? ` (${details})` : ''}`);
-      }
-      return job;
-    }
-    onWait();
-    await new Promise((r) => setTimeout(r, wait));
+export async function submitLoad(bq: BigQuery, req: LoadRequest): Promise<void> {
+  try {
+    await bq
+      .dataset(req.dataset)
+      .table(req.table)
+      .createLoadJob(req.file, {
+        sourceFormat: 'NEWLINE_DELIMITED_JSON',
+        schema: { fields: req.schema },
+        writeDisposition: req.writeDisposition,
+        createDisposition: 'CREATE_IF_NEEDED',
+        jobId: req.jobId,
+        ...req.layout,
+        destinationTableProperties: req.description ? { description: req.description } : undefined,
+      });
+  } catch (err) {
+    if (!isDuplicateJob(err)) throw err;
   }
 }
 
+/** Submits a query (DML or DDL) under its deterministic ID; see submitLoad. */
+export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Promise<void> {
+  try {
+    await bq.createQueryJob({ query: sql, jobId });
+  } catch (err) {
+    if (!isDuplicateJob(err)) throw err;
+  }
+}
+
+/** The destination table's schema, or undefined when it does not exist yet. */
+export async function destinationSchema(bq: BigQuery, dataset: string, table: string): Promise<DestinationField[] | undefined> {
+  const ref = bq.dataset(dataset).table(table);
+  const [exists] = await ref.exists();
+  if (!exists) return undefined;
+  const [meta] = await ref.getMetadata();
+  return (meta.schema?.fields ?? []) as DestinationField[];
+}
+
+/** The highest cursor value already loaded, as text, or undefined for an empty table. */
+export async function maxCursor(bq: BigQuery, table: string, column: string): Promise<string | undefined> {
+  const [rows] = await bq.query({ query: `SELECT MAX(${quoteBigQuery(column)}) AS m FROM ${quoteBigQuery(table)}`, wrapIntegers: true });
+  const m = rows[0]?.m as { value?: unknown } | string | number | null | undefined;
+  if (m === null || m === undefined) return undefined;
+  return typeof m === 'object' && 'value' in m ? String(m.value) : String(m);
+}
+
+export async function dropTable(bq: BigQuery, dataset: string, table: string): Promise<void> {
+  await bq.dataset(dataset).table(table).delete({ ignoreNotFound: true });
+}
+
 export async function countRows(bq: BigQuery, project: string, dataset: string, table: string): Promise<number> {
-  const [rows] = await bq.query({ query: `SELECT COUNT(*) AS n FROM \`${project}.${dataset}.${table}\`` });
+  const [rows] = await bq.query({ query: `SELECT COUNT(*) AS n FROM ${quoteBigQuery(`${project}.${dataset}.${table}`)}` });
   return Number(rows[0].n);
 }

@@ -10,6 +10,7 @@ export const FailureType = {
   SourceTableMissing: 'SourceTableMissing',
   Verification: 'RowCountMismatch',
   InvalidValues: 'UnrepresentableValues',
+  SchemaDrift: 'SchemaDrift',
 } as const;
 
 export const NON_RETRYABLE_TYPES: string[] = Object.values(FailureType);

@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { Readable } from 'node:stream';
-import { EXTRACT_QUERY_TAG, SourceReader } from './source';
+import { EXTRACT_QUERY_TAG, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
 
@@ -93,22 +93,40 @@ export class MysqlSource implements SourceReader {
     }
   }
 
+  async primaryKey(table: string): Promise<string[]> {
+    const [rows] = await this.conn.promise().query(
+      `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+      [this.database, table],
+    );
+    return (rows as { name: string }[]).map((r) => r.name);
+  }
+
+  async tableComment(table: string): Promise<string | undefined> {
+    const [rows] = await this.conn
+      .promise()
+      .query('SELECT TABLE_COMMENT AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.database, table]);
+    return (rows as { c: string | null }[])[0]?.c || undefined;
+  }
+
   mapColumn(column: SourceColumn) {
     return mapMysqlColumn(column, quoteMysql);
   }
 
-  streamRows(table: string, columns: ColumnMapping[]): Readable & AsyncIterable<RawValue[]> {
+  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]> {
     const binary = new Set(columns.filter((c) => c.encoding === 'bytes-buffer').map((c) => c.bigQueryName));
     const select = columns
       .map((c) => `${c.selectExpression ?? quoteMysql(c.source.name)} AS ${quoteMysql(c.bigQueryName)}`)
       .join(', ');
-    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}`;
+    const where = from ? ` WHERE ${quoteMysql(from.column)} >= ?` : '';
+    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}${where}`;
     const out = new Readable({ objectMode: true, read: () => this.conn.resume() });
     // A consistent snapshot so the count we verify is the count of one moment.
     this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', (err) => {
       if (err) return out.destroy(err);
       const query = this.conn.query({
         sql,
+        values: from ? [from.value] : [],
         rowsAsArray: true,
         typeCast: (field) => (binary.has(field.name) ? field.buffer() : field.string()),
       });

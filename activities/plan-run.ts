@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import type { LoadedConfig } from '../config/load';
-import { tableName } from '../config/load';
+import { destinationName, mergedTableSettings, tableName } from '../config/load';
+import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { TableEntry } from '../config/schema';
 import type { RunPlan, TableTask } from '../workflows/types';
@@ -11,6 +12,8 @@ export interface PlanRunInput {
   pipeline: string;
   /** Only these `source.table` keys; the whole pipeline when absent. */
   tables?: string[];
+  /** Rebuild incremental tables from scratch (`--full-refresh`). */
+  fullRefresh?: boolean;
 }
 
 /**
@@ -45,15 +48,29 @@ export function makePlanRun(loaded: LoadedConfig) {
       }
       for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
       for (const [name, entry] of entries) {
-        const settings = { ...source.defaults, ...(typeof entry === 'string' ? {} : entry) };
+        const settings = mergedTableSettings(source, entry);
+        const problems = tableSettingsProblems(settings);
+        if (problems.length > 0) {
+          // Reached only by discovered tables: listed ones were checked when the file was read.
+          throw configFailure(`${file}: sources.${sourceName}.defaults, for discovered table "${name}": ${problems.join('; ')}`);
+        }
         tables.push({
           key: `${sourceName}.${name}`,
           source: sourceName,
           table: name,
           dataset: source.dataset ?? sourceName,
-          destination: (typeof entry === 'string' ? undefined : entry.destination) ?? name,
+          destination: destinationName(source, entry),
           after: settings.after ?? [],
           invalidValues: settings.invalidValues ?? 'null',
+          mode: settings.mode ?? 'replace',
+          keyColumns: settings.key,
+          cursor: settings.cursor,
+          overlap: settings.overlap as string | number | undefined,
+          deleteWhen: settings.deleteWhen,
+          columns: settings.columns,
+          partitionBy: settings.partitionBy,
+          clusterBy: settings.clusterBy,
+          fullRefresh: input.fullRefresh || undefined,
           description: settings.description,
           owner: settings.owner,
           impact: settings.impact,

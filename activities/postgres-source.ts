@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { Readable } from 'node:stream';
-import { EXTRACT_QUERY_TAG, SourceReader } from './source';
+import { EXTRACT_QUERY_TAG, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
 
@@ -71,19 +71,44 @@ export class PostgresSource implements SourceReader {
     });
   }
 
+  async primaryKey(table: string): Promise<string[]> {
+    const { rows } = await this.client.query(
+      `SELECT a.attname AS name
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, pos) ON true
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+        WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+        ORDER BY k.pos`,
+      [this.schema, table],
+    );
+    return rows.map((r: { name: string }) => r.name);
+  }
+
+  async tableComment(table: string): Promise<string | undefined> {
+    const { rows } = await this.client.query(
+      `SELECT pg_catalog.obj_description(c.oid, 'pg_class') AS c FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.schema, table],
+    );
+    return rows[0]?.c ?? undefined;
+  }
+
   mapColumn(column: SourceColumn) {
     return mapPostgresColumn(column, quotePostgres);
   }
 
-  streamRows(table: string, columns: ColumnMapping[]): Readable & AsyncIterable<RawValue[]> {
+  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]> {
     const select = columns.map((c) => c.selectExpression ?? quotePostgres(c.source.name)).join(', ');
-    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}`;
+    const where = from ? ` WHERE ${quotePostgres(from.column)} >= $1` : '';
+    const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}${where}`;
     const out = new Readable({ objectMode: true, read: () => undefined });
     // A server-side cursor inside one REPEATABLE READ snapshot: memory stays at one batch.
     const begin = this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     begin.then(
       () => {
-        const stream = this.client.query(new QueryStream(sql, [], { batchSize: 2000, rowMode: 'array', types: rawText }));
+        const stream = this.client.query(new QueryStream(sql, from ? [from.value] : [], { batchSize: 2000, rowMode: 'array', types: rawText }));
         stream.on('error', (e) => out.destroy(e));
         stream.on('end', () => {
           this.client.query('COMMIT').then(

@@ -15,7 +15,10 @@ export class RowEncoder {
 
   constructor(private readonly columns: ColumnMapping[]) {
     this.keys = columns.map((c) => JSON.stringify(c.bigQueryName) + ':');
-    this.encoders = columns.map((c) => encoderFor(c.encoding));
+    this.encoders = columns.map((c) => {
+      const transform = c.transform;
+      return transform ? (v: string | Buffer) => JSON.stringify(transform(v)) : encoderFor(c.encoding);
+    });
   }
 
   encode(row: RawValue[]): string {

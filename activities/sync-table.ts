@@ -1,21 +1,45 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { BigQuery } from '@google-cloud/bigquery';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import type { TableSyncOutcome, TableTask } from '../workflows/types';
-import { countRows, createBigQuery, ensureDataset, loadReplacing } from './bigquery';
+import {
+  countRows,
+  createBigQuery,
+  destinationSchema,
+  dropTable,
+  ensureDataset,
+  maxCursor,
+  submitLoad,
+  submitQuery,
+} from './bigquery';
+import { crashPoint } from './crash-point';
+import { cursorLowerBound } from './cursor';
 import { FailureType, schemaFailure } from './errors';
+import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from './load-jobs';
+import { buildMergeSql, quoteBigQuery } from './merge-sql';
 import { openSource } from './open-source';
 import { RowEncoder } from './row-encoder';
+import { DestinationField, hasChanges, planSchema, SchemaPlan } from './schema-drift';
+import type { RowFilter } from './source';
 import { writeStagingFile } from './staging-file';
-import { ColumnMapping, isValidBigQueryColumnName, isValidBigQueryTableName } from './type-mapping';
+import { describeShape, TableShape } from './table-shape';
+import { isValidBigQueryTableName } from './type-mapping';
 
 /**
- * Syncs one table: extract to a local staging file, one WRITE_TRUNCATE load job, then
- * verify the row count. One activity on purpose: the staging file lives on this worker's
- * disk, so the steps that use it must run in the same process.
+ * Syncs one table: extract to a local staging file, load it, verify the row count.
+ *
+ * replace (and every first load or full refresh): one WRITE_TRUNCATE load job replaces the
+ * table atomically. append and merge: the rows from the last loaded cursor value (minus the
+ * overlap) go to a staging table, and one MERGE statement applies them. The cursor is read
+ * back from the destination itself, so it advances exactly when the data does.
+ *
+ * Every BigQuery job has a deterministic ID (load-jobs.ts): a retry after a crash finds the
+ * job an earlier attempt submitted and waits for it instead of loading the rows again.
+ * One activity on purpose: the staging file lives on this worker's disk.
  */
 export function makeSyncTable(loaded: LoadedConfig) {
   return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
@@ -24,76 +48,195 @@ export function makeSyncTable(loaded: LoadedConfig) {
     if (!isValidBigQueryTableName(task.destination)) {
       throw schemaFailure(
         `${task.key}: "${task.destination}" is not a valid BigQuery table name; ` +
-          `give the table a destination: name in ${loaded.file}`,
+          `give the table a destination: name, or naming: rules for its source, in ${loaded.file}`,
       );
     }
+    // Always run by the tableSync workflow; the fallback keeps the job IDs unique regardless.
+    const { workflowId, runId } = ctx.info.workflowExecution ?? { workflowId: ctx.info.activityType, runId: ctx.info.activityId };
+    const prefix = jobPrefix(workflowId, runId);
+    const bq = createBigQuery(bigquery);
+    const target = `${bigquery.project}.${task.dataset}.${task.destination}`;
+    const staging = { dataset: task.dataset, table: `_bqsync_stage_${task.destination}_${prefix.slice(-16)}` };
+    const heartbeat = (phase: string, rows: number, bytes = 0) => ctx.heartbeat({ phase, rows, bytes });
+
     const reader = await openSource(loaded, task.source);
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bqsync-'));
     try {
-      const columns = await reader.describeTable(task.table);
-      if (columns.length === 0) {
-        throw ApplicationFailure.nonRetryable(
-          `${task.key}: the table does not exist at the source (dropped or renamed since it was listed?); ` +
-            `remove it from ${loaded.file} or restore it`,
-          FailureType.SourceTableMissing,
-        );
-      }
-      const mappings: ColumnMapping[] = columns.map((c) => ({ ...reader.mapColumn(c), bigQueryName: c.name }));
-      const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => `"${m.source.name}"`);
-      if (invalid.length > 0) {
-        throw schemaFailure(
-          `${task.key}: column ${invalid.join(', ')} cannot be a BigQuery column name ` +
-            '(letters, digits and underscores, not starting with a digit); rename it at the source or exclude the table',
-        );
-      }
-
-      const encoder = new RowEncoder(mappings);
-      const gzip = bigquery.stagingCompression === 'gzip';
-      const file = path.join(workDir, gzip ? 'rows.json.gz' : 'rows.json');
-      const staged = await writeStagingFile(
-        reader.streamRows(task.table, mappings),
-        encoder,
-        file,
-        (p) => ctx.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
-        { gzip, signal: ctx.cancellationSignal },
-      );
-      // The source connection is not needed for the load; the finally below closes it again harmlessly.
-      await reader.close();
-      const nulled = Object.entries(encoder.nulledValues);
-      if (task.invalidValues === 'fail' && nulled.length > 0) {
-        // Names and counts only: the values themselves may be personal data.
-        throw ApplicationFailure.nonRetryable(
-          `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
-            nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
-            `. Fix them at the source, or set invalidValues: null for the table in ${loaded.file} to load them as NULL`,
-          FailureType.InvalidValues,
-        );
-      }
-
-      const bq = createBigQuery(bigquery);
+      const shape = await describeShape(reader, task, loaded.file);
       await ensureDataset(bq, task.dataset, bigquery.location);
-      const schema = mappings.map((m) => ({
-        name: m.bigQueryName,
-        type: m.bigQueryType,
-        mode: 'NULLABLE',
-        description: m.source.comment ? m.source.comment.slice(0, 1024) : undefined,
-      }));
-      await loadReplacing(bq, { dataset: task.dataset, table: task.destination, file, schema }, () =>
-        ctx.heartbeat({ phase: 'load', rows: staged.rows, bytes: staged.bytes }),
-      );
+      const existing = await destinationSchema(bq, task.dataset, task.destination);
+      const schema = planDestinationSchema(task, shape, existing);
+      // A first load, a full refresh and mode replace all rewrite the whole table.
+      const incremental = task.mode !== 'replace' && !task.fullRefresh && existing !== undefined;
+      const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded: 0, bytesStaged: 0, nulledValues: {}, mode: task.mode };
+      if (hasChanges(schema.changes)) outcome.schemaChanges = schema.changes;
 
-      const rowsLoaded = await countRows(bq, bigquery.project, task.dataset, task.destination);
-      if (rowsLoaded !== staged.rows) {
-        throw ApplicationFailure.nonRetryable(
-          `${task.key}: read ${staged.rows} rows from the source but ${bigquery.project}.${task.dataset}.${task.destination} ` +
-            `holds ${rowsLoaded}; the load did not land every row. Re-run the table; if it repeats, compare the two by key`,
-          FailureType.Verification,
-        );
+      // A retry: did an earlier attempt already get rows into BigQuery?
+      const prior = ctx.info.attempt > 1 ? await priorJobs(bq, prefix, new Date(ctx.info.scheduledTimestampMs)) : [];
+      const next = (prior.at(-1)?.n ?? 0) + 1;
+      const landed = await lastLandedJob(bq, prior, () => heartbeat('resume', 0));
+      if (landed && landed.kind !== 'stage') {
+        // The table already holds this sync's rows: verify, do not load again.
+        await reader.close();
+        outcome.resumedJob = landed.id;
+        outcome.rowsRead = landed.rows;
+        outcome.rowsLoaded = landed.kind === 'load' ? await verifyCount(bq, task, landed.rows) : landed.rows;
+        if (incremental && shape.cursor) outcome.cursorTo = await maxCursor(bq, target, shape.cursor.bigQueryName);
+        return outcome;
       }
-      return { rowsRead: staged.rows, rowsLoaded, bytesStaged: staged.bytes, nulledValues: encoder.nulledValues };
+
+      let rows = landed?.rows ?? 0;
+      if (!landed) {
+        let from: RowFilter | undefined;
+        if (incremental && shape.cursor) {
+          const max = await maxCursor(bq, target, shape.cursor.bigQueryName);
+          if (max !== undefined) {
+            from = { column: shape.cursor.source.name, value: cursorLowerBound(max, shape.cursor.bigQueryType, task.overlap) };
+            outcome.cursorFrom = from.value;
+          }
+        }
+        const staged = await extract(task, shape, reader, from, workDir, loaded.file, bigquery.stagingCompression === 'gzip');
+        rows = staged.rows;
+        Object.assign(outcome, { rowsRead: staged.rows, bytesStaged: staged.bytes, nulledValues: staged.nulledValues });
+        const kind = incremental ? 'stage' : 'load';
+        const id = jobId(prefix, kind, next, rows);
+        heartbeat(kind, rows, staged.bytes);
+        await submitLoad(bq, {
+          dataset: incremental ? staging.dataset : task.dataset,
+          table: incremental ? staging.table : task.destination,
+          file: staged.file,
+          schema: incremental ? shape.mappings.map(toField) : schema.fields,
+          jobId: id,
+          writeDisposition: 'WRITE_TRUNCATE',
+          layout: incremental ? undefined : shape.layout,
+          description: incremental ? undefined : shape.description,
+        });
+        crashPoint(incremental ? 'stage-submitted' : 'load-submitted');
+        await awaitJob(bq, id, () => heartbeat(kind, rows, staged.bytes));
+        if (!incremental) {
+          outcome.rowsLoaded = await verifyCount(bq, task, rows);
+          if (task.mode !== 'replace') outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
+          return outcome;
+        }
+      } else {
+        outcome.resumedJob = landed.id;
+        outcome.rowsRead = rows;
+      }
+
+      // Incremental: the staging table holds this run's rows; check them, then merge.
+      const stagedRows = await countRows(bq, bigquery.project, staging.dataset, staging.table);
+      if (stagedRows !== rows) throw countMismatch(task, rows, `${staging.dataset}.${staging.table}`, stagedRows);
+      await followSchema(bq, task, schema);
+      const mergeId = jobId(prefix, 'merge', next + (landed ? 0 : 1), rows);
+      const sql = buildMergeSql({
+        target,
+        staging: `${bigquery.project}.${staging.dataset}.${staging.table}`,
+        columns: shape.mappings.map((m) => m.bigQueryName),
+        key: shape.key,
+        mode: task.mode as 'append' | 'merge',
+        deleteWhen: shape.deleteWhen && { column: shape.deleteWhen.bigQueryName, type: shape.deleteWhen.bigQueryType },
+      });
+      heartbeat('merge', rows);
+      await submitQuery(bq, sql, mergeId);
+      crashPoint('merge-submitted');
+      await awaitJob(bq, mergeId, () => heartbeat('merge', rows));
+      await dropTable(bq, staging.dataset, staging.table);
+      outcome.rowsLoaded = stagedRows;
+      outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
+      return outcome;
     } finally {
       await reader.close();
       await fs.rm(workDir, { recursive: true, force: true });
     }
   };
+}
+
+const toField = (m: TableShape['mappings'][number]): DestinationField => ({
+  name: m.bigQueryName,
+  type: m.bigQueryType,
+  mode: 'NULLABLE',
+  description: m.source.comment ? m.source.comment.slice(0, 1024) : undefined,
+});
+
+function planDestinationSchema(task: TableTask, shape: TableShape, existing: DestinationField[] | undefined): SchemaPlan {
+  const plan = planSchema(existing, shape.mappings.map(toField), Boolean(task.fullRefresh));
+  if (plan.incompatible.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${task.key}: ${plan.incompatible.join('; ')} at the source, which BigQuery cannot widen in place. ` +
+        `Run "bqsync sync ${task.key} --full-refresh" to rebuild ${task.dataset}.${task.destination} with the new type ` +
+        `(check the queries that read the column first), or change the column back at the source`,
+      FailureType.SchemaDrift,
+    );
+  }
+  return plan;
+}
+
+/** Adds new columns to the destination (and widens types) before rows that have them are merged. */
+async function followSchema(bq: BigQuery, task: TableTask, plan: SchemaPlan): Promise<void> {
+  const table = bq.dataset(task.dataset).table(task.destination);
+  if (plan.changes.added.length > 0) await table.setMetadata({ schema: { fields: plan.fields } });
+  for (const w of plan.changes.widened) {
+    await bq.query({
+      query: `ALTER TABLE ${quoteBigQuery(`${bq.projectId}.${task.dataset}.${task.destination}`)} ALTER COLUMN ${quoteBigQuery(w.column)} SET DATA TYPE ${w.to}`,
+    });
+  }
+}
+
+/** The last job of earlier attempts that did not fail, once it has finished. */
+async function lastLandedJob(bq: BigQuery, prior: PriorJob[], onWait: () => void): Promise<PriorJob | undefined> {
+  const last = [...prior].reverse().find((j) => !j.error);
+  if (!last) return undefined;
+  try {
+    await awaitJob(bq, last.id, onWait);
+    return last;
+  } catch {
+    return undefined; // it failed after all: this attempt starts over
+  }
+}
+
+async function extract(
+  task: TableTask,
+  shape: TableShape,
+  reader: Awaited<ReturnType<typeof openSource>>,
+  from: RowFilter | undefined,
+  workDir: string,
+  file: string,
+  gzip: boolean,
+) {
+  const ctx = Context.current();
+  const encoder = new RowEncoder(shape.mappings);
+  const staged = path.join(workDir, gzip ? 'rows.json.gz' : 'rows.json');
+  const result = await writeStagingFile(
+    reader.streamRows(task.table, shape.mappings, from),
+    encoder,
+    staged,
+    (p) => ctx.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
+    { gzip, signal: ctx.cancellationSignal },
+  );
+  await reader.close();
+  const nulled = Object.entries(encoder.nulledValues);
+  if (task.invalidValues === 'fail' && nulled.length > 0) {
+    // Names and counts only: the values themselves may be personal data.
+    throw ApplicationFailure.nonRetryable(
+      `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
+        nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
+        `. Fix them at the source, or set invalidValues: null for the table in ${file} to load them as NULL`,
+      FailureType.InvalidValues,
+    );
+  }
+  return { file: staged, rows: result.rows, bytes: result.bytes, nulledValues: encoder.nulledValues };
+}
+
+async function verifyCount(bq: BigQuery, task: TableTask, rows: number): Promise<number> {
+  const loaded = await countRows(bq, bq.projectId, task.dataset, task.destination);
+  if (loaded !== rows) throw countMismatch(task, rows, `${task.dataset}.${task.destination}`, loaded);
+  return loaded;
+}
+
+function countMismatch(task: TableTask, read: number, table: string, holds: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${task.key}: read ${read} rows from the source but ${table} holds ${holds}; the load did not land every row. ` +
+      'Re-run the table; if it repeats, compare the two by key',
+    FailureType.Verification,
+  );
 }

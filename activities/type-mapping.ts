@@ -55,6 +55,8 @@ export interface ColumnMapping {
   encoding: Encoding;
   /** Select-list expression override (quoted identifiers only, never values). */
   selectExpression?: string;
+  /** Personal data: the value is replaced on the worker before it is written (column-rules.ts). */
+  transform?: (value: string | Buffer) => string;
 }
 
 // BigQuery NUMERIC: 29 integer digits, 9 fractional; BIGNUMERIC: 38 and 38.

@@ -41,9 +41,10 @@ program
   .description('start a run of a pipeline now (all of its tables)')
   .argument('[pipeline]', 'pipeline name; optional when the config declares one')
   .option('--wait', 'wait for the end, print the summary, exit 1 if a table failed')
-  .action(async (pipeline: string | undefined, opts: { wait?: boolean }) => {
+  .option('--full-refresh', 'rebuild append and merge tables from every source row')
+  .action(async (pipeline: string | undefined, opts: { wait?: boolean; fullRefresh?: boolean }) => {
     const loaded = config();
-    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
+    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.fullRefresh)));
   });
 
 program
@@ -52,10 +53,11 @@ program
   .argument('<tables...>', 'tables as source.table')
   .option('-p, --pipeline <name>', 'pipeline, when several hold the tables')
   .option('--wait', 'wait until the tables finish, exit 1 if one failed')
-  .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean }) => {
+  .option('--full-refresh', 'rebuild the tables from every source row, whatever their mode')
+  .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean; fullRefresh?: boolean }) => {
     const loaded = config();
     const pipeline = pipelineForTables(loaded, tables, opts.pipeline);
-    exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
+    exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.fullRefresh)));
   });
 
 program

@@ -29,7 +29,14 @@ export function formatSummary(summary: RunSummary): string {
 
 function note(r: NodeResult): string {
   if (r.error) return `${r.errorType ?? 'Error'}: ${r.error}`;
+  const notes: string[] = [];
+  if (r.mode && r.mode !== 'replace') notes.push(`${r.mode}${r.cursorFrom ? ` from ${r.cursorFrom}` : ' (full load)'}`);
   const nulled = Object.entries(r.nulledValues ?? {});
-  if (nulled.length) return 'NULL for unrepresentable values: ' + nulled.map(([c, n]) => `${c}=${n}`).join(', ');
-  return '';
+  if (nulled.length) notes.push('NULL for unrepresentable values: ' + nulled.map(([c, n]) => `${c}=${n}`).join(', '));
+  const drift = r.schemaChanges;
+  if (drift?.added.length) notes.push(`new columns: ${drift.added.join(', ')}`);
+  if (drift?.dropped.length) notes.push(`dropped at the source, kept as NULL: ${drift.dropped.join(', ')}`);
+  if (drift?.widened.length) notes.push('widened: ' + drift.widened.map((w) => `${w.column} ${w.from}->${w.to}`).join(', '));
+  if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
+  return notes.join('; ');
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { Config, configSchema, SourceConfig, TableEntry } from './schema';
+import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from './schema';
+import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
 
 /** A problem in the config file; the message names the file and the key. */
@@ -132,6 +133,21 @@ export function tableName(entry: TableEntry): string {
   return typeof entry === 'string' ? entry : entry.name;
 }
 
+/** A table's settings: the source's defaults, overridden by the table's own entry. */
+export function mergedTableSettings(source: SourceConfig, entry: TableEntry): TableSettings {
+  const own = typeof entry === 'string' ? {} : (({ name: _n, destination: _d, ...rest }) => rest)(entry);
+  return { ...source.defaults, ...own };
+}
+
+/** The BigQuery table a source table lands in: its destination:, else the naming rules. */
+export function destinationName(source: SourceConfig, entry: TableEntry): string {
+  if (typeof entry !== 'string' && entry.destination) return entry.destination;
+  const name = tableName(entry);
+  const naming = source.naming;
+  if (!naming) return name;
+  return naming.tablePrefix + (naming.case === 'lower' ? name.toLowerCase() : name);
+}
+
 function crossReferenceProblems(config: Config): string[] {
   const problems: string[] = [];
   for (const [sourceName, source] of Object.entries(config.sources)) {
@@ -143,6 +159,12 @@ function crossReferenceProblems(config: Config): string[] {
       const t = tableName(entry);
       if (seen.has(t)) problems.push(`sources.${sourceName}.tables lists "${t}" twice`);
       seen.add(t);
+      for (const p of tableSettingsProblems(mergedTableSettings(source, entry))) {
+        problems.push(`sources.${sourceName}.tables "${t}": ${p}`);
+      }
+    }
+    if (source.defaults && !source.tables?.length) {
+      for (const p of tableSettingsProblems(source.defaults)) problems.push(`sources.${sourceName}.defaults: ${p}`);
     }
   }
   for (const [pipelineName, pipeline] of Object.entries(config.pipelines)) {

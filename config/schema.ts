@@ -17,12 +17,59 @@ const purpose = {
 /** A reference to another node of the DAG: `source.table` or a step name. */
 const nodeRef = z.string().min(1);
 
+/** A duration such as "30s", "15m", "6h" or "1d". */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "15m", "6h" or "1d"') as unknown as z.ZodType<Duration>;
+
+const columnName = z.string().min(1);
+
+/** Columns that must not reach BigQuery as they are: personal data, secrets. */
+const columnRules = z.strictObject({
+  /** Not read at all. */
+  exclude: z.array(columnName).default([]),
+  /** Replaced by a keyed hash (HMAC-SHA256, key from BQSYNC_HASH_KEY): joinable, not readable. */
+  hash: z.array(columnName).default([]),
+  /** Replaced by asterisks except the last four characters. */
+  mask: z.array(columnName).default([]),
+});
+
+const partitioning = z.union([
+  z.strictObject({
+    /** A DATE, DATETIME or TIMESTAMP column. */
+    column: columnName,
+    granularity: z.enum(['HOUR', 'DAY', 'MONTH', 'YEAR']).default('DAY'),
+  }),
+  z.strictObject({
+    /** An integer column, split into ranges [start, end) of `interval`. */
+    column: columnName,
+    range: z.strictObject({ start: z.number().int(), end: z.number().int(), interval: z.number().int().positive() }),
+  }),
+]);
+
 const tableSettings = {
   ...purpose,
   /** Other tables (`source.table`) or steps that must land before this table starts. */
   after: z.array(nodeRef).optional(),
-  /** Load mode; the atomic full refresh is the one supported so far. */
-  mode: z.literal('replace').optional(),
+  /**
+   * replace: the whole table, atomically (default). append: new rows by a cursor column,
+   * never updated. merge: new and changed rows by a cursor column, upserted by key.
+   */
+  mode: z.enum(['replace', 'append', 'merge']).optional(),
+  /** Columns that identify a row, for append and merge (default: the primary key). */
+  key: z.array(columnName).min(1).optional(),
+  /** Column that grows with every insert (append) or change (merge): an integer, date or time. */
+  cursor: columnName.optional(),
+  /**
+   * Rows this far below the last loaded cursor are read again, so rows committed late with
+   * an older cursor value are not missed: a duration for time cursors, a number for integers.
+   */
+  overlap: z.union([duration, z.number().int().nonnegative()]).optional(),
+  /** merge: a row whose column is true / non-zero / non-NULL is deleted from BigQuery. */
+  deleteWhen: columnName.optional(),
+  columns: columnRules.optional(),
+  partitionBy: partitioning.optional(),
+  clusterBy: z.array(columnName).min(1).max(4).optional(),
   /**
    * Values BigQuery cannot hold (MySQL zero dates, PostgreSQL infinity, years beyond 9999,
    * NaN in a NUMERIC column): load them as NULL and count them per column, or fail the table.
@@ -62,6 +109,13 @@ export const sourceSchema = z.strictObject({
     .optional(),
   /** Settings for every table of this source; a table entry overrides them. */
   defaults: z.strictObject(tableSettings).optional(),
+  /** How BigQuery table names are made from source table names (a destination: wins). */
+  naming: z
+    .strictObject({
+      tablePrefix: z.string().default(''),
+      case: z.enum(['keep', 'lower']).default('keep'),
+    })
+    .optional(),
 });
 
 export const stepSchema = z.strictObject({
@@ -74,11 +128,6 @@ export const stepSchema = z.strictObject({
   /** BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced. */
   sql: z.string().min(1),
 });
-
-/** A duration such as "30s", "15m", "6h" or "1d". */
-const duration = z
-  .string()
-  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "15m", "6h" or "1d"') as unknown as z.ZodType<Duration>;
 
 const validTimeZone = (tz: string) => {
   try {
@@ -144,3 +193,4 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;
+export type TableSettings = z.infer<z.ZodObject<typeof tableSettings>>;

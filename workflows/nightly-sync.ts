@@ -17,7 +17,7 @@ import type { Activities } from '../activities';
 import { RunState } from './run-state';
 import { searchAttributes } from './search-attributes';
 import { tableSync } from './table-sync';
-import type { AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
+import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
 
 const { planRun } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -32,7 +32,7 @@ const { runStep } = proxyActivities<Activities>({
 });
 
 /** "Sync this table now": adds tables to the running run; returns what became of each. */
-export const addTablesUpdate = defineUpdate<AddTablesResult[], [string[]]>('addTables');
+export const addTablesUpdate = defineUpdate<AddTablesResult[], [string[], AddTablesOptions?]>('addTables');
 /** The live state of every table and step of the run. */
 export const statusQuery = defineQuery<RunSummary>('status');
 
@@ -56,18 +56,19 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   setHandler(statusQuery, () => (state ? state.summary(startedAt) : emptySummary(input.pipeline, startedAt)));
   setHandler(
     addTablesUpdate,
-    async (keys: string[]): Promise<AddTablesResult[]> => {
+    async (keys: string[], options?: AddTablesOptions): Promise<AddTablesResult[]> => {
       await condition(() => state !== undefined);
       const run = state!;
+      const fullRefresh = options?.fullRefresh || undefined;
       const results: AddTablesResult[] = [];
       const missing: string[] = [];
       for (const key of keys) {
         const known = run.table(key);
-        if (known) results.push({ key, outcome: run.requeue(known) });
+        if (known) results.push({ key, outcome: run.requeue({ ...known, fullRefresh }) });
         else missing.push(key);
       }
       if (missing.length > 0) {
-        const extra = await planRun({ pipeline: input.pipeline, tables: missing });
+        const extra = await planRun({ pipeline: input.pipeline, tables: missing, fullRefresh });
         for (const task of extra.tables) results.push({ key: task.key, outcome: run.requeue(task) });
         for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
       }
@@ -75,7 +76,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
       return results;
     },
     {
-      validator: (keys: string[]) => {
+      validator: (keys: string[], _options?: AddTablesOptions) => {
         if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
         const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
         if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
@@ -84,7 +85,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     },
   );
 
-  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables }));
+  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
   state = new RunState(plan, input.carried?.results);
   const finishedAtStart = state.finishedCount();
 
@@ -115,6 +116,11 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
             rowsLoaded: outcome.rowsLoaded,
             bytesStaged: outcome.bytesStaged,
             nulledValues: outcome.nulledValues,
+            mode: outcome.mode,
+            cursorFrom: outcome.cursorFrom,
+            cursorTo: outcome.cursorTo,
+            schemaChanges: outcome.schemaChanges,
+            resumedJob: outcome.resumedJob,
             durationMs: Date.now() - began,
           }),
         (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

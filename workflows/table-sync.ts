@@ -4,7 +4,7 @@ import { searchAttributes } from './search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from './types';
 
 // Errors that a retry cannot fix; kept in step with activities/errors.ts.
-const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch', 'UnrepresentableValues'];
+const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch', 'UnrepresentableValues', 'SchemaDrift'];
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own
@@ -22,7 +22,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
       maximumAttempts: 4,
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
-    summary: `extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
+    summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
   });
   try {
     const outcome = await syncTable(input.task);

@@ -3,6 +3,8 @@
  * connection strings ever travel in them, so nothing personal or secret reaches history.
  */
 
+export type LoadMode = 'replace' | 'append' | 'merge';
+
 /** One table to sync, as planned by discovery. */
 export interface TableTask {
   /** `source.table`, the name operators use. */
@@ -16,6 +18,18 @@ export interface TableTask {
   after: string[];
   /** What to do with values BigQuery cannot hold: load NULL (and count) or fail. */
   invalidValues: 'null' | 'fail';
+  /** How rows reach the destination; see config/schema.ts. */
+  mode: LoadMode;
+  /** Row identity for append/merge; the source's primary key when absent. */
+  keyColumns?: string[];
+  cursor?: string;
+  overlap?: string | number;
+  deleteWhen?: string;
+  columns?: { exclude: string[]; hash: string[]; mask: string[] };
+  partitionBy?: { column: string; granularity?: 'HOUR' | 'DAY' | 'MONTH' | 'YEAR'; range?: { start: number; end: number; interval: number } };
+  clusterBy?: string[];
+  /** Rebuild the table from every source row with the source's current schema, whatever the mode. */
+  fullRefresh?: boolean;
   description?: string;
   owner?: string;
   impact?: string;
@@ -56,6 +70,11 @@ export interface NodeResult {
   nulledValues?: Record<string, number>;
   startedAt?: string;
   durationMs?: number;
+  mode?: LoadMode;
+  cursorFrom?: string;
+  cursorTo?: string;
+  schemaChanges?: SchemaChanges;
+  resumedJob?: string;
   /** How often this node was (re)started in the run; "sync now" adds one. */
   runs?: number;
   errorType?: string;
@@ -82,6 +101,26 @@ export interface TableSyncOutcome {
   rowsLoaded: number;
   bytesStaged: number;
   nulledValues: Record<string, number>;
+  mode?: LoadMode;
+  /** Incremental runs: the cursor range read (from is inclusive; absent on a first load). */
+  cursorFrom?: string;
+  cursorTo?: string;
+  /** Schema drift seen at the source and how the destination followed it. */
+  schemaChanges?: SchemaChanges;
+  /** The load job of an earlier attempt that had already landed, so it was not repeated. */
+  resumedJob?: string;
+}
+
+export interface SchemaChanges {
+  added: string[];
+  /** Dropped at the source, kept in BigQuery with NULL from now on. */
+  dropped: string[];
+  widened: { column: string; from: string; to: string }[];
+}
+
+export interface AddTablesOptions {
+  /** Rebuild the tables from every source row, whatever their mode. */
+  fullRefresh?: boolean;
 }
 
 export interface AddTablesResult {
@@ -94,6 +133,8 @@ export interface NightlySyncInput {
   pipeline: string;
   /** Only these tables (`source.table`); all of the pipeline when absent. */
   tables?: string[];
+  /** Rebuild incremental tables from every source row (`--full-refresh`). */
+  fullRefresh?: boolean;
   /** Continue as new after this many nodes finished in one run (history stays small). */
   continueAsNewAfter?: number;
   /** State handed over by continue-as-new. */

@@ -20,7 +20,7 @@ export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
 }
 
 /** Starts a pipeline run now; with `wait`, prints the summary and returns 1 if a table failed. */
-export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: boolean): Promise<number> {
+export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: boolean, fullRefresh = false): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
   try {
@@ -35,7 +35,7 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
       handle = await client.workflow.start(nightlySync, {
         workflowId,
         taskQueue: config.temporal.taskQueue,
-        args: [{ pipeline }],
+        args: [{ pipeline, fullRefresh: fullRefresh || undefined }],
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
         staticSummary: `Sync pipeline ${pipeline}: ${p.sources.join(', ')} into BigQuery`,

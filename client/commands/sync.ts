@@ -31,6 +31,7 @@ async function updateWithStart(
   pipeline: string,
   workflowId: string,
   keys: string[],
+  fullRefresh: boolean,
 ): Promise<AddTablesResult[]> {
   const startOp = new WithStartWorkflowOperation(nightlySync, {
     workflowId,
@@ -41,7 +42,7 @@ async function updateWithStart(
     typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
     staticSummary: `Sync now: ${keys.join(', ')}`,
   });
-  return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
+  return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys, { fullRefresh }], startWorkflowOperation: startOp });
 }
 
 /**
@@ -49,7 +50,13 @@ async function updateWithStart(
  * or starts a run of just these tables in one atomic call (update-with-start), so that a
  * table never runs twice at once.
  */
-export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline: string, wait: boolean): Promise<number> {
+export async function syncCommand(
+  loaded: LoadedConfig,
+  keys: string[],
+  pipeline: string,
+  wait: boolean,
+  fullRefresh = false,
+): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
   try {
@@ -61,10 +68,10 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
     let workflowId: string;
     if (running) {
       workflowId = running.workflowId;
-      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys] });
+      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys, { fullRefresh }] });
     } else {
       workflowId = pipelineWorkflowId(pipeline);
-      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys);
+      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, fullRefresh);
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
     for (const o of outcomes) {
