@@ -108,6 +108,7 @@ export function makePlanRun(loaded: LoadedConfig) {
       steps: wanted ? [] : steps,
       sourceConcurrency: Object.fromEntries(pipeline.sources.map((s) => [s, config.sources[s].concurrency])),
       globalConcurrency: pipeline.concurrency,
+      heartbeatTimeout: String(pipeline.heartbeatTimeout),
       unknown,
     };
   };

@@ -97,7 +97,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     const began = Date.now();
     void startChild(tableSync, {
       workflowId,
-      args: [{ pipeline: input.pipeline, task }],
+      args: [{ pipeline: input.pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
         { key: searchAttributes.pipeline, value: input.pipeline },

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { searchAttributes } from './search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from './types';
@@ -14,7 +15,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
   const { syncTable } = proxyActivities<Activities>({
     // A large table may take hours; a dead worker is noticed through missed heartbeats.
     startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
     retry: {
       initialInterval: '15s',
       backoffCoefficient: 2,

@@ -52,6 +52,8 @@ export interface RunPlan {
   sourceConcurrency: Record<string, number>;
   /** At most this many table syncs at once in the run. */
   globalConcurrency: number;
+  /** A table sync whose worker is silent this long is retried elsewhere. */
+  heartbeatTimeout?: string;
   /** Requested tables that do not exist, with the reason. */
   unknown: { key: string; message: string }[];
 }
@@ -150,4 +152,5 @@ export interface CarriedState {
 export interface TableSyncInput {
   pipeline: string;
   task: TableTask;
+  heartbeatTimeout?: string;
 }
