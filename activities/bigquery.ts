@@ -51,7 +51,6 @@ export interface LoadRequest {
   /** WRITE_TRUNCATE replaces the table atomically: readers see the old rows or the new ones. */
   writeDisposition: 'WRITE_TRUNCATE' | 'WRITE_APPEND';
   layout?: TableLayout;
-  description?: string;
 }
 
 /** Partitioning and clustering, as the BigQuery API spells them. */
@@ -77,7 +76,6 @@ export async function submitLoad(bq: BigQuery, req: LoadRequest): Promise<void> 
         createDisposition: 'CREATE_IF_NEEDED',
         jobId: req.jobId,
         ...req.layout,
-        destinationTableProperties: req.description ? { description: req.description } : undefined,
       });
   } catch (err) {
     if (!isDuplicateJob(err)) throw err;
@@ -93,13 +91,23 @@ export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Pro
   }
 }
 
-/** The destination table's schema, or undefined when it does not exist yet. */
-export async function destinationSchema(bq: BigQuery, dataset: string, table: string): Promise<DestinationField[] | undefined> {
+export interface DestinationTable {
+  fields: DestinationField[];
+  description?: string;
+}
+
+/** The destination table's schema and description, or undefined when it does not exist yet. */
+export async function destinationTable(bq: BigQuery, dataset: string, table: string): Promise<DestinationTable | undefined> {
   const ref = bq.dataset(dataset).table(table);
   const [exists] = await ref.exists();
   if (!exists) return undefined;
   const [meta] = await ref.getMetadata();
-  return (meta.schema?.fields ?? []) as DestinationField[];
+  return { fields: (meta.schema?.fields ?? []) as DestinationField[], description: meta.description ?? undefined };
+}
+
+/** Sets the table's description (from the source table's comment) when it differs. */
+export async function describeTable(bq: BigQuery, dataset: string, table: string, description: string, current?: string): Promise<void> {
+  if (description !== current) await bq.dataset(dataset).table(table).setMetadata({ description });
 }
 
 /** The highest cursor value already loaded, as text, or undefined for an empty table. */

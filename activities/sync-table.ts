@@ -9,7 +9,8 @@ import type { TableSyncOutcome, TableTask } from '../workflows/types';
 import {
   countRows,
   createBigQuery,
-  destinationSchema,
+  describeTable,
+  destinationTable,
   dropTable,
   ensureDataset,
   maxCursor,
@@ -64,7 +65,8 @@ export function makeSyncTable(loaded: LoadedConfig) {
     try {
       const shape = await describeShape(reader, task, loaded.file);
       await ensureDataset(bq, task.dataset, bigquery.location);
-      const existing = await destinationSchema(bq, task.dataset, task.destination);
+      const current = await destinationTable(bq, task.dataset, task.destination);
+      const existing = current?.fields;
       const schema = planDestinationSchema(task, shape, existing);
       // A first load, a full refresh and mode replace all rewrite the whole table.
       const incremental = task.mode !== 'replace' && !task.fullRefresh && existing !== undefined;
@@ -109,12 +111,12 @@ export function makeSyncTable(loaded: LoadedConfig) {
           jobId: id,
           writeDisposition: 'WRITE_TRUNCATE',
           layout: incremental ? undefined : shape.layout,
-          description: incremental ? undefined : shape.description,
         });
         crashPoint(incremental ? 'stage-submitted' : 'load-submitted');
         await awaitJob(bq, id, () => heartbeat(kind, rows, staged.bytes));
         if (!incremental) {
           outcome.rowsLoaded = await verifyCount(bq, task, rows);
+          if (shape.description) await describeTable(bq, task.dataset, task.destination, shape.description, current?.description);
           if (task.mode !== 'replace') outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
           return outcome;
         }
