@@ -22,7 +22,14 @@ export const TEST_STACK = {
 export const TEMPORAL_UI_URL = `http://127.0.0.1:${TEST_STACK.BQSYNC_TEMPORAL_UI_PORT}`;
 export const TEMPORAL_ADDRESS = `127.0.0.1:${TEST_STACK.BQSYNC_TEMPORAL_PORT}`;
 export const BIGQUERY_ENDPOINT = `http://127.0.0.1:${TEST_STACK.BQSYNC_BIGQUERY_PORT}`;
-export const BIGQUERY_PROJECT = TEST_STACK.BQSYNC_BIGQUERY_PROJECT;
+/**
+ * BQSYNC_REAL_BIGQUERY=<project> points the BigQuery side of the tests at a real project
+ * (Application Default Credentials) instead of the emulator: scripts/test-bigquery.sh.
+ */
+export const REAL_BIGQUERY_PROJECT = process.env.BQSYNC_REAL_BIGQUERY || undefined;
+export const ON_EMULATOR = REAL_BIGQUERY_PROJECT === undefined;
+export const BIGQUERY_PROJECT = REAL_BIGQUERY_PROJECT ?? TEST_STACK.BQSYNC_BIGQUERY_PROJECT;
+export const BIGQUERY_LOCATION = process.env.BQSYNC_REAL_BIGQUERY_LOCATION ?? 'US';
 /** The seeded test database in MariaDB and PostgreSQL. */
 export const TEST_DATABASE = SLOT === 0 ? 'bqsync_test' : `bqsync_test${SLOT}`;
 export const MYSQL_URL = `mysql://root@127.0.0.1:3306/${TEST_DATABASE}`;

@@ -8,7 +8,21 @@ import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { createBigQuery } from '../../activities/bigquery';
-import { BIGQUERY_ENDPOINT, BIGQUERY_PROJECT, MYSQL_URL, POSTGRES_URL, TEMPORAL_ADDRESS, TEMPORAL_UI_URL } from './env';
+import {
+  BIGQUERY_ENDPOINT,
+  BIGQUERY_LOCATION,
+  BIGQUERY_PROJECT,
+  MYSQL_URL,
+  ON_EMULATOR,
+  POSTGRES_URL,
+  TEMPORAL_ADDRESS,
+  TEMPORAL_UI_URL,
+} from './env';
+
+/** The emulator (plain staging files: it reads no gzip), or a real project when asked for. */
+const BIGQUERY_CONFIG = ON_EMULATOR
+  ? { project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' as const }
+  : { project: BIGQUERY_PROJECT, location: BIGQUERY_LOCATION, stagingCompression: 'gzip' as const };
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
@@ -17,7 +31,7 @@ const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
 export function testConfig(taskQueue: string, sources: object, pipelines: object): object {
   return {
     temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue, webUrl: TEMPORAL_UI_URL },
-    bigquery: { project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' },
+    bigquery: BIGQUERY_CONFIG,
     sources,
     pipelines,
   };
@@ -113,7 +127,7 @@ export async function temporalClient(): Promise<Client> {
 }
 
 export function bigQuery(): BigQuery {
-  return createBigQuery({ project: BIGQUERY_PROJECT, location: 'US', endpoint: BIGQUERY_ENDPOINT, stagingCompression: 'none' });
+  return createBigQuery(BIGQUERY_CONFIG);
 }
 
 export async function bqRows(sql: string): Promise<Record<string, unknown>[]> {

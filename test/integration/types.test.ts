@@ -1,5 +1,5 @@
 import { normalize } from '../helpers/compare';
-import { BIGQUERY_PROJECT } from '../helpers/env';
+import { BIGQUERY_PROJECT, ON_EMULATOR } from '../helpers/env';
 import {
   bigQuery,
   bqRows,
@@ -26,7 +26,6 @@ import { summaryFromFailure } from '../../client/commands/run';
  * Where the emulator differs from BigQuery (README: emulator gaps), the expectation names
  * both: BigQuery's value, and what the emulator returns instead.
  */
-const ON_EMULATOR = !process.env.BQSYNC_REAL_BIGQUERY;
 const gap = (bigquery: unknown, emulator: unknown) => (ON_EMULATOR ? emulator : bigquery);
 
 const MYSQL_DDL = `CREATE TABLE x_types_my (
