@@ -9,13 +9,15 @@ import { createHash } from 'node:crypto';
  * job is `<prefix>_<kind><n>_<rows>r`: its kind (load, stage, merge), its sequence number
  * within the sync, and the number of rows it carries, so the retry knows what to verify.
  */
-export type JobKind = 'load' | 'stage' | 'merge';
+export type JobKind = 'load' | 'stage' | 'merge' | 'chunk' | 'swap';
 
 export interface PriorJob {
   id: string;
   kind: JobKind;
   n: number;
   rows: number;
+  /** chunk: the end of its key range (exclusive), or 'end' for the last. */
+  to?: string;
   state: string;
   error?: string;
 }
@@ -26,14 +28,14 @@ export function jobPrefix(workflowId: string, runId: string): string {
   return `bqsync_${slug}_${hash}`;
 }
 
-export function jobId(prefix: string, kind: JobKind, n: number, rows: number): string {
-  return `${prefix}_${kind}${n}_${rows}r`;
+export function jobId(prefix: string, kind: JobKind, n: number, rows: number, to?: string): string {
+  return `${prefix}_${kind}${n}_${rows}r${to === undefined ? '' : `_to${to}`}`;
 }
 
-function parseJobId(prefix: string, id: string): { kind: JobKind; n: number; rows: number } | undefined {
+function parseJobId(prefix: string, id: string): { kind: JobKind; n: number; rows: number; to?: string } | undefined {
   if (!id.startsWith(`${prefix}_`)) return undefined;
-  const m = /^(load|stage|merge)(\d+)_(\d+)r$/.exec(id.slice(prefix.length + 1));
-  return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]) } : undefined;
+  const m = /^(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
+  return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]), to: m[4] } : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { Readable } from 'node:stream';
-import { EXTRACT_QUERY_TAG, RowFilter, SourceReader } from './source';
+import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
 
@@ -102,6 +102,22 @@ export class MysqlSource implements SourceReader {
     return (rows as { name: string }[]).map((r) => r.name);
   }
 
+  async estimateRows(table: string): Promise<number> {
+    const [rows] = await this.conn
+      .promise()
+      .query('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.database, table]);
+    return Number((rows as { n: string | null }[])[0]?.n ?? 0);
+  }
+
+  async keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined> {
+    const c = quoteMysql(column);
+    const [rows] = await this.conn
+      .promise()
+      .query(`SELECT MIN(${c}) AS lo, MAX(${c}) AS hi FROM ${quoteMysql(this.database)}.${quoteMysql(table)}`);
+    const r = (rows as { lo: string | null; hi: string | null }[])[0];
+    return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
+  }
+
   async tableComment(table: string): Promise<string | undefined> {
     const [rows] = await this.conn
       .promise()
@@ -118,7 +134,7 @@ export class MysqlSource implements SourceReader {
     const select = columns
       .map((c) => `${c.selectExpression ?? quoteMysql(c.source.name)} AS ${quoteMysql(c.bigQueryName)}`)
       .join(', ');
-    const where = from ? ` WHERE ${quoteMysql(from.column)} >= ?` : '';
+    const { where, params } = filterClause(from, quoteMysql, () => '?');
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}${where}`;
     const out = new Readable({ objectMode: true, read: () => this.conn.resume() });
     // A consistent snapshot so the count we verify is the count of one moment.
@@ -126,7 +142,7 @@ export class MysqlSource implements SourceReader {
       if (err) return out.destroy(err);
       const query = this.conn.query({
         sql,
-        values: from ? [from.value] : [],
+        values: params,
         rowsAsArray: true,
         typeCast: (field) => (binary.has(field.name) ? field.buffer() : field.string()),
       });

@@ -8,6 +8,9 @@ import type { RunPlan, TableTask } from '../workflows/types';
 import { configFailure } from './errors';
 import { openSource } from './open-source';
 
+/** Full loads of tables larger than this are read, and resumed, in key ranges. */
+const DEFAULT_CHUNK_ROWS = 2_000_000;
+
 export interface PlanRunInput {
   pipeline: string;
   /** Only these `source.table` keys; the whole pipeline when absent. */
@@ -70,6 +73,7 @@ export function makePlanRun(loaded: LoadedConfig) {
           columns: settings.columns,
           partitionBy: settings.partitionBy,
           clusterBy: settings.clusterBy,
+          chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
           fullRefresh: input.fullRefresh || undefined,
           description: settings.description,
           owner: settings.owner,

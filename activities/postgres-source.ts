@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { Readable } from 'node:stream';
-import { EXTRACT_QUERY_TAG, RowFilter, SourceReader } from './source';
+import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
 
@@ -86,6 +86,24 @@ export class PostgresSource implements SourceReader {
     return rows.map((r: { name: string }) => r.name);
   }
 
+  async estimateRows(table: string): Promise<number> {
+    const { rows } = await this.client.query(
+      `SELECT GREATEST(c.reltuples, 0)::bigint AS n FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.schema, table],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined> {
+    const c = quotePostgres(column);
+    const { rows } = await this.client.query(
+      `SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}`,
+    );
+    const r = rows[0];
+    return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
+  }
+
   async tableComment(table: string): Promise<string | undefined> {
     const { rows } = await this.client.query(
       `SELECT pg_catalog.obj_description(c.oid, 'pg_class') AS c FROM pg_catalog.pg_class c
@@ -101,14 +119,14 @@ export class PostgresSource implements SourceReader {
 
   streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]> {
     const select = columns.map((c) => c.selectExpression ?? quotePostgres(c.source.name)).join(', ');
-    const where = from ? ` WHERE ${quotePostgres(from.column)} >= $1` : '';
+    const { where, params } = filterClause(from, quotePostgres, (i) => `$${i}`);
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}${where}`;
     const out = new Readable({ objectMode: true, read: () => undefined });
     // A server-side cursor inside one REPEATABLE READ snapshot: memory stays at one batch.
     const begin = this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     begin.then(
       () => {
-        const stream = this.client.query(new QueryStream(sql, from ? [from.value] : [], { batchSize: 2000, rowMode: 'array', types: rawText }));
+        const stream = this.client.query(new QueryStream(sql, params, { batchSize: 2000, rowMode: 'array', types: rawText }));
         stream.on('error', (e) => out.destroy(e));
         stream.on('end', () => {
           this.client.query('COMMIT').then(

@@ -10,6 +10,10 @@ export interface SourceReader {
   describeTable(table: string): Promise<SourceColumn[]>;
   /** Primary key columns in key order; empty when the table has none. */
   primaryKey(table: string): Promise<string[]>;
+  /** The database's own estimate of the table's rows (statistics, not a count). */
+  estimateRows(table: string): Promise<number>;
+  /** Lowest and highest value of an integer column, as text; undefined for an empty table. */
+  keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined>;
   /** The table's comment, for the BigQuery table description. */
   tableComment(table: string): Promise<string | undefined>;
   /** Maps a column to its BigQuery type and encoding (name left to the caller). */
@@ -26,8 +30,28 @@ export interface SourceReader {
 /** A comment that marks bqsync's extraction queries in the process list / pg_stat_activity. */
 export const EXTRACT_QUERY_TAG = '/* bqsync:extract */';
 
-/** Rows from a cursor value on; the value is sent as a query parameter, never spliced in. */
+/**
+ * Rows with `column >= from` (a cursor, or a key range's start) and `column < below` (a key
+ * range's end); values are sent as query parameters, never spliced in.
+ */
 export interface RowFilter {
   column: string;
-  value: string;
+  from?: string;
+  below?: string;
+}
+
+/** The WHERE clause and parameters of a filter, with the engine's quoting and placeholders. */
+export function filterClause(filter: RowFilter | undefined, quote: (id: string) => string, placeholder: (i: number) => string) {
+  if (!filter) return { where: '', params: [] as string[] };
+  const parts: string[] = [];
+  const params: string[] = [];
+  if (filter.from !== undefined) {
+    params.push(filter.from);
+    parts.push(`${quote(filter.column)} >= ${placeholder(params.length)}`);
+  }
+  if (filter.below !== undefined) {
+    params.push(filter.below);
+    parts.push(`${quote(filter.column)} < ${placeholder(params.length)}`);
+  }
+  return { where: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -22,13 +22,14 @@ import { cursorLowerBound } from './cursor';
 import { FailureType, schemaFailure } from './errors';
 import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from './load-jobs';
 import { buildMergeSql, quoteBigQuery } from './merge-sql';
+import { loadInChunks } from './chunked-load';
 import { openSource } from './open-source';
 import { RowEncoder } from './row-encoder';
 import { DestinationField, hasChanges, planSchema, SchemaPlan } from './schema-drift';
-import type { RowFilter } from './source';
+import type { RowFilter, SourceReader } from './source';
 import { writeStagingFile } from './staging-file';
 import { describeShape, TableShape } from './table-shape';
-import { isValidBigQueryTableName } from './type-mapping';
+import { ColumnMapping, isValidBigQueryTableName } from './type-mapping';
 
 /**
  * Syncs one table: extract to a local staging file, load it, verify the row count.
@@ -77,24 +78,58 @@ export function makeSyncTable(loaded: LoadedConfig) {
       const prior = ctx.info.attempt > 1 ? await priorJobs(bq, prefix, new Date(ctx.info.scheduledTimestampMs)) : [];
       const next = (prior.at(-1)?.n ?? 0) + 1;
       const landed = await lastLandedJob(bq, prior, () => heartbeat('resume', 0));
-      if (landed && landed.kind !== 'stage') {
+      if (landed && (landed.kind === 'load' || landed.kind === 'merge' || landed.kind === 'swap')) {
         // The table already holds this sync's rows: verify, do not load again.
         await reader.close();
         outcome.resumedJob = landed.id;
         outcome.rowsRead = landed.rows;
-        outcome.rowsLoaded = landed.kind === 'load' ? await verifyCount(bq, task, landed.rows) : landed.rows;
-        if (incremental && shape.cursor) outcome.cursorTo = await maxCursor(bq, target, shape.cursor.bigQueryName);
+        outcome.rowsLoaded = landed.kind === 'merge' ? landed.rows : await verifyCount(bq, task, landed.rows);
+        if (task.mode !== 'replace' && shape.cursor) outcome.cursorTo = await maxCursor(bq, target, shape.cursor.bigQueryName);
         return outcome;
       }
 
-      let rows = landed?.rows ?? 0;
-      if (!landed) {
+      // A full load of a large table goes in key ranges, so that a crash costs one range.
+      const chunkKey = incremental ? undefined : await chunkingKey(reader, task, shape, landed?.kind === 'chunk');
+      if (chunkKey) {
+        const result = await loadInChunks({
+          bq,
+          reader,
+          task,
+          shape,
+          fields: schema.fields,
+          key: chunkKey,
+          prefix,
+          prior,
+          firstSeq: next,
+          staging,
+          target,
+          workDir,
+          gzip: bigquery.stagingCompression === 'gzip',
+          checkValues: (encoder) => failOnInvalidValues(task, encoder, loaded.file),
+        });
+        await reader.close();
+        Object.assign(outcome, result);
+        outcome.rowsLoaded = await verifyCount(bq, task, result.rowsRead);
+        await dropTable(bq, staging.dataset, staging.table);
+        // The replacing statement takes the staging table's schema: put the descriptions back.
+        await bq
+          .dataset(task.dataset)
+          .table(task.destination)
+          .setMetadata({ description: shape.description, schema: { fields: schema.fields } });
+        if (task.mode !== 'replace') outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
+        return outcome;
+      }
+
+      // Only a landed staging load is picked up here; anything else is read again.
+      const stagedEarlier = landed?.kind === 'stage' && incremental ? landed : undefined;
+      let rows = stagedEarlier?.rows ?? 0;
+      if (!stagedEarlier) {
         let from: RowFilter | undefined;
         if (incremental && shape.cursor) {
           const max = await maxCursor(bq, target, shape.cursor.bigQueryName);
           if (max !== undefined) {
-            from = { column: shape.cursor.source.name, value: cursorLowerBound(max, shape.cursor.bigQueryType, task.overlap) };
-            outcome.cursorFrom = from.value;
+            from = { column: shape.cursor.source.name, from: cursorLowerBound(max, shape.cursor.bigQueryType, task.overlap) };
+            outcome.cursorFrom = from.from;
           }
         }
         const staged = await extract(task, shape, reader, from, workDir, loaded.file, bigquery.stagingCompression === 'gzip');
@@ -121,7 +156,7 @@ export function makeSyncTable(loaded: LoadedConfig) {
           return outcome;
         }
       } else {
-        outcome.resumedJob = landed.id;
+        outcome.resumedJob = stagedEarlier.id;
         outcome.rowsRead = rows;
       }
 
@@ -129,7 +164,7 @@ export function makeSyncTable(loaded: LoadedConfig) {
       const stagedRows = await countRows(bq, bigquery.project, staging.dataset, staging.table);
       if (stagedRows !== rows) throw countMismatch(task, rows, `${staging.dataset}.${staging.table}`, stagedRows);
       await followSchema(bq, task, schema);
-      const mergeId = jobId(prefix, 'merge', next + (landed ? 0 : 1), rows);
+      const mergeId = jobId(prefix, 'merge', next + (stagedEarlier ? 0 : 1), rows);
       const sql = buildMergeSql({
         target,
         staging: `${bigquery.project}.${staging.dataset}.${staging.table}`,
@@ -216,17 +251,34 @@ async function extract(
     { gzip, signal: ctx.cancellationSignal },
   );
   await reader.close();
-  const nulled = Object.entries(encoder.nulledValues);
-  if (task.invalidValues === 'fail' && nulled.length > 0) {
-    // Names and counts only: the values themselves may be personal data.
-    throw ApplicationFailure.nonRetryable(
-      `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
-        nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
-        `. Fix them at the source, or set invalidValues: null for the table in ${file} to load them as NULL`,
-      FailureType.InvalidValues,
-    );
-  }
+  failOnInvalidValues(task, encoder, file);
   return { file: staged, rows: result.rows, bytes: result.bytes, nulledValues: encoder.nulledValues };
+}
+
+/** With invalidValues: fail, values BigQuery cannot hold fail the table before anything is loaded. */
+function failOnInvalidValues(task: TableTask, encoder: RowEncoder, file: string): void {
+  const nulled = Object.entries(encoder.nulledValues);
+  if (task.invalidValues !== 'fail' || nulled.length === 0) return;
+  // Names and counts only: the values themselves may be personal data.
+  throw ApplicationFailure.nonRetryable(
+    `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
+      nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
+      `. Fix them at the source, or set invalidValues: null for the table in ${file} to load them as NULL`,
+    FailureType.InvalidValues,
+  );
+}
+
+/**
+ * The column to split a full load by: a single integer primary key, when the table has
+ * more rows than `chunkRows` (or an earlier attempt already started in ranges).
+ */
+async function chunkingKey(reader: SourceReader, task: TableTask, shape: TableShape, resuming: boolean): Promise<ColumnMapping | undefined> {
+  if (!task.chunkRows) return undefined;
+  const key = await reader.primaryKey(task.table);
+  const mapping = key.length === 1 ? shape.mappings.find((m) => m.bigQueryName === key[0]) : undefined;
+  if (!mapping || mapping.transform || !['INT64', 'NUMERIC'].includes(mapping.bigQueryType) || mapping.source.scale) return undefined;
+  if (resuming) return mapping;
+  return (await reader.estimateRows(task.table)) > task.chunkRows ? mapping : undefined;
 }
 
 async function verifyCount(bq: BigQuery, task: TableTask, rows: number): Promise<number> {

@@ -38,5 +38,6 @@ function note(r: NodeResult): string {
   if (drift?.dropped.length) notes.push(`dropped at the source, kept as NULL: ${drift.dropped.join(', ')}`);
   if (drift?.widened.length) notes.push('widened: ' + drift.widened.map((w) => `${w.column} ${w.from}->${w.to}`).join(', '));
   if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
+  if (r.chunks) notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}`);
   return notes.join('; ');
 }

@@ -69,6 +69,12 @@ const tableSettings = {
   deleteWhen: columnName.optional(),
   columns: columnRules.optional(),
   partitionBy: partitioning.optional(),
+  /**
+   * A full load of a table with a single integer primary key and more rows than this is
+   * read in key ranges of about this many rows; a crash resumes after the last range that
+   * reached BigQuery. Default 2,000,000.
+   */
+  chunkRows: z.number().int().min(1000).optional(),
   clusterBy: z.array(columnName).min(1).max(4).optional(),
   /**
    * Values BigQuery cannot hold (MySQL zero dates, PostgreSQL infinity, years beyond 9999,

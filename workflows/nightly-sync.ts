@@ -121,6 +121,8 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
             cursorTo: outcome.cursorTo,
             schemaChanges: outcome.schemaChanges,
             resumedJob: outcome.resumedJob,
+            chunks: outcome.chunks,
+            chunksResumed: outcome.chunksResumed,
             durationMs: Date.now() - began,
           }),
         (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

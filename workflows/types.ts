@@ -28,6 +28,8 @@ export interface TableTask {
   columns?: { exclude: string[]; hash: string[]; mask: string[] };
   partitionBy?: { column: string; granularity?: 'HOUR' | 'DAY' | 'MONTH' | 'YEAR'; range?: { start: number; end: number; interval: number } };
   clusterBy?: string[];
+  /** Full loads of larger tables go in key ranges of about this many rows. */
+  chunkRows?: number;
   /** Rebuild the table from every source row with the source's current schema, whatever the mode. */
   fullRefresh?: boolean;
   description?: string;
@@ -77,6 +79,8 @@ export interface NodeResult {
   cursorTo?: string;
   schemaChanges?: SchemaChanges;
   resumedJob?: string;
+  chunks?: number;
+  chunksResumed?: number;
   /** How often this node was (re)started in the run; "sync now" adds one. */
   runs?: number;
   errorType?: string;
@@ -111,6 +115,9 @@ export interface TableSyncOutcome {
   schemaChanges?: SchemaChanges;
   /** The load job of an earlier attempt that had already landed, so it was not repeated. */
   resumedJob?: string;
+  /** Key ranges the table was read in, and how many of them an earlier attempt had landed. */
+  chunks?: number;
+  chunksResumed?: number;
 }
 
 export interface SchemaChanges {

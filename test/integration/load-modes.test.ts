@@ -29,6 +29,7 @@ const config = testConfig(
         { name: 'lm_events', mode: 'append', cursor: 'created_at', overlap: '10m' },
         { name: 'lm_people', columns: { exclude: ['ssn'], hash: ['email'], mask: ['phone'] } },
         'lm_drift',
+        { name: 'lm_big', chunkRows: 10000 },
       ],
     }),
     billing: postgresSource('it_modes_billing', {
@@ -83,6 +84,10 @@ beforeAll(async () => {
   await my.query(
     "INSERT INTO lm_people SELECT seq, CONCAT('Person ', seq), CONCAT('p', seq, '@example.com'), CONCAT('+81-90-0000-', LPAD(seq, 4, '0')), CONCAT('123-45-', LPAD(seq, 4, '0')) FROM seq_1_to_50",
   );
+  await my.query('DROP TABLE IF EXISTS lm_big');
+  await my.query('CREATE TABLE lm_big (id BIGINT PRIMARY KEY, v VARCHAR(20))');
+  await my.query("INSERT INTO lm_big SELECT seq * 3, CONCAT('v', seq) FROM seq_1_to_60000");
+  await my.query('ANALYZE TABLE lm_big');
   await my.query('CREATE TABLE lm_drift (id INT PRIMARY KEY, a INT, b VARCHAR(10))');
   await my.query("INSERT INTO lm_drift SELECT seq, seq * 10, CONCAT('b', seq) FROM seq_1_to_20");
   await my.end();
@@ -226,4 +231,21 @@ test('a column rule that names no column fails the table before any row is read'
   const res = await runCli(['--config', broken, 'sync', 'shop.lm_people', '--wait']);
   expect(res.code).toBe(1);
   expect(res.stdout).toContain('ConfigError: shop.lm_people: the column rules name "social_security", which the table does not have');
+});
+
+test('a large table read in key ranges: a worker killed after the first range landed resumes at the second', async () => {
+  await worker!.stop();
+  const doomed = await startWorker(file, { ...WORKER_ENV, BQSYNC_CRASH_AT: 'chunk-submitted' });
+  const run = runCli(['--config', file, 'sync', 'shop.lm_big', '--wait']);
+  expect(await new Promise((resolve) => doomed.process.on('exit', (_c, signal) => resolve(signal)))).toBe('SIGKILL');
+  worker = await startWorker(file, WORKER_ENV);
+  const res = await run;
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/shop\.lm_big\s+succeeded\s+60,000\s+60,000.*read in \d+ key ranges, 1 landed by an earlier attempt/);
+  const [dst] = await bqRows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d, SUM(id) AS s FROM \`${BIGQUERY_PROJECT}.it_modes_shop.lm_big\``);
+  expect([String(dst.n), String(dst.d), String(dst.s)]).toEqual(['60000', '60000', String(3 * (60000 * 60001) / 2)]);
+  expect(await compareMysql('lm_big', 'it_modes_shop', ['id', 'v'])).toBe(60000);
+  // The staging table is gone once the destination has the rows.
+  const [tables] = await bigQuery().dataset('it_modes_shop').getTables();
+  expect(tables.map((t) => t.id).filter((id) => id!.startsWith('_bqsync_stage_'))).toEqual([]);
 });

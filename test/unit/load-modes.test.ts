@@ -6,6 +6,8 @@ import { cursorLowerBound } from '../../activities/cursor';
 import { buildMergeSql } from '../../activities/merge-sql';
 import { planSchema } from '../../activities/schema-drift';
 import { jobId, jobPrefix } from '../../activities/load-jobs';
+import { planKeyChunks } from '../../activities/key-chunks';
+import { buildReplaceSql } from '../../activities/replace-sql';
 
 describe('cursor lower bound', () => {
   test('integer cursors step back by the overlap, exactly, beyond 2^53', () => {
@@ -119,4 +121,34 @@ test('job IDs are the same for every attempt of one table sync and differ betwee
   expect(a).toBe(jobPrefix('bqsync-nightly.20241101T020000Z.shop.orders', 'run-1'));
   expect(a).not.toBe(jobPrefix('bqsync-nightly.20241101T020000Z.shop.orders', 'run-2'));
   expect(jobId(a, 'load', 1, 1500)).toMatch(/^bqsync_bqsync-nightly_20241101T020000Z_shop_orders_[0-9a-f]{16}_load1_1500r$/);
+});
+
+describe('key ranges of a large table', () => {
+  test('about chunkRows rows each, the last open-ended so rows added meanwhile are read', () => {
+    expect(planKeyChunks('1', '100', 100, 30)).toEqual([
+      { from: '1', below: '26' },
+      { from: '26', below: '51' },
+      { from: '51', below: '76' },
+      { from: '76' },
+    ]);
+  });
+  test('a resumed load starts where the last landed range ended', () => {
+    expect(planKeyChunks('1', '100', 100, 30, '51')).toEqual([{ from: '51', below: '76' }, { from: '76' }]);
+    expect(planKeyChunks('1', '100', 100, 30, '500')).toEqual([{ from: '500' }]);
+  });
+  test('keys beyond 2^53 and a wrong estimate still give whole, non-overlapping ranges', () => {
+    const chunks = planKeyChunks('9223372036854775000', '9223372036854775807', 10, 3);
+    expect(chunks[0]).toEqual({ from: '9223372036854775000', below: '9223372036854775202' });
+    expect(chunks.at(-1)).toEqual({ from: '9223372036854775606' });
+    expect(planKeyChunks('1', '10', 1e12, 1).length).toBeLessThanOrEqual(10_000);
+  });
+});
+
+test('the replacing statement keeps partitioning and clustering', () => {
+  expect(
+    buildReplaceSql('p.d.t', 'p.d._s', { timePartitioning: { type: 'MONTH', field: 'created_at' }, clustering: { fields: ['a', 'b'] } }, 'TIMESTAMP'),
+  ).toBe('CREATE OR REPLACE TABLE `p.d.t`\nPARTITION BY TIMESTAMP_TRUNC(`created_at`, MONTH)\nCLUSTER BY `a`, `b`\nAS SELECT * FROM `p.d._s`');
+  expect(buildReplaceSql('p.d.t', 'p.d._s', { rangePartitioning: { field: 'id', range: { start: '0', end: '1000', interval: '10' } } })).toContain(
+    'PARTITION BY RANGE_BUCKET(`id`, GENERATE_ARRAY(0, 1000, 10))',
+  );
 });
