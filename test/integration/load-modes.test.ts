@@ -218,19 +218,31 @@ test('column rules: excluded columns never leave the source, hashed ones are key
   expect(JSON.stringify(rows)).not.toContain('@example.com');
 });
 
-test('a column rule that names no column fails the table before any row is read', async () => {
+test('a column rule that names no column, or partitioning by a text column, fails the table before any row is read', async () => {
   await worker!.stop();
   const broken = writeConfig(
     testConfig(
       'it-modes',
-      { shop: mysqlSource('it_modes_shop', { tables: [{ name: 'lm_people', columns: { exclude: ['social_security'] } }] }) },
+      {
+        shop: mysqlSource('it_modes_shop', {
+          tables: [
+            { name: 'lm_people', columns: { exclude: ['social_security'] } },
+            { name: 'lm_events', partitionBy: { column: 'payload' } },
+          ],
+        }),
+      },
       { itmodes: { sources: ['shop'], heartbeatTimeout: '10s' } },
     ),
   );
   worker = await startWorker(broken, WORKER_ENV);
-  const res = await runCli(['--config', broken, 'sync', 'shop.lm_people', '--wait']);
+  const res = await runCli(['--config', broken, 'sync', 'shop.lm_people', 'shop.lm_events', '--wait']);
+  await worker!.stop();
+  worker = await startWorker(file, WORKER_ENV);
   expect(res.code).toBe(1);
   expect(res.stdout).toContain('ConfigError: shop.lm_people: the column rules name "social_security", which the table does not have');
+  expect(res.stdout).toContain(
+    'ConfigError: shop.lm_events: time partitioning needs a DATE, DATETIME or TIMESTAMP column; "payload" is STRING',
+  );
 });
 
 test('a large table read in key ranges: a worker killed after the first range landed resumes at the second', async () => {
