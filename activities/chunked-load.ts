@@ -109,6 +109,10 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
   }
 
   const stagedRows = await countRows(bq, bq.projectId, staging.dataset, staging.table);
+  if (stagedRows !== rows && landed.length > 0) {
+    // A range job of an earlier attempt finished without its rows: read every range again.
+    return loadInChunks({ ...job, prior: [], firstSeq: seq });
+  }
   if (stagedRows !== rows) {
     throw ApplicationFailure.nonRetryable(
       `${task.key}: the key ranges read ${rows} rows but ${staging.dataset}.${staging.table} holds ${stagedRows}; ` +

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BigQuery } from '@google-cloud/bigquery';
 import fs from 'node:fs/promises';
@@ -73,20 +73,28 @@ export function makeSyncTable(loaded: LoadedConfig) {
       const incremental = task.mode !== 'replace' && !task.fullRefresh && existing !== undefined;
       const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded: 0, bytesStaged: 0, nulledValues: {}, mode: task.mode };
       if (hasChanges(schema.changes)) outcome.schemaChanges = schema.changes;
+      const resumed = async (job: PriorJob, rowsLoaded: number) => {
+        await reader.close();
+        outcome.resumedJob = job.id;
+        outcome.rowsRead = job.rows;
+        outcome.rowsLoaded = rowsLoaded;
+        if (task.mode !== 'replace' && shape.cursor) outcome.cursorTo = await maxCursor(bq, target, shape.cursor.bigQueryName);
+        return outcome;
+      };
 
       // A retry: did an earlier attempt already get rows into BigQuery?
       const prior = ctx.info.attempt > 1 ? await priorJobs(bq, prefix, new Date(ctx.info.scheduledTimestampMs)) : [];
       const next = (prior.at(-1)?.n ?? 0) + 1;
-      const landed = await lastLandedJob(bq, prior, () => heartbeat('resume', 0));
-      if (landed && (landed.kind === 'load' || landed.kind === 'merge' || landed.kind === 'swap')) {
-        // The table already holds this sync's rows: verify, do not load again.
-        await reader.close();
-        outcome.resumedJob = landed.id;
-        outcome.rowsRead = landed.rows;
-        outcome.rowsLoaded = landed.kind === 'merge' ? landed.rows : await verifyCount(bq, task, landed.rows);
-        if (task.mode !== 'replace' && shape.cursor) outcome.cursorTo = await maxCursor(bq, target, shape.cursor.bigQueryName);
-        return outcome;
+      let landed = await lastLandedJob(bq, prior, () => heartbeat('resume', 0));
+      if (landed && (landed.kind === 'load' || landed.kind === 'swap')) {
+        // The table already holds this sync's rows when the count says so: verify, do not load again.
+        const count = await countRows(bq, bigquery.project, task.dataset, task.destination);
+        if (count === landed.rows) return resumed(landed, count);
+        // The job finished without the rows (it was cut off inside BigQuery): load afresh.
+        log.warn('an earlier load job finished without its rows; loading again', { job: landed.id, expected: landed.rows, found: count });
+        landed = undefined;
       }
+      if (landed?.kind === 'merge') return resumed(landed, landed.rows);
 
       // A full load of a large table goes in key ranges, so that a crash costs one range.
       const chunkKey = incremental ? undefined : await chunkingKey(reader, task, shape, landed?.kind === 'chunk');
