@@ -5,9 +5,11 @@ import { ConfigError, configPath, loadConfig } from '../config/load';
 import { pickPipeline, runCommand } from './commands/run';
 import { pipelineForTables, syncCommand } from './commands/sync';
 import { validateCommand } from './commands/validate';
+import { materializeGcpCredentials } from './gcp-credentials';
 
 // Local development keeps connection URLs in .env; in production they come from the environment.
 dotenv.config({ quiet: true });
+materializeGcpCredentials();
 
 const program = new Command()
   .name('bqsync')

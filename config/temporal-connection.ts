@@ -19,13 +19,15 @@ export interface TemporalConnectionOptions {
 export function temporalConnectionOptions(config: Config, file = 'the config file'): TemporalConnectionOptions {
   const { address, apiKey, tls } = config.temporal;
   const options: TemporalConnectionOptions = { address };
-  if (apiKey !== undefined) {
-    options.apiKey = resolveSecret(apiKey, 'temporal.apiKey', file);
+  // `${TEMPORAL_API_KEY:-}` lets one file serve Temporal Cloud and a local server: empty means none.
+  const key = apiKey === undefined ? '' : resolveSecret(apiKey, 'temporal.apiKey', file);
+  if (key) {
+    options.apiKey = key;
     options.tls = true;
   }
   if (tls === true) options.tls = true;
   if (tls === false) {
-    if (apiKey !== undefined) throw new ConfigError(file, ['temporal.tls is false but temporal.apiKey is set; an API key is sent only over TLS']);
+    if (key) throw new ConfigError(file, ['temporal.tls is false but temporal.apiKey is set; an API key is sent only over TLS']);
     delete options.tls;
   }
   if (typeof tls === 'object') options.tls = tlsConfig(tls, file);
