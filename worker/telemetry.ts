@@ -1,6 +1,9 @@
 import { LogLevel, Runtime } from '@temporalio/worker';
 import type { LoadedConfig } from '../config/load';
 import { LogFormat, makeLogger, makeRedactor } from './logging';
+import { METRIC } from './metrics';
+
+const TABLE_SYNC_BUCKETS_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 21600];
 
 export interface TelemetryOptions {
   logLevel: LogLevel;
@@ -21,7 +24,14 @@ export function installTelemetry(loaded: LoadedConfig, options: TelemetryOptions
     telemetryOptions: {
       logging: { forward: {}, filter: { core: options.logLevel === 'TRACE' || options.logLevel === 'DEBUG' ? options.logLevel : 'WARN', other: 'ERROR' } },
       ...(options.metricsPort !== undefined && {
-        metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, useSecondsForDurations: true } },
+        metrics: {
+          prometheus: {
+            bindAddress: `0.0.0.0:${options.metricsPort}`,
+            useSecondsForDurations: true,
+            // A table sync takes seconds to hours; the default buckets stop at 10 s.
+            histogramBucketOverrides: { [METRIC.duration]: TABLE_SYNC_BUCKETS_SECONDS },
+          },
+        },
       }),
     },
   });

@@ -131,7 +131,11 @@ async function checkSource(loaded: LoadedConfig, sourceName: string, report: Rep
   const present = new Set(existing);
   const missing = (source.tables ?? []).map(tableName).filter((t) => !present.has(t));
   if (missing.length) {
-    report.line('FAIL', `listed in ${loaded.file} but not found: ${missing.map((t) => `${sourceName}.${t}`).join(', ')}; fix sources.${sourceName}.tables or the schema`);
+    report.line(
+      'FAIL',
+      `listed in ${loaded.file} but not found: ${missing.map((t) => `${sourceName}.${t}`).join(', ')}; ` +
+        `fix sources.${sourceName}.tables or the schema, or GRANT SELECT on them (MySQL hides tables the user has no privilege on)`,
+    );
   }
   const toRead = tablesToRead(loaded, sourceName, existing).filter((t) => present.has(t));
   try {
