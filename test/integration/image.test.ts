@@ -8,6 +8,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { createSmallTables } from '../helpers/source-tables';
 import { bqCount, eventually, mysqlSource, SOURCE_ENV, testConfig, writeConfig } from '../helpers/harness';
 
@@ -46,6 +47,20 @@ test('the Dockerfile runs its build through docker/image-steps.sh, in the phases
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s*CMD \["node", "\/app\/dist\/worker\/healthcheck\.js"\]$/m);
   expect(fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')).toMatch(/^\.env$/m);
+});
+
+test('docker/compose.yaml runs the parts of the local stack and a worker from the Dockerfile', () => {
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker', 'compose.yaml'), 'utf8'), { merge: true });
+  expect(Object.keys(compose.services).sort()).toEqual(['bigquery', 'bqsync', 'mysql', 'postgres', 'temporal', 'worker']);
+  expect(compose.services.mysql.image).toMatch(/^mysql:8/);
+  expect(compose.services.bigquery.image).toMatch(/^ghcr\.io\/goccy\/bigquery-emulator:/);
+  // The same search attributes as scripts/stack.sh registers.
+  const stack = fs.readFileSync(path.join(ROOT, 'scripts', 'stack.sh'), 'utf8');
+  const attrs = (text: string) => [...text.matchAll(/--search-attribute[= ](\w+=Keyword)/g)].map((m) => m[1]).sort();
+  expect(attrs(compose.services.temporal.command.join(' '))).toEqual(attrs(stack));
+  expect(compose.services.worker.build).toMatchObject({ context: '..', dockerfile: 'docker/Dockerfile', target: 'worker' });
+  expect(compose.services.worker.stop_grace_period).toBe('120s');
+  expect(compose.services.worker.environment.BIGQUERY_ENDPOINT).toBe('http://bigquery:9050');
 });
 
 describe('a worker from the image contents', () => {
