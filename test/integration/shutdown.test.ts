@@ -90,10 +90,10 @@ async function stopMidTable({ table, signal, graceSeconds }: Scenario) {
     const run = runCli(['--config', file, 'run', table, '--wait']);
     await eventually(() => extracting(table), 120_000, 'the extraction of the big table');
     const stopped = Date.now();
-    const exited = first.stop(signal);
+    const exited = first.stop(signal).then((code) => ({ code, at: Date.now() }));
     second = await startWorker(file, env);
-    const code = await exited;
-    const shutdownSeconds = (Date.now() - stopped) / 1000;
+    const { code, at } = await exited;
+    const shutdownSeconds = (at - stopped) / 1000;
     const result = await run;
     const runSeconds = (Date.now() - stopped) / 1000;
     // Statistics reach the shared counters within a second of a session's end.
