@@ -85,16 +85,21 @@ export function makeLogger(level: LogLevel, format: LogFormat, redact: (text: st
 
 function redactMeta(meta: Record<string, unknown> | undefined, redact: (text: string) => string): Record<string, unknown> | undefined {
   if (!meta) return meta;
-  return Object.fromEntries(
-    Object.entries(meta).map(([key, value]) => {
-      if (typeof value === 'string') return [key, redact(value)];
-      if (value instanceof Error) {
-        const copy = new Error(redact(value.message));
-        copy.name = value.name;
-        copy.stack = value.stack && redact(value.stack);
-        return [key, copy];
-      }
-      return [key, value];
-    }),
-  );
+  return Object.fromEntries(Object.entries(meta).map(([key, value]) => [key, redactValue(value, redact, 0)]));
+}
+
+function redactValue(value: unknown, redact: (text: string) => string, depth: number): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value instanceof Error) {
+    const copy = new Error(redact(value.message));
+    copy.name = value.name;
+    copy.stack = value.stack && redact(value.stack);
+    return copy;
+  }
+  // Plain nested objects (error details, options) a few levels deep; class instances as they are.
+  if (depth < 4 && value && typeof value === 'object' && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) {
+    if (Array.isArray(value)) return value.map((v) => redactValue(v, redact, depth + 1));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redact, depth + 1)]));
+  }
+  return value;
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BqsyncStack, defaultRepoRoot, TemporalAuth, WorkerServiceSpec } from '../lib/bqsync-stack';
@@ -24,10 +26,16 @@ export interface DeploySettings {
 
 export function settingsFromContext(app: App): DeploySettings {
   const file = app.node.tryGetContext('bqsyncFile') as string | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const raw: unknown = file ? JSON.parse(require('node:fs').readFileSync(file, 'utf8')) : app.node.tryGetContext('bqsync');
+  const raw: unknown = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : (app.node.tryGetContext('bqsync') ?? cdkJsonSettings());
   if (!raw) throw new Error('no deployment settings: add a "bqsync" object to the context in deploy/cdk.json, or pass -c bqsyncFile=settings.json');
   return (typeof raw === 'string' ? JSON.parse(raw) : raw) as DeploySettings;
+}
+
+/** Run as `node dist/bin/app.js` (no CDK CLI to pass the context): the settings in deploy/cdk.json. */
+function cdkJsonSettings(): unknown {
+  const compiled = path.basename(path.dirname(__dirname)) === 'dist';
+  const file = path.join(__dirname, compiled ? '../..' : '..', 'cdk.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).context?.bqsync : undefined;
 }
 
 export function buildApp(app: App = new App()): App {

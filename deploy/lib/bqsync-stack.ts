@@ -262,6 +262,6 @@ export class BqsyncStack extends Stack {
 
 /** The repository root, seen from deploy/lib or deploy/dist/lib. */
 export function defaultRepoRoot(): string {
-  const here = __dirname;
-  return path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+  const compiled = path.basename(path.dirname(__dirname)) === 'dist';
+  return path.resolve(__dirname, compiled ? '../../..' : '../..');
 }

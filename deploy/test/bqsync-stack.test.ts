@@ -272,4 +272,12 @@ test('cdk synth of the app works offline from deploy/cdk.json', () => {
   const services = Object.values(synthesized.Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::ECS::Service');
   expect(services).toHaveLength(1);
   expect(services[0].Properties.DesiredCount).toBe(2);
+  // And without the CDK CLI: the compiled app reads deploy/cdk.json itself.
+  const direct = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-cdk-direct-'));
+  execFileSync(process.execPath, [path.join(DEPLOY, 'dist', 'bin', 'app.js')], { env: { ...process.env, CDK_OUTDIR: direct }, stdio: 'pipe' });
+  // The same resources; the CLI only adds path metadata and version reporting.
+  const bare = (resources: Record<string, Resource & { Metadata?: unknown }>) =>
+    Object.fromEntries(Object.entries(resources).filter(([id]) => id !== 'CDKMetadata').map(([id, { Metadata: _m, ...r }]) => [id, r]));
+  const directTemplate = JSON.parse(fs.readFileSync(path.join(direct, 'Bqsync.template.json'), 'utf8'));
+  expect(bare(directTemplate.Resources)).toEqual(bare(synthesized.Resources));
 });
