@@ -47,6 +47,17 @@ export async function doctorCommand(loaded: LoadedConfig): Promise<number> {
   return report.failures === 0 ? 0 : 1;
 }
 
+const CREDENTIALS_HINT = 'check the API key (temporal.apiKey) or the client certificate (temporal.tls)';
+
+/** gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7): the server is there but refuses who we are. */
+function refusedCredentials(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown; message?: string } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 16 || e.code === 7) return true;
+    if (/UNAUTHENTICATED|PERMISSION_DENIED|unauthori[sz]ed/i.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
 async function checkTemporal(loaded: LoadedConfig, report: Report): Promise<void> {
   const { temporal: t } = loaded.config;
   report.section(`Temporal ${t.address}, namespace ${t.namespace}, task queue ${t.taskQueue}`);
@@ -54,7 +65,12 @@ async function checkTemporal(loaded: LoadedConfig, report: Report): Promise<void
   try {
     connection = await Connection.connect({ ...temporalConnectionOptions(loaded.config, loaded.file), connectTimeout: '5s' });
   } catch (err) {
-    const hint = err instanceof ConfigError ? '' : `; check temporal.address in ${loaded.file}, that the server runs and that this network may reach it`;
+    const hint =
+      err instanceof ConfigError
+        ? ''
+        : refusedCredentials(err)
+          ? `; ${CREDENTIALS_HINT}`
+          : `; check temporal.address in ${loaded.file}, that the server runs and that this network may reach it`;
     report.line('FAIL', `cannot connect to ${t.address}: ${message(err)}${hint}`);
     return;
   }
@@ -64,7 +80,8 @@ async function checkTemporal(loaded: LoadedConfig, report: Report): Promise<void
       await connection.workflowService.describeNamespace({ namespace: t.namespace });
       report.line('ok', `namespace ${t.namespace} exists`);
     } catch (err) {
-      report.line('FAIL', `namespace ${t.namespace}: ${message(err)}; create it or fix temporal.namespace (and the API key or certificate, if it is refused)`);
+      const hint = refusedCredentials(err) ? CREDENTIALS_HINT : `create it or fix temporal.namespace in ${loaded.file}`;
+      report.line('FAIL', `namespace ${t.namespace}: ${message(err)}; ${hint}`);
       return;
     }
     try {
