@@ -9,7 +9,12 @@ import { materializeGcpCredentials } from './gcp-credentials';
 
 // Local development keeps connection URLs in .env; in production they come from the environment.
 dotenv.config({ quiet: true });
-materializeGcpCredentials();
+try {
+  materializeGcpCredentials();
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 const program = new Command()
   .name('bqsync')

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,6 @@ import { ConfigError, LoadedConfig, resolveSourceUrl, tableName } from '../../co
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { searchAttributeNames } from '../../workflows/search-attributes';
 import { tablesWithoutSelect } from '../source-privileges';
-import { temporal } from '@temporalio/proto';
 
 type Status = 'ok' | 'warn' | 'FAIL';
 
@@ -109,7 +109,7 @@ async function checkTemporal(loaded: LoadedConfig, report: Report): Promise<void
   }
 }
 
-/** The tables a whole-pipeline run would read from the source: listed plus discovered. */
+/** The tables a whole-pipeline run would read from the source: listed plus discovered (as planRun picks them). */
 function tablesToRead(loaded: LoadedConfig, sourceName: string, existing: string[]): string[] {
   const source = loaded.config.sources[sourceName];
   const names = new Set((source.tables ?? []).map(tableName));

@@ -81,9 +81,10 @@ describe('metrics and logs of a worker', () => {
         'it-obs-logs',
         {
           billing: { ...postgresSource('it_obs_billing'), url: '${OBS_PG_URL}', tables: ['x_obs_2'] },
-          shop: { ...mysqlSource('it_obs_shop'), url: '${OBS_MYSQL_URL}', tables: ['x_obs_2'] },
+          // Not named shop: its failures must not show among other tests' `bqsync failures` rows.
+          obsshop: { ...mysqlSource('it_obs_shop'), url: '${OBS_MYSQL_URL}', tables: ['x_obs_2'] },
         },
-        { obslogs: { sources: ['billing', 'shop'] } },
+        { obslogs: { sources: ['billing', 'obsshop'] } },
       ),
     );
     const env = { BQSYNC_LOG_FORMAT: 'json', BQSYNC_LOG_LEVEL: 'info', OBS_PG_URL: PG_URL_WITH_PASSWORD, OBS_MYSQL_URL: MYSQL_URL_WRONG_PASSWORD };
@@ -93,7 +94,7 @@ describe('metrics and logs of a worker', () => {
       const run = await runCli(['--config', file, 'run', 'obslogs', '--wait'], env);
       // The MySQL source fails (wrong password, not retried); the PostgreSQL one lands.
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/shop\.x_obs_2\s+failed/);
+      expect(run.stdout).toMatch(/obsshop\.x_obs_2\s+failed/);
       expect(run.stdout).toMatch(/billing\.x_obs_2\s+succeeded/);
       expect(run.stdout + run.stderr).not.toContain(MYSQL_WRONG_PASSWORD);
     } finally {
@@ -112,7 +113,7 @@ describe('metrics and logs of a worker', () => {
     expect(synced).toMatchObject({ pipeline: 'obslogs', table: 'x_obs_2', rowsLoaded: 7, activityType: 'syncTable' });
     expect(synced!.workflowId).toMatch(/^bqsync-obslogs\..*\.billing\.x_obs_2$/);
     expect(typeof synced!.activityId).toBe('string');
-    const failed = records.find((r) => r.level === 'warn' && r.source === 'shop' && /fail/i.test(String(r.message)));
+    const failed = records.find((r) => r.level === 'warn' && r.source === 'obsshop' && /fail/i.test(String(r.message)));
     expect(failed).toMatchObject({ pipeline: 'obslogs', table: 'x_obs_2' });
     expect(JSON.stringify(failed)).toContain('Access denied');
     // Neither password, nor the URLs that hold them, in any line.
