@@ -2,7 +2,9 @@
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // deploy/test: the CDK app's tests (deploy/ is its own npm package; scripts/test.sh installs it).
+  testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/deploy/test/**/*.test.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/deploy/cdk.out/', '<rootDir>/deploy/dist/'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   // One file at a time: the machine has two cores and the emulator serialises its work.

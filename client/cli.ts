@@ -5,9 +5,16 @@ import { ConfigError, configPath, loadConfig } from '../config/load';
 import { pickPipeline, runCommand } from './commands/run';
 import { pipelineForTables, syncCommand } from './commands/sync';
 import { validateCommand } from './commands/validate';
+import { materializeGcpCredentials } from './gcp-credentials';
 
 // Local development keeps connection URLs in .env; in production they come from the environment.
 dotenv.config({ quiet: true });
+try {
+  materializeGcpCredentials();
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 const program = new Command()
   .name('bqsync')
@@ -31,9 +38,28 @@ program
       .default('90')
       .argParser(Number),
   )
-  .action(async (opts: { shutdownGrace: number }) => {
+  .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (/metrics)').env('BQSYNC_METRICS_PORT').argParser(parsePort))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('BQSYNC_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'json (one object per line) or text').env('BQSYNC_LOG_FORMAT').default('text'))
+  .addOption(new Option('--health-file <path>', 'keep the worker state in this file, for the container health check').env('BQSYNC_HEALTH_FILE'))
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string }) => {
     const { runWorker } = await import('../worker/main');
-    await runWorker(config(), { shutdownGraceSeconds: opts.shutdownGrace });
+    const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
+    await runWorker(config(), {
+      shutdownGraceSeconds: opts.shutdownGrace,
+      metricsPort: opts.metricsPort,
+      logLevel: parseLogLevel(opts.logLevel),
+      logFormat: parseLogFormat(opts.logFormat),
+      healthFile: opts.healthFile,
+    });
+  });
+
+program
+  .command('doctor')
+  .description('check that Temporal, every source and BigQuery are reachable with the permissions a sync needs')
+  .action(async () => {
+    const { doctorCommand } = await import('./commands/doctor');
+    exit(await doctorCommand(config()));
   });
 
 program
@@ -120,6 +146,12 @@ schedule
     const { scheduleTrigger } = await import('./commands/schedule');
     exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline)));
   });
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${value}" is not a port number (1-65535)`);
+  return port;
+}
 
 function exit(code: number): void {
   process.exitCode = code;

@@ -71,14 +71,19 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** Keys whose values are secrets: source URLs, the Temporal API key and TLS private key. */
+function isSecretKey(keyPath: string[]): boolean {
+  const key = keyPath.join('.');
+  return (keyPath.length === 3 && keyPath[0] === 'sources' && keyPath[2] === 'url') || key === 'temporal.apiKey' || key === 'temporal.tls.key';
+}
+
 /**
- * Replaces environment references everywhere except in source URLs: those may carry a
- * password, so they stay as written and are resolved only when a connection is opened.
+ * Replaces environment references everywhere except in secrets (source URLs, the Temporal
+ * API key and TLS key): they stay as written and are resolved only when a connection is opened.
  */
 function expandNonSecretEnv(value: unknown, keyPath: string[] = []): unknown {
   if (typeof value === 'string') {
-    const isSourceUrl = keyPath.length === 3 && keyPath[0] === 'sources' && keyPath[2] === 'url';
-    return isSourceUrl ? value : value.replace(ENV_REF, (_m, name: string, dflt?: string) => process.env[name] ?? dflt ?? '');
+    return isSecretKey(keyPath) ? value : value.replace(ENV_REF, (_m, name: string, dflt?: string) => process.env[name] ?? dflt ?? '');
   }
   if (Array.isArray(value)) return value.map((v, i) => expandNonSecretEnv(v, [...keyPath, String(i)]));
   if (value && typeof value === 'object') {
@@ -97,8 +102,16 @@ export function envReferences(text: string): string[] {
  * is unset. The result is a secret: never log it, never pass it to a workflow.
  */
 export function resolveSourceUrl(sourceName: string, source: SourceConfig, file = 'the config file'): string {
+  return resolveSecret(source.url, `sources.${sourceName}.url`, file);
+}
+
+/**
+ * Resolves a secret config value (written as `${VAR}`) from the environment; the error names
+ * the key and the variable when it is unset. Never log the result.
+ */
+export function resolveSecret(value: string, key: string, file = 'the config file'): string {
   const missing: string[] = [];
-  const url = source.url.replace(ENV_REF, (_m, name: string, dflt?: string) => {
+  const resolved = value.replace(ENV_REF, (_m, name: string, dflt?: string) => {
     const v = process.env[name];
     if (v !== undefined && v !== '') return v;
     if (dflt !== undefined) return dflt;
@@ -107,11 +120,11 @@ export function resolveSourceUrl(sourceName: string, source: SourceConfig, file 
   });
   if (missing.length > 0) {
     throw new ConfigError(file, [
-      `sources.${sourceName}.url needs the environment variable ${missing.join(', ')}, which is not set; ` +
+      `${key} needs the environment variable ${missing.join(', ')}, which is not set; ` +
         'set it (or put it in .env for local use)',
     ]);
   }
-  return url;
+  return resolved;
 }
 
 function literalSecretProblems(config: Config): string[] {
@@ -124,6 +137,16 @@ function literalSecretProblems(config: Config): string[] {
         `sources.${name}.url holds a literal password; put the URL in an environment variable ` +
           `and write url: \${${name.toUpperCase()}_URL}`,
       );
+    }
+  }
+  const { apiKey, tls } = config.temporal;
+  const secrets: [key: string, value: string | undefined, suggestion: string][] = [
+    ['temporal.apiKey', apiKey, 'apiKey: ${TEMPORAL_API_KEY}'],
+    ['temporal.tls.key', typeof tls === 'object' ? tls.key : undefined, 'key: ${TEMPORAL_TLS_KEY}'],
+  ];
+  for (const [key, value, suggestion] of secrets) {
+    if (value !== undefined && envReferences(value).length === 0) {
+      problems.push(`${key} is written in the file; it is a secret: write ${suggestion} and set that environment variable`);
     }
   }
   return problems;

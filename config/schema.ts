@@ -173,6 +173,20 @@ export const pipelineSchema = z.strictObject({
   steps: z.array(stepSchema).default([]),
 });
 
+/**
+ * TLS to the Temporal server. PEM contents (e.g. `${TEMPORAL_TLS_KEY}` from Secrets Manager)
+ * or file paths; the key is a secret and is read from the environment only.
+ */
+export const temporalTlsSchema = z.strictObject({
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  /** CA of a self-hosted server's certificate, when the system does not trust it. */
+  caFile: z.string().min(1).optional(),
+  serverName: z.string().min(1).optional(),
+});
+
 export const configSchema = z.strictObject({
   temporal: z
     .strictObject({
@@ -181,6 +195,10 @@ export const configSchema = z.strictObject({
       taskQueue: z.string().default('bqsync'),
       /** Base URL of the Temporal Web UI, for the links the CLI prints. */
       webUrl: z.string().default('http://127.0.0.1:8233'),
+      /** Temporal Cloud API key, e.g. `${TEMPORAL_API_KEY}` (a secret: environment only); implies TLS. */
+      apiKey: z.string().min(1).optional(),
+      /** TLS to the server: `true`, or mTLS with a client certificate (see temporalTlsSchema). */
+      tls: z.union([z.boolean(), temporalTlsSchema]).optional(),
     })
     .prefault({}),
   bigquery: z.strictObject({

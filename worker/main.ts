@@ -3,10 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { LoadedConfig } from '../config/load';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { writeHealthFile } from './health';
+import { tableSyncTelemetry } from './metrics';
+import { installTelemetry, TelemetryOptions } from './telemetry';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends TelemetryOptions {
   /** How long running activities may go on after SIGTERM; keep it below the stop timeout. */
   shutdownGraceSeconds: number;
+  /** Where to write the health file for the container's health check; none when undefined. */
+  healthFile?: string;
 }
 
 /** The workflow bundle made at build time, or the workflow sources when there is none. */
@@ -22,8 +28,10 @@ function workflowSource(): { workflowBundle: { codePath: string } } | { workflow
  * from its last heartbeat.
  */
 export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): Promise<void> {
+  installTelemetry(loaded, options);
   const { temporal } = loaded.config;
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(loaded.config, loaded.file));
+  let stopHealth = () => {};
   try {
     const worker = await Worker.create({
       connection,
@@ -31,10 +39,14 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       taskQueue: temporal.taskQueue,
       ...workflowSource(),
       activities: createActivities(loaded),
+      interceptors: { activity: [tableSyncTelemetry] },
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
     });
-    await worker.run();
+    const running = worker.run();
+    if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile);
+    await running;
   } finally {
+    stopHealth();
     await connection.close();
   }
 }

@@ -80,7 +80,7 @@ export async function startWorker(configFile: string, env: Record<string, string
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
-      if (/state: 'RUNNING'/.test(out)) {
+      if (/state: 'RUNNING'|"state":"RUNNING"/.test(out)) {
         clearInterval(timer);
         resolve();
       }

@@ -1,0 +1,65 @@
+import type { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptors, ActivityExecuteInput, Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import type { TableSyncOutcome, TableTask } from '../workflows/types';
+
+/** bqsync's own metrics, exported beside the SDK's (`temporal_*`) on the worker's /metrics. */
+export const METRIC = {
+  rows: 'bqsync_rows_synced',
+  bytes: 'bqsync_bytes_staged',
+  duration: 'bqsync_table_sync_duration_seconds',
+  failures: 'bqsync_table_sync_failures',
+} as const;
+
+/** The pipeline of a bqsync workflow ID: `bqsync-<pipeline>` or `bqsync-<pipeline>.<start>.<source>.<table>`. */
+export function pipelineOfWorkflowId(workflowId: string | undefined): string | undefined {
+  return workflowId?.match(/^bqsync-([A-Za-z][A-Za-z0-9_]*)(?:\.|$)/)?.[1];
+}
+
+function isTableTask(arg: unknown): arg is TableTask {
+  const t = arg as TableTask | undefined;
+  return typeof t?.key === 'string' && typeof t.source === 'string' && typeof t.table === 'string';
+}
+
+/**
+ * Per activity: adds pipeline, source and table to its log lines, and for table syncs
+ * records rows, bytes, duration and failures through the SDK's metric meter (exported by
+ * the Runtime's Prometheus endpoint with the SDK's own metrics). An interceptor, so that
+ * failures and durations are counted however the activity ends.
+ */
+export function tableSyncTelemetry(ctx: Context): ActivityInterceptors {
+  const workflowId = ctx.info.workflowExecution?.workflowId;
+  let task: TableTask | undefined;
+  const inbound: ActivityInboundCallsInterceptor = {
+    async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+      if (ctx.info.activityType !== 'syncTable' || !isTableTask(input.args[0])) return next(input);
+      task = input.args[0];
+      const tags = { pipeline: pipelineOfWorkflowId(workflowId) ?? '', source: task.source, table: task.table };
+      const meter = ctx.metricMeter;
+      const began = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - began) / 1e9;
+      try {
+        const outcome = (await next(input)) as TableSyncOutcome;
+        meter.createCounter(METRIC.rows, 'rows', 'rows loaded into BigQuery').add(outcome.rowsLoaded, tags);
+        meter.createCounter(METRIC.bytes, 'bytes', 'bytes written to staging files').add(outcome.bytesStaged, tags);
+        meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'succeeded' });
+        ctx.log.info('table synced', { rowsRead: outcome.rowsRead, rowsLoaded: outcome.rowsLoaded, bytesStaged: outcome.bytesStaged, seconds: Number(seconds().toFixed(3)) });
+        return outcome;
+      } catch (err) {
+        const errorType = err instanceof ApplicationFailure ? (err.type ?? 'Error') : err instanceof Error ? err.name : 'Error';
+        meter.createCounter(METRIC.failures, 'attempts', 'table sync attempts that failed').add(1, { ...tags, error_type: errorType });
+        meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'failed' });
+        throw err;
+      }
+    },
+  };
+  return {
+    inbound,
+    outbound: {
+      getLogAttributes: (attrs, next) => {
+        const pipeline = pipelineOfWorkflowId(workflowId);
+        return next({ ...attrs, ...(pipeline && { pipeline }), ...(task && { source: task.source, table: task.table }) });
+      },
+    },
+  };
+}
