@@ -54,6 +54,7 @@ export function makePlanRun(loaded: LoadedConfig) {
           destination: (typeof entry === 'string' ? undefined : entry.destination) ?? name,
           after: settings.after ?? [],
           invalidValues: settings.invalidValues ?? 'null',
+          mode: settings.mode ?? 'replace',
           description: settings.description,
           owner: settings.owner,
           impact: settings.impact,

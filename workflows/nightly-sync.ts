@@ -15,7 +15,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { RunState } from './run-state';
-import { searchAttributes } from './search-attributes';
+import { runStamp, tableWorkflowId } from './run-ids';
+import { scheduledStartTime, searchAttributes } from './search-attributes';
 import { tableSync } from './table-sync';
 import type { AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
 
@@ -25,10 +26,19 @@ const { planRun } = proxyActivities<Activities>({
   summary: 'discover the tables to sync',
 });
 
-const { runStep } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+/** A step's activity, with a summary that names the step in the Web UI. */
+const stepActivity = (step: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+    summary: `run the SQL step ${step} in BigQuery`,
+  }).runStep;
+
+const { notifyFailure } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  summary: 'report the failed run to the webhook',
 });
 
 /** "Sync this table now": adds tables to the running run; returns what became of each. */
@@ -88,10 +98,10 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   state = new RunState(plan, input.carried?.results);
   const finishedAtStart = state.finishedCount();
 
-  const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
+  const stamp = input.carried?.stamp ?? runStamp(startedAt, info.typedSearchAttributes.get(scheduledStartTime));
   const launchTable = (task: TableTask) => {
-    const n = state.runs(task.key) + 1;
-    const workflowId = `${info.workflowId}.${stamp}.${task.key}${n > 1 ? `.${n}` : ''}`;
+    const workflowId = tableWorkflowId(input.pipeline, stamp, task.key, state.runs(task.key) + 1);
     state.markRunning(task.key, new Date().toISOString(), workflowId);
     const began = Date.now();
     void startChild(tableSync, {
@@ -102,6 +112,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
         { key: searchAttributes.pipeline, value: input.pipeline },
         { key: searchAttributes.source, value: task.source },
         { key: searchAttributes.table, value: task.key },
+        { key: searchAttributes.mode, value: task.mode },
       ],
       staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
       staticDetails: describeTable(task),
@@ -125,7 +136,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const launchStep = (step: StepTask) => {
     state.markRunning(step.key, new Date().toISOString());
     const began = Date.now();
-    void runStep({ pipeline: input.pipeline, step: step.key })
+    void stepActivity(step.key)({ pipeline: input.pipeline, step: step.key })
       .then(
         () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
         (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
@@ -146,7 +157,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
         await continueAsNew<typeof nightlySync>({
           ...input,
           tables: undefined,
-          carried: { startedAt, plan: state.currentPlan(), results: state.allResults() },
+          carried: { startedAt, stamp, plan: state.currentPlan(), results: state.allResults() },
         });
       }
       // Nothing runs and nothing could start: whatever is still open can never run.
@@ -162,6 +173,8 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   upsertSearchAttributes([{ key: searchAttributes.outcome, value: outcome }]);
   if (summary.failed > 0) {
     const failed = summary.results.filter((r) => r.status === 'failed');
+    // A notification that cannot be delivered is visible in history; the run's outcome stands.
+    await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
     throw ApplicationFailure.create({
       type: 'TablesFailed',
       nonRetryable: true,

@@ -16,6 +16,8 @@ export interface TableTask {
   after: string[];
   /** What to do with values BigQuery cannot hold: load NULL (and count) or fail. */
   invalidValues: 'null' | 'fail';
+  /** How the table is loaded. */
+  mode: 'replace' | 'append' | 'merge';
   description?: string;
   owner?: string;
   impact?: string;
@@ -102,6 +104,8 @@ export interface NightlySyncInput {
 
 export interface CarriedState {
   startedAt: string;
+  /** The run's time as it appears in its table syncs' workflow IDs. */
+  stamp?: string;
   plan: RunPlan;
   results: NodeResult[];
 }

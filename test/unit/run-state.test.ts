@@ -9,6 +9,7 @@ const table = (source: string, name: string, after: string[] = []): TableTask =>
   destination: name,
   after,
   invalidValues: 'null',
+  mode: 'replace',
 });
 
 function plan(tables: TableTask[], perSource = 2, global = 3): RunPlan {
