@@ -1,5 +1,6 @@
 import type { Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { notifySchema } from './notify';
 
 // Names that end up in workflow IDs, search attributes and BigQuery dataset names.
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -114,6 +115,8 @@ export const pipelineSchema = z.strictObject({
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
   steps: z.array(stepSchema).default([]),
+  /** Where a failed run is reported (a webhook whose URL comes from the environment). */
+  notify: notifySchema.optional(),
 });
 
 export const configSchema = z.strictObject({
