@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../../config/load';
 import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { AddTablesResult, NodeResult } from '../../workflows/types';
+import { collectProgress, ProgressView } from '../progress';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -44,12 +45,31 @@ async function updateWithStart(
   return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
 }
 
+export interface SyncOptions {
+  json?: boolean;
+  /** The run whose failed tables these are (`bqsync retry`), for the JSON answer. */
+  retryOf?: { workflowId: string; runId: string };
+}
+
+const OUTCOME_TEXT: Record<AddTablesResult['outcome'], string> = {
+  queued: 'queued',
+  'already-queued': 'already queued in this run',
+  'already-running': 'already running in this run',
+  unknown: 'not synced',
+};
+
 /**
  * "Sync this table now": adds the tables to the pipeline's running run (scheduled or not),
  * or starts a run of just these tables in one atomic call (update-with-start), so that a
  * table never runs twice at once.
  */
-export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline: string, wait: boolean): Promise<number> {
+export async function syncCommand(
+  loaded: LoadedConfig,
+  keys: string[],
+  pipeline: string,
+  wait: boolean,
+  options: SyncOptions = {},
+): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
   try {
@@ -67,34 +87,48 @@ export async function syncCommand(loaded: LoadedConfig, keys: string[], pipeline
       outcomes = await updateWithStart(client, config, pipeline, workflowId, keys);
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
-    for (const o of outcomes) {
-      const text =
-        o.outcome === 'unknown'
-          ? `not synced: ${o.message}`
-          : o.outcome === 'already-running'
-            ? 'already running in this run'
-            : o.outcome === 'already-queued'
-              ? 'already queued in this run'
-              : 'queued';
-      console.log(`${o.key}: ${text}`);
+    const link = webUiLink(config, workflowId, runId);
+    const anyUnknown = outcomes.some((o) => o.outcome === 'unknown');
+    if (!options.json) {
+      for (const o of outcomes) console.log(`${o.key}: ${OUTCOME_TEXT[o.outcome]}${o.message ? `: ${o.message}` : ''}`);
+      console.log(`run: ${link}`);
     }
-    console.log(`run: ${webUiLink(config, workflowId, runId)}`);
-    if (outcomes.some((o) => o.outcome === 'unknown')) return 1;
-    if (!wait) return 0;
+    const answer = { pipeline, workflowId, runId, link, retryOf: options.retryOf, tables: outcomes };
+    if (anyUnknown || !wait) {
+      if (options.json) console.log(JSON.stringify(answer, null, 2));
+      return anyUnknown ? 1 : 0;
+    }
 
-    // Follow the run's live state until every requested table has finished.
-    const wanted = new Set(keys);
+    const results = await followTables(client, workflowId, keys, options.json ? 'quiet' : process.stdout.isTTY ? 'bars' : 'lines');
+    if (options.json) console.log(JSON.stringify({ ...answer, results }, null, 2));
+    return results.every((r) => r.status === 'succeeded') ? 0 : 1;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/**
+ * Follows the run's live state until every requested table has finished, showing rows
+ * and rows/s per table (from the activities' heartbeats); prints the summary at the end.
+ */
+async function followTables(client: Client, workflowId: string, keys: string[], show: 'bars' | 'lines' | 'quiet'): Promise<NodeResult[]> {
+  const wanted = new Set(keys);
+  const quiet = show === 'quiet';
+  const view = quiet ? undefined : new ProgressView(show === 'bars');
+  try {
     for (;;) {
       const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
       const mine: NodeResult[] = (status?.results ?? []).filter((r) => wanted.has(r.key));
+      if (view && mine.length) view.update(await collectProgress(client, mine, new Map()));
       const done = mine.length === wanted.size && mine.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
       if (status && done) {
-        console.log(formatSummary({ ...status, results: mine }));
-        return mine.every((r) => r.status === 'succeeded') ? 0 : 1;
+        view?.stop();
+        if (!quiet) console.log(formatSummary({ ...status, results: mine }));
+        return mine;
       }
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
-    await client.connection.close();
+    view?.stop();
   }
 }
