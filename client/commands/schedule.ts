@@ -1,4 +1,6 @@
 import { Client, ScheduleNotFoundError, ScheduleOptions } from '@temporalio/client';
+import { msToTs, tsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
 import type { LoadedConfig } from '../../config/load';
 import type { Config, ScheduleConfig } from '../../config/schema';
 import { nightlySync } from '../../workflows';
@@ -130,6 +132,75 @@ export async function scheduleTrigger(loaded: LoadedConfig, pipeline: string): P
   try {
     await client.schedule.getHandle(scheduleId(pipeline)).trigger();
     console.log(`${scheduleId(pipeline)} triggered: a run starts now (unless one is running: overlap policy)`);
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Overlap policies a backfill may use; each keeps one run of a pipeline at a time. */
+export const BACKFILL_OVERLAP = ['skip', 'buffer_one', 'buffer_all'] as const;
+export type BackfillOverlap = (typeof BACKFILL_OVERLAP)[number];
+
+function parseInstant(text: string, flag: string): Date {
+  const d = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(d.getTime())) {
+    throw new Error(`${flag} takes an ISO 8601 time such as 2026-11-20T00:00:00Z, not "${text}"`);
+  }
+  return d;
+}
+
+/**
+ * Runs a pipeline for every time its schedule would have fired in [from, to) (from included,
+ * to excluded): a Temporal
+ * Schedule backfill. buffer_all (the default) starts them one after another; the
+ * schedule's own skip policy would drop every run that finds the previous one still going.
+ * Each run's table syncs carry its scheduled date in their workflow IDs.
+ */
+export async function scheduleBackfill(
+  loaded: LoadedConfig,
+  pipeline: string,
+  fromText: string,
+  toText: string,
+  overlap: string,
+  json: boolean,
+): Promise<number> {
+  const from = parseInstant(fromText, '--from');
+  const to = parseInstant(toText, '--to');
+  if (to <= from) throw new Error(`--to (${to.toISOString()}) must be after --from (${from.toISOString()})`);
+  if (!(BACKFILL_OVERLAP as readonly string[]).includes(overlap)) {
+    throw new Error(`--overlap takes ${BACKFILL_OVERLAP.join(', ')}, not "${overlap}"`);
+  }
+  const { config } = loaded;
+  const client = await connectClient(config);
+  try {
+    const id = scheduleId(pipeline);
+    const handle = client.schedule.getHandle(id);
+    await handle.describe().catch((err) => {
+      if (err instanceof ScheduleNotFoundError) {
+        throw new Error(`no schedule ${id}: declare schedule: for pipeline ${pipeline} in ${loaded.file} and run bqsync schedule apply`);
+      }
+      throw err;
+    });
+    // The times the schedule matches in the window: the runs the backfill starts.
+    const matching: temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse =
+      await client.workflowService.listScheduleMatchingTimes({
+        namespace: config.temporal.namespace,
+        scheduleId: id,
+        // This call answers for (start, end]; a backfill covers [start, end).
+        startTime: msToTs(from.getTime() - 1),
+        endTime: msToTs(to.getTime() - 1),
+      });
+    const times = (matching.startTime ?? [])
+      .map((t) => tsToDate(t))
+      .filter((t) => t >= from && t < to)
+      .map((t) => t.toISOString());
+    await handle.backfill({ start: from, end: to, overlap: overlap.toUpperCase() as 'BUFFER_ALL' });
+    if (json) console.log(JSON.stringify({ scheduleId: id, from: from.toISOString(), to: to.toISOString(), overlap, runs: times }, null, 2));
+    else {
+      console.log(`${id}: backfill of ${from.toISOString()} to ${to.toISOString()} requested (overlap ${overlap}), ${times.length} run(s):`);
+      for (const t of times) console.log(`  ${pipelineWorkflowId(pipeline)}-${t.replace(/\.000Z$/, 'Z')}`);
+    }
     return 0;
   } finally {
     await client.connection.close();
