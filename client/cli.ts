@@ -20,7 +20,8 @@ const config = () => loadConfig(configPath(program.opts().config));
 program
   .command('validate')
   .description('check the config file: schema, unknown keys, literal secrets, DAG references and cycles')
-  .action(async () => exit(validateCommand(configPath(program.opts().config))));
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { json?: boolean }) => exit(validateCommand(configPath(program.opts().config), Boolean(opts.json))));
 
 program
   .command('worker')
@@ -41,9 +42,10 @@ program
   .description('start a run of a pipeline now (all of its tables)')
   .argument('[pipeline]', 'pipeline name; optional when the config declares one')
   .option('--wait', 'wait for the end, print the summary, exit 1 if a table failed')
-  .action(async (pipeline: string | undefined, opts: { wait?: boolean }) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string | undefined, opts: { wait?: boolean; json?: boolean }) => {
     const loaded = config();
-    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait)));
+    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.json)));
   });
 
 program
@@ -143,17 +145,19 @@ schedule
   .command('apply')
   .description('create or update one schedule per pipeline with schedule:, and print what changed')
   .option('--prune', 'also delete bqsync schedules that the config no longer declares')
-  .action(async (opts: { prune?: boolean }) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { prune?: boolean; json?: boolean }) => {
     const { scheduleApply } = await import('./commands/schedule');
-    exit(await scheduleApply(config(), Boolean(opts.prune)));
+    exit(await scheduleApply(config(), Boolean(opts.prune), Boolean(opts.json)));
   });
 
 schedule
   .command('list')
   .description('the bqsync schedules, paused or not, with their next run times')
-  .action(async () => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { json?: boolean }) => {
     const { scheduleList } = await import('./commands/schedule');
-    exit(await scheduleList(config()));
+    exit(await scheduleList(config(), Boolean(opts.json)));
   });
 
 for (const verb of ['pause', 'unpause'] as const) {
@@ -162,9 +166,10 @@ for (const verb of ['pause', 'unpause'] as const) {
     .description(`${verb} the schedule of a pipeline, with a note for the next operator`)
     .argument('<pipeline>')
     .option('-n, --note <text>', 'why (shown in the Web UI and in schedule list)')
-    .action(async (pipeline: string, opts: { note?: string }) => {
+    .option('--json', 'print JSON, for scripts')
+    .action(async (pipeline: string, opts: { note?: string; json?: boolean }) => {
       const { scheduleSetPaused } = await import('./commands/schedule');
-      exit(await scheduleSetPaused(config(), pickPipeline(config(), pipeline), verb === 'pause', opts.note));
+      exit(await scheduleSetPaused(config(), pickPipeline(config(), pipeline), verb === 'pause', opts.note, Boolean(opts.json)));
     });
 }
 
@@ -185,9 +190,10 @@ schedule
   .command('trigger')
   .description("start a pipeline's scheduled run now")
   .argument('<pipeline>')
-  .action(async (pipeline: string) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string, opts: { json?: boolean }) => {
     const { scheduleTrigger } = await import('./commands/schedule');
-    exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline)));
+    exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline), Boolean(opts.json)));
   });
 
 function exit(code: number): void {
