@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import type { NodeResult } from '../workflows/types';
 
@@ -8,14 +9,19 @@ export interface Heartbeat {
   phase?: string;
   rows?: number;
   bytes?: number;
+  /** When the server received it (heartbeats are throttled, so rows may be seconds old). */
+  at?: number;
 }
 
 /** The latest heartbeat of the sync activity in a table's workflow, if it is running. */
 export async function latestHeartbeat(client: Client, tableWorkflowId: string): Promise<Heartbeat | undefined> {
   try {
     const { raw } = await client.workflow.getHandle(tableWorkflowId).describe();
-    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-    return payload ? defaultPayloadConverter.fromPayload<Heartbeat>(payload) : undefined;
+    const pending = raw.pendingActivities?.[0];
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    if (!payload) return undefined;
+    const at = pending?.lastHeartbeatTime ? tsToMs(pending.lastHeartbeatTime) : undefined;
+    return { ...defaultPayloadConverter.fromPayload<Heartbeat>(payload), at };
   } catch {
     return undefined; // progress is a nicety: never fail the wait because of it
   }
@@ -112,7 +118,9 @@ export async function collectProgress(
     results.map(async (r) => {
       const beat = r.status === 'running' && r.workflowId ? await latestHeartbeat(client, r.workflowId) : undefined;
       const rows = r.rowsRead ?? beat?.rows ?? 0;
-      const elapsedMs = r.durationMs ?? (r.startedAt ? Date.now() - Date.parse(r.startedAt) : undefined);
+      // The rate up to the moment the rows were counted: finished, or the last heartbeat.
+      const until = r.durationMs !== undefined ? undefined : (beat?.at ?? Date.now());
+      const elapsedMs = r.durationMs ?? (r.startedAt && until ? until - Date.parse(r.startedAt) : undefined);
       const rate = elapsedMs && elapsedMs > 0 && rows > 0 ? rows / (elapsedMs / 1000) : undefined;
       return { key: r.key, status: r.status, phase: beat?.phase, rows, rate, estimate: estimates.get(r.key), error: r.error };
     }),

@@ -32,6 +32,8 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       ...workflowSource(),
       activities: createActivities(loaded),
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
+      // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
+      maxHeartbeatThrottleInterval: '10s',
     });
     await worker.run();
   } finally {

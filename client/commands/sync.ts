@@ -6,6 +6,7 @@ import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { AddTablesResult, NodeResult } from '../../workflows/types';
 import { collectProgress, ProgressView } from '../progress';
+import { estimateRows } from '../row-estimates';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -99,7 +100,9 @@ export async function syncCommand(
       return anyUnknown ? 1 : 0;
     }
 
-    const results = await followTables(client, workflowId, keys, options.json ? 'quiet' : process.stdout.isTTY ? 'bars' : 'lines');
+    const show = options.json ? 'quiet' : process.stdout.isTTY ? 'bars' : 'lines';
+    const estimates = show === 'quiet' ? new Map<string, number>() : await estimateRows(loaded, keys);
+    const results = await followTables(client, workflowId, keys, show, estimates);
     if (options.json) console.log(JSON.stringify({ ...answer, results }, null, 2));
     return results.every((r) => r.status === 'succeeded') ? 0 : 1;
   } finally {
@@ -111,7 +114,13 @@ export async function syncCommand(
  * Follows the run's live state until every requested table has finished, showing rows
  * and rows/s per table (from the activities' heartbeats); prints the summary at the end.
  */
-async function followTables(client: Client, workflowId: string, keys: string[], show: 'bars' | 'lines' | 'quiet'): Promise<NodeResult[]> {
+async function followTables(
+  client: Client,
+  workflowId: string,
+  keys: string[],
+  show: 'bars' | 'lines' | 'quiet',
+  estimates: Map<string, number>,
+): Promise<NodeResult[]> {
   const wanted = new Set(keys);
   const quiet = show === 'quiet';
   const view = quiet ? undefined : new ProgressView(show === 'bars');
@@ -119,7 +128,7 @@ async function followTables(client: Client, workflowId: string, keys: string[], 
     for (;;) {
       const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
       const mine: NodeResult[] = (status?.results ?? []).filter((r) => wanted.has(r.key));
-      if (view && mine.length) view.update(await collectProgress(client, mine, new Map()));
+      if (view && mine.length) view.update(await collectProgress(client, mine, estimates));
       const done = mine.length === wanted.size && mine.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
       if (status && done) {
         view?.stop();
