@@ -7,6 +7,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -15,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { RunState } from './run-state';
-import { runStamp, tableWorkflowId } from './run-ids';
+import { legacyTableWorkflowId, runStamp, tableWorkflowId } from './run-ids';
 import { scheduledStartTime, searchAttributes } from './search-attributes';
 import { tableSync } from './table-sync';
 import type { AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
@@ -100,8 +101,13 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
   const stamp = input.carried?.stamp ?? runStamp(startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  // A run that an older worker began replays with the child IDs it already used.
+  const datedIds = patched('run-dated-table-ids');
   const launchTable = (task: TableTask) => {
-    const workflowId = tableWorkflowId(input.pipeline, stamp, task.key, state.runs(task.key) + 1);
+    const n = state.runs(task.key) + 1;
+    const workflowId = datedIds
+      ? tableWorkflowId(input.pipeline, stamp, task.key, n)
+      : legacyTableWorkflowId(info.workflowId, startedAt, task.key, n);
     state.markRunning(task.key, new Date().toISOString(), workflowId);
     const began = Date.now();
     void startChild(tableSync, {
@@ -174,7 +180,8 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   if (summary.failed > 0) {
     const failed = summary.results.filter((r) => r.status === 'failed');
     // A notification that cannot be delivered is visible in history; the run's outcome stands.
-    await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
+    // (Runs that failed under an older worker replay without it.)
+    if (patched('notify-failed-run')) await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
     throw ApplicationFailure.create({
       type: 'TablesFailed',
       nonRetryable: true,

@@ -12,3 +12,9 @@ export function runStamp(startedAt: string, scheduledAt?: Date): string {
 export function tableWorkflowId(pipeline: string, stamp: string, key: string, n: number): string {
   return `bqsync-${pipeline}.${stamp}.${key}${n > 1 ? `.${n}` : ''}`;
 }
+
+/** The IDs of runs begun before run-dated IDs: `<parent ID>.<compact start time>.<key>`. */
+export function legacyTableWorkflowId(parentId: string, startedAt: string, key: string, n: number): string {
+  const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${parentId}.${stamp}.${key}${n > 1 ? `.${n}` : ''}`;
+}
