@@ -75,5 +75,9 @@ export async function retryCommand(loaded: LoadedConfig, run: string, options: R
     console.log(`retrying ${keys.length} failed table(s) of ${record.workflowId} (run ${record.runId}): ${keys.join(', ')}`);
     if (note) console.log(note);
   }
-  return syncCommand(loaded, keys, record.pipeline, options.wait, { json: options.json, retryOf: { workflowId: record.workflowId, runId: record.runId } });
+  return syncCommand(loaded, keys, record.pipeline, options.wait, {
+    json: options.json,
+    retryOf: { workflowId: record.workflowId, runId: record.runId },
+    summary: `Retry of the failed tables of ${record.workflowId} (run ${record.runId}): ${keys.join(', ')}`,
+  });
 }

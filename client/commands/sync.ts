@@ -33,6 +33,7 @@ async function updateWithStart(
   pipeline: string,
   workflowId: string,
   keys: string[],
+  summary = `Sync now: ${keys.join(', ')}`,
 ): Promise<AddTablesResult[]> {
   const startOp = new WithStartWorkflowOperation(nightlySync, {
     workflowId,
@@ -41,7 +42,7 @@ async function updateWithStart(
     args: [{ pipeline, tables: [] }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
-    staticSummary: `Sync now: ${keys.join(', ')}`,
+    staticSummary: summary,
   });
   return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys], startWorkflowOperation: startOp });
 }
@@ -50,6 +51,8 @@ export interface SyncOptions {
   json?: boolean;
   /** The run whose failed tables these are (`bqsync retry`), for the JSON answer. */
   retryOf?: { workflowId: string; runId: string };
+  /** The Web UI summary of a run this call starts. */
+  summary?: string;
 }
 
 const OUTCOME_TEXT: Record<AddTablesResult['outcome'], string> = {
@@ -85,7 +88,7 @@ export async function syncCommand(
       outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys] });
     } else {
       workflowId = pipelineWorkflowId(pipeline);
-      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys);
+      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, options.summary);
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
     const link = webUiLink(config, workflowId, runId);
@@ -124,6 +127,7 @@ async function followTables(
   const wanted = new Set(keys);
   const quiet = show === 'quiet';
   const view = quiet ? undefined : new ProgressView(show === 'bars');
+  let closedBefore = false;
   try {
     for (;;) {
       const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
@@ -134,6 +138,21 @@ async function followTables(
         view?.stop();
         if (!quiet) console.log(formatSummary({ ...status, results: mine }));
         return mine;
+      }
+      // A run terminated or cancelled from outside never finishes these tables: stop waiting.
+      const { status: runStatus } = await client.workflow.getHandle(workflowId).describe();
+      const closed = runStatus.name !== 'RUNNING' && runStatus.name !== 'CONTINUED_AS_NEW';
+      // The run may have finished between the query and this look: read its final state once more.
+      if (closed && !closedBefore) {
+        closedBefore = true;
+        continue;
+      }
+      if (closed) {
+        view?.stop();
+        const error = `the run ended ${runStatus.name.toLowerCase()} before the table finished`;
+        const open = [...wanted].filter((k) => !mine.some((r) => r.key === k && ['succeeded', 'failed', 'skipped'].includes(r.status)));
+        if (!quiet) console.error(`${error}: ${open.join(', ')}`);
+        return [...mine.filter((r) => !open.includes(r.key)), ...open.map((key) => ({ key, kind: 'table' as const, status: 'failed' as const, error }))];
       }
       await new Promise((r) => setTimeout(r, 1000));
     }

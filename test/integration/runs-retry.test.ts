@@ -1,6 +1,6 @@
 import { TEMPORAL_UI_URL } from '../helpers/env';
-import { bqCount, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
-import { createSmallTables } from '../helpers/source-tables';
+import { bqCount, eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
+import { createSmallTables, lockTables } from '../helpers/source-tables';
 import { nightlySync } from '../../workflows';
 import type { RunSummary } from '../../workflows/types';
 
@@ -28,6 +28,9 @@ interface RunJson {
 let worker: RunningWorker;
 let file: string;
 let failedRun: RunJson;
+// Runs of earlier test sessions on a kept stack (BQSYNC_KEEP_STACK=1) are not this one's.
+const since = Date.now();
+const mine = (stdout: string) => (JSON.parse(stdout) as RunJson[]).filter((r) => Date.parse(r.startedAt) >= since);
 
 beforeAll(async () => {
   await createSmallTables(['x_rr_ok', 'x_rr_after'], 12);
@@ -47,7 +50,7 @@ afterAll(async () => {
 test('runs lists the failed run with its counts, duration and link', async () => {
   const res = await runCli(['--config', file, 'runs', 'itruns', '--json']);
   expect(res.code).toBe(0);
-  const runs = JSON.parse(res.stdout) as RunJson[];
+  const runs = mine(res.stdout);
   expect(runs).toHaveLength(1);
   failedRun = runs[0];
   expect(failedRun).toMatchObject({ pipeline: 'itruns', workflowId: 'bqsync-itruns', status: 'failed', succeeded: 1, failed: 1, skipped: 1 });
@@ -68,7 +71,7 @@ test('table syncs have readable IDs with the run date and carry their load mode'
     const date = failedRun.startedAt.slice(0, 10);
     expect(ok.workflowId).toMatch(new RegExp(`^bqsync-itruns\\.${date}T\\d\\d:\\d\\d:\\d\\dZ\\.shop\\.x_rr_ok$`));
     const found: string[] = [];
-    for await (const wf of client.workflow.list({ query: `BqsyncPipeline = 'itruns' AND BqsyncMode = 'replace'` })) found.push(wf.workflowId);
+    for await (const wf of client.workflow.list({ query: `BqsyncPipeline = 'itruns' AND BqsyncMode = 'replace' AND StartTime >= '${new Date(since).toISOString()}'` })) found.push(wf.workflowId);
     expect(found.sort()).toEqual(
       summary.results
         .filter((r) => r.workflowId)
@@ -92,7 +95,7 @@ test('retry --failed re-runs only the failed table, once fixed, and shows its pr
   expect(res.code).toBe(0);
   expect(await bqCount('it_rr_shop', 'x_rr_late')).toBe(7);
 
-  const runs = JSON.parse((await runCli(['--config', file, 'runs', 'itruns', '--json'])).stdout) as RunJson[];
+  const runs = mine((await runCli(['--config', file, 'runs', 'itruns', '--json'])).stdout);
   expect(runs.map((r) => [r.status, r.succeeded, r.failed, r.skipped])).toEqual([
     ['succeeded', 1, 0, 0],
     ['failed', 1, 1, 1],
@@ -130,12 +133,36 @@ test('a run that continued as new counts as one run', async () => {
     const summary = await handle.result();
     expect(summary.succeeded).toBe(3);
     let executions = 0;
-    for await (const _wf of client.workflow.list({ query: `WorkflowId = 'bqsync-itchain'` })) executions++;
+    for await (const _wf of client.workflow.list({ query: `WorkflowId = 'bqsync-itchain' AND StartTime >= '${new Date(since).toISOString()}'` })) executions++;
     expect(executions).toBeGreaterThan(1);
   } finally {
     await client.connection.close();
   }
-  const runs = JSON.parse((await runCli(['--config', file, 'runs', 'itchain', '--json'])).stdout) as RunJson[];
+  const runs = mine((await runCli(['--config', file, 'runs', 'itchain', '--json'])).stdout);
   expect(runs).toHaveLength(1);
   expect(runs[0]).toMatchObject({ status: 'succeeded', succeeded: 3, failed: 0, skipped: 0 });
+});
+
+test('sync --wait stops waiting when the run is terminated from outside, and says so', async () => {
+  const unlock = await lockTables(['x_rr_ok'], { mysql: true });
+  const client = await temporalClient();
+  try {
+    const waiting = runCli(['--config', file, 'sync', 'shop.x_rr_ok', '--pipeline', 'itruns', '--wait']);
+    // The extraction is blocked by the lock: the table stays running.
+    await eventually(
+      async () => {
+        const s = (await client.workflow.getHandle('bqsync-itruns').query('status').catch(() => undefined)) as RunSummary | undefined;
+        return s?.results.find((r) => r.key === 'shop.x_rr_ok')?.status === 'running';
+      },
+      60_000,
+      'shop.x_rr_ok running',
+    );
+    await client.workflow.getHandle('bqsync-itruns').terminate('maintenance');
+    const res = await waiting;
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('the run ended terminated before the table finished: shop.x_rr_ok');
+  } finally {
+    await unlock();
+    await client.connection.close();
+  }
 });
