@@ -34,8 +34,10 @@ export interface TableProgress {
   rows: number;
   /** Rows per second since the table started. */
   rate?: number;
-  /** The source's row estimate, for an ETA; absent when unknown. */
+  /** The source's row estimate; absent when unknown. */
   estimate?: number;
+  /** Seconds left, from the estimate and the rate; absent without an estimate. */
+  etaSeconds?: number;
   error?: string;
 }
 
@@ -45,7 +47,7 @@ const num = (n: number) => Math.round(n).toLocaleString('en-US');
 export function progressLine(p: TableProgress): string {
   const rate = p.rate !== undefined ? `, ${num(p.rate)} rows/s` : '';
   if (p.status === 'running') {
-    const eta = p.estimate && p.rate ? `, ETA ${Math.max(0, Math.round((p.estimate - p.rows) / p.rate))}s` : '';
+    const eta = p.etaSeconds !== undefined ? `, ETA ${p.etaSeconds}s` : '';
     return `${p.key} running (${p.phase ?? 'starting'}): ${num(p.rows)} rows${p.estimate ? ` of ~${num(p.estimate)}` : ''}${rate}${eta}`;
   }
   if (p.status === 'succeeded') return `${p.key} succeeded: ${num(p.rows)} rows${rate}`;
@@ -80,7 +82,7 @@ export class ProgressView {
     for (const p of tables) {
       if (this.bars) {
         const total = p.estimate && p.estimate > 0 ? Math.max(p.estimate, p.rows) : Math.max(p.rows, 1);
-        const eta = p.status === 'running' && p.estimate && p.rate ? `${Math.max(0, Math.round((p.estimate - p.rows) / p.rate))}s` : '-';
+        const eta = p.status === 'running' && p.etaSeconds !== undefined ? `${p.etaSeconds}s` : '-';
         const payload = { key: p.key.padEnd(24), status: p.status.padEnd(9), rows: num(p.rows), rate: p.rate ? num(p.rate) : '-', etaText: eta };
         let bar = this.barOf.get(p.key);
         if (!bar) {
@@ -108,6 +110,15 @@ export class ProgressView {
   }
 }
 
+/**
+ * Seconds left for a table: the rows still to read at the current rate, less the time
+ * already gone since the rows were counted (heartbeats arrive every few seconds).
+ */
+export function etaSeconds(estimate: number | undefined, rows: number, rate: number | undefined, countedAt: number, now: number): number | undefined {
+  if (!estimate || !rate) return undefined;
+  return Math.max(0, Math.round((estimate - rows) / rate - (now - countedAt) / 1000));
+}
+
 /** Progress of each wanted table from the run's status and the running tables' heartbeats. */
 export async function collectProgress(
   client: Client,
@@ -122,7 +133,9 @@ export async function collectProgress(
       const until = r.durationMs !== undefined ? undefined : (beat?.at ?? Date.now());
       const elapsedMs = r.durationMs ?? (r.startedAt && until ? until - Date.parse(r.startedAt) : undefined);
       const rate = elapsedMs && elapsedMs > 0 && rows > 0 ? rows / (elapsedMs / 1000) : undefined;
-      return { key: r.key, status: r.status, phase: beat?.phase, rows, rate, estimate: estimates.get(r.key), error: r.error };
+      const estimate = estimates.get(r.key);
+      const eta = r.status === 'running' ? etaSeconds(estimate, rows, rate, until ?? Date.now(), Date.now()) : undefined;
+      return { key: r.key, status: r.status, phase: beat?.phase, rows, rate, estimate, etaSeconds: eta, error: r.error };
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { failureMessage } from '../../activities/notify';
-import { progressLine } from '../../client/progress';
+import { etaSeconds, progressLine } from '../../client/progress';
 import { formatRuns } from '../../client/commands/runs';
 import { parseConfig } from '../../config/load';
 import { runStamp, tableWorkflowId } from '../../workflows/run-ids';
@@ -56,12 +56,20 @@ test('a run with many failures stays within Slack\'s block limit and counts the 
 });
 
 test('progress lines: rows, rate and ETA while running; the total at the end', () => {
-  expect(progressLine({ key: 'shop.a', status: 'running', phase: 'extract', rows: 1500, rate: 500, estimate: 3000 })).toBe(
+  expect(progressLine({ key: 'shop.a', status: 'running', phase: 'extract', rows: 1500, rate: 500, estimate: 3000, etaSeconds: 3 })).toBe(
     'shop.a running (extract): 1,500 rows of ~3,000, 500 rows/s, ETA 3s',
   );
   expect(progressLine({ key: 'shop.a', status: 'running', rows: 0 })).toBe('shop.a running (starting): 0 rows');
   expect(progressLine({ key: 'shop.a', status: 'succeeded', rows: 3000, rate: 1000 })).toBe('shop.a succeeded: 3,000 rows, 1,000 rows/s');
   expect(progressLine({ key: 'shop.a', status: 'failed', rows: 0, error: 'boom' })).toBe('shop.a failed: boom');
+});
+
+test('ETA: rows left at the current rate, less the time since the rows were counted', () => {
+  expect(etaSeconds(10_000, 4_000, 1_000, 50_000, 50_000)).toBe(6);
+  expect(etaSeconds(10_000, 4_000, 1_000, 50_000, 52_000)).toBe(4);
+  expect(etaSeconds(10_000, 4_000, 1_000, 50_000, 90_000)).toBe(0);
+  expect(etaSeconds(undefined, 4_000, 1_000, 0, 0)).toBeUndefined();
+  expect(etaSeconds(10_000, 0, undefined, 0, 0)).toBeUndefined();
 });
 
 test('runs are a table with a column per count; unknown counts show as -', () => {
