@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load';
+import { makeNotifyFailure } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { makeSyncTable } from './sync-table';
@@ -9,6 +10,7 @@ export function createActivities(loaded: LoadedConfig) {
     planRun: makePlanRun(loaded),
     syncTable: makeSyncTable(loaded),
     runStep: makeRunStep(loaded),
+    notifyFailure: makeNotifyFailure(loaded),
   };
 }
 

@@ -27,7 +27,8 @@ const config = () => loadConfig(configPath(program.opts().config));
 program
   .command('validate')
   .description('check the config file: schema, unknown keys, literal secrets, DAG references and cycles')
-  .action(async () => exit(validateCommand(configPath(program.opts().config))));
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { json?: boolean }) => exit(validateCommand(configPath(program.opts().config), Boolean(opts.json))));
 
 program
   .command('worker')
@@ -68,9 +69,10 @@ program
   .argument('[pipeline]', 'pipeline name; optional when the config declares one')
   .option('--wait', 'wait for the end, print the summary, exit 1 if a table failed')
   .option('--full-refresh', 'rebuild append and merge tables from every source row')
-  .action(async (pipeline: string | undefined, opts: { wait?: boolean; fullRefresh?: boolean }) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string | undefined, opts: { wait?: boolean; json?: boolean; fullRefresh?: boolean }) => {
     const loaded = config();
-    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.fullRefresh)));
+    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.json), Boolean(opts.fullRefresh)));
   });
 
 program
@@ -78,12 +80,75 @@ program
   .description('sync these tables now: add them to the running run, or start a run of just them')
   .argument('<tables...>', 'tables as source.table')
   .option('-p, --pipeline <name>', 'pipeline, when several hold the tables')
-  .option('--wait', 'wait until the tables finish, exit 1 if one failed')
+  .option('--wait', 'wait until the tables finish (rows and rows/s per table), exit 1 if one failed')
   .option('--full-refresh', 'rebuild the tables from every source row, whatever their mode')
-  .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean; fullRefresh?: boolean }) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean; json?: boolean; fullRefresh?: boolean }) => {
     const loaded = config();
     const pipeline = pipelineForTables(loaded, tables, opts.pipeline);
-    exit(await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.fullRefresh)));
+    exit(
+      await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait), {
+        json: Boolean(opts.json),
+        fullRefresh: Boolean(opts.fullRefresh),
+      }),
+    );
+  });
+
+program
+  .command('runs')
+  .description('recent runs: start time, status, duration, tables succeeded/failed/skipped')
+  .argument('[pipeline]', 'only this pipeline (default: all)')
+  .option('-n, --limit <n>', 'how many runs', '10')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string | undefined, opts: { limit: string; json?: boolean }) => {
+    const { runsCommand } = await import('./commands/runs');
+    const loaded = config();
+    exit(await runsCommand(loaded, pipeline && pickPipeline(loaded, pipeline), Number(opts.limit), Boolean(opts.json)));
+  });
+
+program
+  .command('retry')
+  .description('re-run the tables that failed in a run, the way sync does (never twice at once)')
+  .argument('<run>', 'a run\'s workflow ID (e.g. bqsync-nightly), or "last" for the pipeline\'s latest run')
+  .argument('[runId]', 'the run ID, when the workflow ID has had several runs')
+  .option('--failed', 'the tables that failed in that run')
+  .option('-p, --pipeline <name>', 'pipeline, for "last" (optional when the config declares one)')
+  .option('--wait', 'wait until the tables finish, exit 1 if one failed')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (run: string, runId: string | undefined, opts: { failed?: boolean; pipeline?: string; wait?: boolean; json?: boolean }) => {
+    const { retryCommand } = await import('./commands/runs');
+    const loaded = config();
+    const pipeline = run === 'last' ? pickPipeline(loaded, opts.pipeline) : opts.pipeline;
+    exit(
+      await retryCommand(loaded, run, {
+        runId,
+        pipeline,
+        failed: Boolean(opts.failed),
+        wait: Boolean(opts.wait),
+        json: Boolean(opts.json),
+      }),
+    );
+  });
+
+program
+  .command('plan')
+  .description('what a run would do: tables after discovery, modes, DAG levels, limits (runs nothing)')
+  .argument('[pipeline]', 'pipeline name; optional when the config declares one')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string | undefined, opts: { json?: boolean }) => {
+    const { planCommand } = await import('./commands/plan');
+    const loaded = config();
+    exit(await planCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.json)));
+  });
+
+program
+  .command('inventory')
+  .description('every pipeline and table: schedule, mode, owner, purpose, impact, last run and outcome')
+  .option('--markdown', 'print a Markdown document')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { markdown?: boolean; json?: boolean }) => {
+    const { inventoryCommand } = await import('./commands/inventory');
+    exit(await inventoryCommand(config(), opts.json ? 'json' : opts.markdown ? 'markdown' : 'text'));
   });
 
 program
@@ -113,17 +178,19 @@ schedule
   .command('apply')
   .description('create or update one schedule per pipeline with schedule:, and print what changed')
   .option('--prune', 'also delete bqsync schedules that the config no longer declares')
-  .action(async (opts: { prune?: boolean }) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { prune?: boolean; json?: boolean }) => {
     const { scheduleApply } = await import('./commands/schedule');
-    exit(await scheduleApply(config(), Boolean(opts.prune)));
+    exit(await scheduleApply(config(), Boolean(opts.prune), Boolean(opts.json)));
   });
 
 schedule
   .command('list')
   .description('the bqsync schedules, paused or not, with their next run times')
-  .action(async () => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (opts: { json?: boolean }) => {
     const { scheduleList } = await import('./commands/schedule');
-    exit(await scheduleList(config()));
+    exit(await scheduleList(config(), Boolean(opts.json)));
   });
 
 for (const verb of ['pause', 'unpause'] as const) {
@@ -132,19 +199,34 @@ for (const verb of ['pause', 'unpause'] as const) {
     .description(`${verb} the schedule of a pipeline, with a note for the next operator`)
     .argument('<pipeline>')
     .option('-n, --note <text>', 'why (shown in the Web UI and in schedule list)')
-    .action(async (pipeline: string, opts: { note?: string }) => {
+    .option('--json', 'print JSON, for scripts')
+    .action(async (pipeline: string, opts: { note?: string; json?: boolean }) => {
       const { scheduleSetPaused } = await import('./commands/schedule');
-      exit(await scheduleSetPaused(config(), pickPipeline(config(), pipeline), verb === 'pause', opts.note));
+      exit(await scheduleSetPaused(config(), pickPipeline(config(), pipeline), verb === 'pause', opts.note, Boolean(opts.json)));
     });
 }
+
+schedule
+  .command('backfill')
+  .description('run the pipeline for every time its schedule matches in [--from, --to)')
+  .argument('<pipeline>')
+  .requiredOption('--from <time>', 'start, ISO 8601 (e.g. 2026-11-20T00:00:00Z)')
+  .requiredOption('--to <time>', 'end, ISO 8601')
+  .option('--overlap <policy>', 'skip, buffer_one or buffer_all (one after another)', 'buffer_all')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string, opts: { from: string; to: string; overlap: string; json?: boolean }) => {
+    const { scheduleBackfill } = await import('./commands/schedule');
+    exit(await scheduleBackfill(config(), pickPipeline(config(), pipeline), opts.from, opts.to, opts.overlap, Boolean(opts.json)));
+  });
 
 schedule
   .command('trigger')
   .description("start a pipeline's scheduled run now")
   .argument('<pipeline>')
-  .action(async (pipeline: string) => {
+  .option('--json', 'print JSON, for scripts')
+  .action(async (pipeline: string, opts: { json?: boolean }) => {
     const { scheduleTrigger } = await import('./commands/schedule');
-    exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline)));
+    exit(await scheduleTrigger(config(), pickPipeline(config(), pipeline), Boolean(opts.json)));
   });
 
 function parsePort(value: string): number {

@@ -1,5 +1,6 @@
 import type { Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { notifySchema } from './notify';
 
 // Names that end up in workflow IDs, search attributes and BigQuery dataset names.
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -171,6 +172,8 @@ export const pipelineSchema = z.strictObject({
   /** A table whose worker has gone silent this long is retried on another worker. */
   heartbeatTimeout: duration.default('2m'),
   steps: z.array(stepSchema).default([]),
+  /** Where a failed run is reported (a webhook whose URL comes from the environment). */
+  notify: notifySchema.optional(),
 });
 
 /**

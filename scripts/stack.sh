@@ -31,6 +31,7 @@ temporal_up() {
     "${db_args[@]}" --log-level warn --namespace default \
     --search-attribute BqsyncPipeline=Keyword --search-attribute BqsyncSource=Keyword \
     --search-attribute BqsyncTable=Keyword --search-attribute BqsyncOutcome=Keyword \
+    --search-attribute BqsyncMode=Keyword \
     >"$BQSYNC_RUN/temporal.log" 2>&1 &
   echo $! >"$BQSYNC_RUN/temporal.pid"
   wait_for "Temporal" 60 temporal operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"

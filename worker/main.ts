@@ -41,6 +41,8 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       activities: createActivities(loaded),
       interceptors: { activity: [tableSyncTelemetry] },
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
+      // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
+      maxHeartbeatThrottleInterval: '10s',
     });
     const running = worker.run();
     if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile);

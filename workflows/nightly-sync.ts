@@ -7,6 +7,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -15,7 +16,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { RunState } from './run-state';
-import { searchAttributes } from './search-attributes';
+import { legacyTableWorkflowId, runStamp, tableWorkflowId } from './run-ids';
+import { scheduledStartTime, searchAttributes } from './search-attributes';
 import { tableSync } from './table-sync';
 import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
 
@@ -25,10 +27,19 @@ const { planRun } = proxyActivities<Activities>({
   summary: 'discover the tables to sync',
 });
 
-const { runStep } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+/** A step's activity, with a summary that names the step in the Web UI. */
+const stepActivity = (step: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+    summary: `run the SQL step ${step} in BigQuery`,
+  }).runStep;
+
+const { notifyFailure } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  summary: 'report the failed run to the webhook',
 });
 
 /** "Sync this table now": adds tables to the running run; returns what became of each. */
@@ -89,10 +100,15 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   state = new RunState(plan, input.carried?.results);
   const finishedAtStart = state.finishedCount();
 
-  const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
+  const stamp = input.carried?.stamp ?? runStamp(startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  // A run that an older worker began replays with the child IDs it already used.
+  const datedIds = patched('run-dated-table-ids');
   const launchTable = (task: TableTask) => {
     const n = state.runs(task.key) + 1;
-    const workflowId = `${info.workflowId}.${stamp}.${task.key}${n > 1 ? `.${n}` : ''}`;
+    const workflowId = datedIds
+      ? tableWorkflowId(input.pipeline, stamp, task.key, n)
+      : legacyTableWorkflowId(info.workflowId, startedAt, task.key, n);
     state.markRunning(task.key, new Date().toISOString(), workflowId);
     const began = Date.now();
     void startChild(tableSync, {
@@ -103,6 +119,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
         { key: searchAttributes.pipeline, value: input.pipeline },
         { key: searchAttributes.source, value: task.source },
         { key: searchAttributes.table, value: task.key },
+        { key: searchAttributes.mode, value: task.mode },
       ],
       staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
       staticDetails: describeTable(task),
@@ -133,7 +150,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const launchStep = (step: StepTask) => {
     state.markRunning(step.key, new Date().toISOString());
     const began = Date.now();
-    void runStep({ pipeline: input.pipeline, step: step.key })
+    void stepActivity(step.key)({ pipeline: input.pipeline, step: step.key })
       .then(
         () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
         (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
@@ -154,7 +171,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
         await continueAsNew<typeof nightlySync>({
           ...input,
           tables: undefined,
-          carried: { startedAt, plan: state.currentPlan(), results: state.allResults() },
+          carried: { startedAt, stamp, plan: state.currentPlan(), results: state.allResults() },
         });
       }
       // Nothing runs and nothing could start: whatever is still open can never run.
@@ -170,6 +187,9 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   upsertSearchAttributes([{ key: searchAttributes.outcome, value: outcome }]);
   if (summary.failed > 0) {
     const failed = summary.results.filter((r) => r.status === 'failed');
+    // A notification that cannot be delivered is visible in history; the run's outcome stands.
+    // (Runs that failed under an older worker replay without it.)
+    if (patched('notify-failed-run')) await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
     throw ApplicationFailure.create({
       type: 'TablesFailed',
       nonRetryable: true,

@@ -10,6 +10,11 @@ export const searchAttributes = {
   source: defineSearchAttributeKey('BqsyncSource', SearchAttributeType.KEYWORD),
   table: defineSearchAttributeKey('BqsyncTable', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('BqsyncOutcome', SearchAttributeType.KEYWORD),
+  /** The table's load mode: replace, append or merge. */
+  mode: defineSearchAttributeKey('BqsyncMode', SearchAttributeType.KEYWORD),
 };
+
+/** Set by Temporal on runs a schedule started (backfills included): the time they belong to. */
+export const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 export const searchAttributeNames = Object.values(searchAttributes).map((k) => k.name);

@@ -152,6 +152,8 @@ export interface NightlySyncInput {
 
 export interface CarriedState {
   startedAt: string;
+  /** The run's time as it appears in its table syncs' workflow IDs. */
+  stamp?: string;
   plan: RunPlan;
   results: NodeResult[];
 }

@@ -20,7 +20,13 @@ export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
 }
 
 /** Starts a pipeline run now; with `wait`, prints the summary and returns 1 if a table failed. */
-export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: boolean, fullRefresh = false): Promise<number> {
+export async function runCommand(
+  loaded: LoadedConfig,
+  pipeline: string,
+  wait: boolean,
+  json = false,
+  fullRefresh = false,
+): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
   try {
@@ -51,17 +57,27 @@ export async function runCommand(loaded: LoadedConfig, pipeline: string, wait: b
       }
       throw err;
     }
-    console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
-    console.log(`Web UI: ${webUiLink(config, workflowId, handle.firstExecutionRunId)}`);
-    if (!wait) return 0;
+    const started = { pipeline, workflowId, runId: handle.firstExecutionRunId, link: webUiLink(config, workflowId, handle.firstExecutionRunId) };
+    if (!json) {
+      console.log(`started ${workflowId} (run ${started.runId})`);
+      console.log(`Web UI: ${started.link}`);
+    }
+    if (!wait) {
+      if (json) console.log(JSON.stringify(started, null, 2));
+      return 0;
+    }
     try {
       const summary = await handle.result();
-      console.log(formatSummary(summary));
+      console.log(json ? JSON.stringify({ ...started, status: 'succeeded', summary }, null, 2) : formatSummary(summary));
       return 0;
     } catch (err) {
       const summary = summaryFromFailure(err);
-      if (summary) console.log(formatSummary(summary));
-      console.error(`run failed: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      if (json) console.log(JSON.stringify({ ...started, status: 'failed', error: reason, summary }, null, 2));
+      else {
+        if (summary) console.log(formatSummary(summary));
+        console.error(`run failed: ${reason}`);
+      }
       return 1;
     }
   } finally {

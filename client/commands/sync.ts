@@ -5,6 +5,8 @@ import type { LoadedConfig } from '../../config/load';
 import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { AddTablesResult, NodeResult } from '../../workflows/types';
+import { collectProgress, ProgressView } from '../progress';
+import { estimateRows } from '../row-estimates';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
 
@@ -32,6 +34,7 @@ async function updateWithStart(
   workflowId: string,
   keys: string[],
   fullRefresh: boolean,
+  summary = `Sync now: ${keys.join(', ')}`,
 ): Promise<AddTablesResult[]> {
   const startOp = new WithStartWorkflowOperation(nightlySync, {
     workflowId,
@@ -40,10 +43,27 @@ async function updateWithStart(
     args: [{ pipeline, tables: [] }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
-    staticSummary: `Sync now: ${keys.join(', ')}`,
+    staticSummary: summary,
   });
   return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys, { fullRefresh }], startWorkflowOperation: startOp });
 }
+
+export interface SyncOptions {
+  json?: boolean;
+  /** The run whose failed tables these are (`bqsync retry`), for the JSON answer. */
+  retryOf?: { workflowId: string; runId: string };
+  /** The Web UI summary of a run this call starts. */
+  summary?: string;
+  /** Rebuild the tables from every source row, whatever their mode. */
+  fullRefresh?: boolean;
+}
+
+const OUTCOME_TEXT: Record<AddTablesResult['outcome'], string> = {
+  queued: 'queued',
+  'already-queued': 'already queued in this run',
+  'already-running': 'already running in this run',
+  unknown: 'not synced',
+};
 
 /**
  * "Sync this table now": adds the tables to the pipeline's running run (scheduled or not),
@@ -55,7 +75,7 @@ export async function syncCommand(
   keys: string[],
   pipeline: string,
   wait: boolean,
-  fullRefresh = false,
+  options: SyncOptions = {},
 ): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
@@ -68,40 +88,78 @@ export async function syncCommand(
     let workflowId: string;
     if (running) {
       workflowId = running.workflowId;
-      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys, { fullRefresh }] });
+      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys, { fullRefresh: options.fullRefresh }] });
     } else {
       workflowId = pipelineWorkflowId(pipeline);
-      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, fullRefresh);
+      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, Boolean(options.fullRefresh), options.summary);
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
-    for (const o of outcomes) {
-      const text =
-        o.outcome === 'unknown'
-          ? `not synced: ${o.message}`
-          : o.outcome === 'already-running'
-            ? 'already running in this run'
-            : o.outcome === 'already-queued'
-              ? 'already queued in this run'
-              : 'queued';
-      console.log(`${o.key}: ${text}`);
+    const link = webUiLink(config, workflowId, runId);
+    const anyUnknown = outcomes.some((o) => o.outcome === 'unknown');
+    if (!options.json) {
+      for (const o of outcomes) console.log(`${o.key}: ${OUTCOME_TEXT[o.outcome]}${o.message ? `: ${o.message}` : ''}`);
+      console.log(`run: ${link}`);
     }
-    console.log(`run: ${webUiLink(config, workflowId, runId)}`);
-    if (outcomes.some((o) => o.outcome === 'unknown')) return 1;
-    if (!wait) return 0;
+    const answer = { pipeline, workflowId, runId, link, retryOf: options.retryOf, tables: outcomes };
+    if (anyUnknown || !wait) {
+      if (options.json) console.log(JSON.stringify(answer, null, 2));
+      return anyUnknown ? 1 : 0;
+    }
 
-    // Follow the run's live state until every requested table has finished.
-    const wanted = new Set(keys);
+    const show = options.json ? 'quiet' : process.stdout.isTTY ? 'bars' : 'lines';
+    const estimates = show === 'quiet' ? new Map<string, number>() : await estimateRows(loaded, keys);
+    const results = await followTables(client, workflowId, keys, show, estimates);
+    if (options.json) console.log(JSON.stringify({ ...answer, results }, null, 2));
+    return results.every((r) => r.status === 'succeeded') ? 0 : 1;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/**
+ * Follows the run's live state until every requested table has finished, showing rows
+ * and rows/s per table (from the activities' heartbeats); prints the summary at the end.
+ */
+async function followTables(
+  client: Client,
+  workflowId: string,
+  keys: string[],
+  show: 'bars' | 'lines' | 'quiet',
+  estimates: Map<string, number>,
+): Promise<NodeResult[]> {
+  const wanted = new Set(keys);
+  const quiet = show === 'quiet';
+  const view = quiet ? undefined : new ProgressView(show === 'bars');
+  let closedBefore = false;
+  try {
     for (;;) {
       const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
       const mine: NodeResult[] = (status?.results ?? []).filter((r) => wanted.has(r.key));
+      if (view && mine.length) view.update(await collectProgress(client, mine, estimates));
       const done = mine.length === wanted.size && mine.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
       if (status && done) {
-        console.log(formatSummary({ ...status, results: mine }));
-        return mine.every((r) => r.status === 'succeeded') ? 0 : 1;
+        view?.stop();
+        if (!quiet) console.log(formatSummary({ ...status, results: mine }));
+        return mine;
       }
-      await new Promise((r) => setTimeout(r, 2000));
+      // A run terminated or cancelled from outside never finishes these tables: stop waiting.
+      const { status: runStatus } = await client.workflow.getHandle(workflowId).describe();
+      const closed = runStatus.name !== 'RUNNING' && runStatus.name !== 'CONTINUED_AS_NEW';
+      // The run may have finished between the query and this look: read its final state once more.
+      if (closed && !closedBefore) {
+        closedBefore = true;
+        continue;
+      }
+      if (closed) {
+        view?.stop();
+        const error = `the run ended ${runStatus.name.toLowerCase()} before the table finished`;
+        const open = [...wanted].filter((k) => !mine.some((r) => r.key === k && ['succeeded', 'failed', 'skipped'].includes(r.status)));
+        if (!quiet) console.error(`${error}: ${open.join(', ')}`);
+        return [...mine.filter((r) => !open.includes(r.key)), ...open.map((key) => ({ key, kind: 'table' as const, status: 'failed' as const, error }))];
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
-    await client.connection.close();
+    view?.stop();
   }
 }

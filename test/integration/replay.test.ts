@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+// A failed run recorded (temporal workflow show --output json) with the workflow code of
+// commit dda6264, from before run-dated child IDs and the failure notification: workers
+// upgraded during a nightly run must replay such runs (and queries on old runs replay too).
+test('a run begun by the previous workflow code replays with this code', async () => {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/nightly-sync-failed-run-before-dated-ids.json'), 'utf8'));
+  const history = historyFromJSON(json);
+  const childIds = history.events!.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean);
+  expect(childIds).toEqual([expect.stringMatching(/^bqsync-itreplay\.\d{8}T\d{6}Z\.shop\.customers$/), expect.stringMatching(/\.shop\.x_replay_missing$/)]);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-itreplay');
+});
