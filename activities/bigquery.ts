@@ -98,11 +98,14 @@ export interface DestinationTable {
 
 /** The destination table's schema and description, or undefined when it does not exist yet. */
 export async function destinationTable(bq: BigQuery, dataset: string, table: string): Promise<DestinationTable | undefined> {
-  const ref = bq.dataset(dataset).table(table);
-  const [exists] = await ref.exists();
-  if (!exists) return undefined;
-  const [meta] = await ref.getMetadata();
-  return { fields: (meta.schema?.fields ?? []) as DestinationField[], description: meta.description ?? undefined };
+  try {
+    // One call, not exists() and then getMetadata(): this runs for every table of every run.
+    const [meta] = await bq.dataset(dataset).table(table).getMetadata();
+    return { fields: (meta.schema?.fields ?? []) as DestinationField[], description: meta.description ?? undefined };
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
 }
 
 /** Sets the table's description (from the source table's comment) when it differs. */
