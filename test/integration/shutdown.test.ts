@@ -81,7 +81,7 @@ interface Scenario {
 async function stopMidTable({ table, signal, graceSeconds }: Scenario) {
   await createBigTable(table);
   const expected = await sourceChecksum(table);
-  const file = writeConfig(testConfig(`it-shutdown-${table}`, { bill: postgresSource(DATASET, { tables: [table] }) }, { [table]: { sources: ['bill'] } }));
+  const file = writeConfig(testConfig(`it-shutdown-${table}`, { bill: postgresSource(DATASET, { tables: [table] }) }, { [table]: { sources: ['bill'], heartbeatTimeout: '30s' } }));
   const scannedBefore = await rowsScanned(table);
   const env = { BQSYNC_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) };
   const first = await startWorker(file, env);
