@@ -59,9 +59,10 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
   const landed: PriorJob[] = [];
   for (const prior of job.prior.filter((j) => j.kind === 'chunk' && !j.error)) {
     try {
-      await awaitJob(bq, prior.id, () => ctx.heartbeat({ phase: 'resume', rows: 0, bytes: 0 }));
+      await awaitJob(bq, prior.id, () => ctx.heartbeat({ phase: 'resume', rows: 0, bytes: 0 }), ctx.cancellationSignal);
       landed.push(prior);
     } catch {
+      ctx.cancellationSignal.throwIfAborted();
       break; // that range failed after all: read it again
     }
   }
@@ -101,7 +102,7 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
         writeDisposition: landed.length === 0 && i === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
       });
       crashPoint('chunk-submitted');
-      await awaitJob(bq, id, () => ctx.heartbeat({ phase: 'load', rows: before + staged.rows, bytes: bytes + staged.bytes }));
+      await awaitJob(bq, id, () => ctx.heartbeat({ phase: 'load', rows: before + staged.rows, bytes: bytes + staged.bytes }), ctx.cancellationSignal);
       await fs.rm(file, { force: true });
       rows += staged.rows;
       bytes += staged.bytes;
@@ -126,6 +127,6 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
   const swapId = jobId(job.prefix, 'swap', seq++, rows);
   await submitQuery(bq, buildReplaceSql(job.target, `${bq.projectId}.${staging.dataset}.${staging.table}`, shape.layout, partition), swapId);
   crashPoint('swap-submitted');
-  await awaitJob(bq, swapId, () => ctx.heartbeat({ phase: 'load', rows, bytes }));
+  await awaitJob(bq, swapId, () => ctx.heartbeat({ phase: 'load', rows, bytes }), ctx.cancellationSignal);
   return { rowsRead: rows, bytesStaged: bytes, nulledValues, chunks: landed.length + planned, chunksResumed: landed.length };
 }

@@ -54,10 +54,15 @@ export async function priorJobs(bq: BigQuery, prefix: string, since: Date): Prom
   return found.sort((a, b) => a.n - b.n);
 }
 
-/** Waits for a job to finish; throws with BigQuery's own reasons when it failed. */
-export async function awaitJob(bq: BigQuery, id: string, onWait: () => void): Promise<JobMetadata> {
+/**
+ * Waits for a job to finish; throws with BigQuery's own reasons when it failed. A cancelled
+ * activity (a worker shutting down) stops waiting; the job goes on in BigQuery, and the
+ * retry finds it by its ID.
+ */
+export async function awaitJob(bq: BigQuery, id: string, onWait: () => void, signal?: AbortSignal): Promise<JobMetadata> {
   const job = bq.job(id);
   for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    signal?.throwIfAborted();
     const [meta] = await job.getMetadata();
     if (meta.status?.state === 'DONE') {
       const err = meta.status.errorResult;

@@ -156,7 +156,7 @@ export function makeSyncTable(loaded: LoadedConfig) {
           layout: incremental ? undefined : shape.layout,
         });
         crashPoint(incremental ? 'stage-submitted' : 'load-submitted');
-        await awaitJob(bq, id, () => heartbeat(kind, rows, staged.bytes));
+        await awaitJob(bq, id, () => heartbeat(kind, rows, staged.bytes), ctx.cancellationSignal);
         if (!incremental) {
           outcome.rowsLoaded = await verifyCount(bq, task, rows);
           if (shape.description) await describeTable(bq, task.dataset, task.destination, shape.description, current?.description);
@@ -184,7 +184,7 @@ export function makeSyncTable(loaded: LoadedConfig) {
       heartbeat('merge', rows);
       await submitQuery(bq, sql, mergeId);
       crashPoint('merge-submitted');
-      await awaitJob(bq, mergeId, () => heartbeat('merge', rows));
+      await awaitJob(bq, mergeId, () => heartbeat('merge', rows), ctx.cancellationSignal);
       await dropTable(bq, staging.dataset, staging.table);
       outcome.rowsLoaded = stagedRows;
       outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
@@ -232,9 +232,10 @@ async function lastLandedJob(bq: BigQuery, prior: PriorJob[], onWait: () => void
   const last = [...prior].reverse().find((j) => !j.error);
   if (!last) return undefined;
   try {
-    await awaitJob(bq, last.id, onWait);
+    await awaitJob(bq, last.id, onWait, Context.current().cancellationSignal);
     return last;
   } catch {
+    Context.current().cancellationSignal.throwIfAborted();
     return undefined; // it failed after all: this attempt starts over
   }
 }
