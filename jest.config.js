@@ -9,6 +9,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   // One file at a time: the machine has two cores and the emulator serialises its work.
   maxWorkers: 1,
+  testSequencer: '<rootDir>/test/helpers/sequencer.js',
   testTimeout: 600_000,
   reporters: ['default', '<rootDir>/test/helpers/count-reporter.js'],
 };
