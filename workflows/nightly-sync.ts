@@ -127,21 +127,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
       .then((child) => child.result())
       .then(
         (outcome) =>
-          state.markFinished(task.key, {
-            status: 'succeeded',
-            rowsRead: outcome.rowsRead,
-            rowsLoaded: outcome.rowsLoaded,
-            bytesStaged: outcome.bytesStaged,
-            nulledValues: outcome.nulledValues,
-            mode: outcome.mode,
-            cursorFrom: outcome.cursorFrom,
-            cursorTo: outcome.cursorTo,
-            schemaChanges: outcome.schemaChanges,
-            resumedJob: outcome.resumedJob,
-            chunks: outcome.chunks,
-            chunksResumed: outcome.chunksResumed,
-            durationMs: Date.now() - began,
-          }),
+          state.markFinished(task.key, { status: 'succeeded', ...outcome, durationMs: Date.now() - began }),
         (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
       )
       .finally(() => (changed = true));

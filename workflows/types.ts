@@ -63,24 +63,13 @@ export interface RunPlan {
 export type NodeStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 /** What a run reports for each table or step. */
-export interface NodeResult {
+/** A table's node carries its sync's outcome (rows, drift, resumed jobs) once it has one. */
+export interface NodeResult extends Partial<TableSyncOutcome> {
   key: string;
   kind: 'table' | 'step';
   status: NodeStatus;
-  rowsRead?: number;
-  rowsLoaded?: number;
-  bytesStaged?: number;
-  /** Values the destination cannot hold, per column, that were loaded as NULL. */
-  nulledValues?: Record<string, number>;
   startedAt?: string;
   durationMs?: number;
-  mode?: LoadMode;
-  cursorFrom?: string;
-  cursorTo?: string;
-  schemaChanges?: SchemaChanges;
-  resumedJob?: string;
-  chunks?: number;
-  chunksResumed?: number;
   /** How often this node was (re)started in the run; "sync now" adds one. */
   runs?: number;
   errorType?: string;
@@ -106,6 +95,7 @@ export interface TableSyncOutcome {
   rowsRead: number;
   rowsLoaded: number;
   bytesStaged: number;
+  /** Values the destination cannot hold, per column, that were loaded as NULL. */
   nulledValues: Record<string, number>;
   mode?: LoadMode;
   /** Incremental runs: the cursor range read (from is inclusive; absent on a first load). */
