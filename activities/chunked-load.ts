@@ -25,6 +25,8 @@ export interface ChunkedLoad {
   /** The schema to load with (source columns plus kept dropped ones). */
   fields: DestinationField[];
   key: ColumnMapping;
+  /** The database's estimate of the table's rows, to size the ranges. */
+  estimatedRows: number;
   prefix: string;
   prior: PriorJob[];
   /** Sequence number of this attempt's first job. */
@@ -75,8 +77,9 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
 
   if (resumeFrom !== 'end') {
     const span = await job.reader.keyRange(task.table, job.key.source.name);
-    const estimate = await job.reader.estimateRows(task.table);
-    const chunks = span ? planKeyChunks(span.min, span.max, estimate, task.chunkRows!, resumeFrom) : [{ from: resumeFrom ?? '0' }];
+    const chunks = span
+      ? planKeyChunks(span.min, span.max, job.estimatedRows, task.chunkRows!, resumeFrom)
+      : [{ from: resumeFrom ?? '0' }];
     planned = chunks.length;
     for (const [i, chunk] of chunks.entries()) {
       const encoder = new RowEncoder(shape.mappings);

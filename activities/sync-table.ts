@@ -97,15 +97,16 @@ export function makeSyncTable(loaded: LoadedConfig) {
       if (landed?.kind === 'merge') return resumed(landed, landed.rows);
 
       // A full load of a large table goes in key ranges, so that a crash costs one range.
-      const chunkKey = incremental ? undefined : await chunkingKey(reader, task, shape, landed?.kind === 'chunk');
-      if (chunkKey) {
+      const chunking = incremental ? undefined : await chunkingKey(reader, task, shape, landed?.kind === 'chunk');
+      if (chunking) {
         const result = await loadInChunks({
           bq,
           reader,
           task,
           shape,
           fields: schema.fields,
-          key: chunkKey,
+          key: chunking.key,
+          estimatedRows: chunking.estimatedRows,
           prefix,
           prior,
           firstSeq: next,
@@ -281,13 +282,18 @@ function failOnInvalidValues(task: TableTask, encoder: RowEncoder, file: string)
  * The column to split a full load by: a single integer primary key, when the table has
  * more rows than `chunkRows` (or an earlier attempt already started in ranges).
  */
-async function chunkingKey(reader: SourceReader, task: TableTask, shape: TableShape, resuming: boolean): Promise<ColumnMapping | undefined> {
+async function chunkingKey(
+  reader: SourceReader,
+  task: TableTask,
+  shape: TableShape,
+  resuming: boolean,
+): Promise<{ key: ColumnMapping; estimatedRows: number } | undefined> {
   if (!task.chunkRows) return undefined;
   const key = await reader.primaryKey(task.table);
   const mapping = key.length === 1 ? shape.mappings.find((m) => m.bigQueryName === key[0]) : undefined;
   if (!mapping || mapping.transform || !['INT64', 'NUMERIC'].includes(mapping.bigQueryType) || mapping.source.scale) return undefined;
-  if (resuming) return mapping;
-  return (await reader.estimateRows(task.table)) > task.chunkRows ? mapping : undefined;
+  const estimatedRows = await reader.estimateRows(task.table);
+  return resuming || estimatedRows > task.chunkRows ? { key: mapping, estimatedRows } : undefined;
 }
 
 async function verifyCount(bq: BigQuery, task: TableTask, rows: number): Promise<number> {
