@@ -49,24 +49,26 @@ async function sync(tables: string[], extra: string[] = []): Promise<string> {
   return res.stdout;
 }
 
+/** The destination's rows equal the source's, value by value; returns how many there are. */
+async function expectSameRows(source: Record<string, unknown>[], dataset: string, table: string, columns: string[]) {
+  const dst = await bqRows(`SELECT ${columns.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.${table}\` ORDER BY id`);
+  const norm = (rows: Record<string, unknown>[]) => rows.map((r) => columns.map((c) => normalize(r[c])));
+  expect(norm(dst)).toEqual(norm(source));
+  return dst.length;
+}
+
 async function compareMysql(table: string, dataset: string, columns: string[]) {
   const my = await mysqlConnection();
   const [src] = await my.query(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY id`);
   await my.end();
-  const dst = await bqRows(`SELECT ${columns.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.${table}\` ORDER BY id`);
-  const norm = (rows: Record<string, unknown>[]) => rows.map((r) => columns.map((c) => normalize(r[c])));
-  expect(norm(dst)).toEqual(norm(src as Record<string, unknown>[]));
-  return dst.length;
+  return expectSameRows(src as Record<string, unknown>[], dataset, table, columns);
 }
 
 async function comparePostgres(table: string, dataset: string, columns: string[], where = 'TRUE') {
   const pg = await postgresClient();
   const src = await pg.query({ text: `SELECT ${columns.join(', ')} FROM ${table} WHERE ${where} ORDER BY id`, types: { getTypeParser: () => (v: string) => v } });
   await pg.end();
-  const dst = await bqRows(`SELECT ${columns.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.${table}\` ORDER BY id`);
-  const norm = (rows: Record<string, unknown>[]) => rows.map((r) => columns.map((c) => normalize(r[c])));
-  expect(norm(dst)).toEqual(norm(src.rows));
-  return dst.length;
+  return expectSameRows(src.rows, dataset, table, columns);
 }
 
 beforeAll(async () => {
