@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { BIGQUERY_PROJECT, ON_EMULATOR } from '../helpers/env';
-import { normalize } from '../helpers/compare';
+import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import {
   bigQuery,
   bqRows,
@@ -49,28 +49,6 @@ async function sync(tables: string[], extra: string[] = []): Promise<string> {
   return res.stdout;
 }
 
-/** The destination's rows equal the source's, value by value; returns how many there are. */
-async function expectSameRows(source: Record<string, unknown>[], dataset: string, table: string, columns: string[]) {
-  const dst = await bqRows(`SELECT ${columns.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.${table}\` ORDER BY id`);
-  const norm = (rows: Record<string, unknown>[]) => rows.map((r) => columns.map((c) => normalize(r[c])));
-  expect(norm(dst)).toEqual(norm(source));
-  return dst.length;
-}
-
-async function compareMysql(table: string, dataset: string, columns: string[]) {
-  const my = await mysqlConnection();
-  const [src] = await my.query(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY id`);
-  await my.end();
-  return expectSameRows(src as Record<string, unknown>[], dataset, table, columns);
-}
-
-async function comparePostgres(table: string, dataset: string, columns: string[], where = 'TRUE') {
-  const pg = await postgresClient();
-  const src = await pg.query({ text: `SELECT ${columns.join(', ')} FROM ${table} WHERE ${where} ORDER BY id`, types: { getTypeParser: () => (v: string) => v } });
-  await pg.end();
-  return expectSameRows(src.rows, dataset, table, columns);
-}
-
 beforeAll(async () => {
   // Incremental tables continue from what BigQuery holds: start from nothing.
   for (const dataset of ['it_modes_shop', 'it_modes_billing']) {
@@ -111,7 +89,7 @@ const ACCOUNT_COLUMNS = ['id', 'balance', 'updated_at'];
 
 test('append: the first run loads every row, the next only new ones and late commits, never twice', async () => {
   await sync(['shop.x_lm_events']);
-  expect(await compareMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1000);
+  expect(await expectSameRowsAsMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1000);
 
   const my = await mysqlConnection();
   // 500 new events, and one that committed late with a time 5 minutes before the newest.
@@ -121,16 +99,16 @@ test('append: the first run loads every row, the next only new ones and late com
   await my.end();
   // The overlap re-read the ten minutes before the newest loaded row.
   expect(await sync(['shop.x_lm_events'])).toMatch(/shop\.x_lm_events\s+succeeded.*append from 2024-01-01 00:06:40\.000/);
-  expect(await compareMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1501);
+  expect(await expectSameRowsAsMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1501);
 
   // Nothing new: the overlap reads rows again, the merge keeps one copy of each.
   await sync(['shop.x_lm_events']);
-  expect(await compareMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1501);
+  expect(await expectSameRowsAsMysql('x_lm_events', 'it_modes_shop', EVENT_COLUMNS)).toBe(1501);
 });
 
 test('merge: updated rows change, new rows arrive, soft-deleted rows leave; --full-refresh also drops hard deletes', async () => {
   await sync(['billing.x_lm_accounts']);
-  expect(await comparePostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(300);
+  expect(await expectSameRowsAsPostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(300);
 
   const pg = await postgresClient();
   const later = "timestamptz '2024-02-01 00:00:00+00'";
@@ -139,14 +117,14 @@ test('merge: updated rows change, new rows arrive, soft-deleted rows leave; --fu
   await pg.query(`UPDATE x_lm_accounts SET deleted_at = ${later}, updated_at = ${later} WHERE id BETWEEN 21 AND 25`);
   await pg.end();
   await sync(['billing.x_lm_accounts']);
-  expect(await comparePostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS, 'deleted_at IS NULL')).toBe(305);
+  expect(await expectSameRowsAsPostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS, { where: 'deleted_at IS NULL' })).toBe(305);
 
   // A hard delete leaves no trace an incremental read can see; a full refresh rebuilds.
   const pg2 = await postgresClient();
   await pg2.query('DELETE FROM x_lm_accounts WHERE id BETWEEN 100 AND 109 OR deleted_at IS NOT NULL');
   await pg2.end();
   expect(await sync(['billing.x_lm_accounts'], ['--full-refresh'])).toMatch(/billing\.x_lm_accounts\s+succeeded\s+295\s+295/);
-  expect(await comparePostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(295);
+  expect(await expectSameRowsAsPostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(295);
 });
 
 test('a worker killed right after BigQuery accepted the MERGE: the retry reuses that job, no row twice', async () => {
@@ -164,7 +142,7 @@ test('a worker killed right after BigQuery accepted the MERGE: the retry reuses 
   const res = await run;
   expect(res.code).toBe(0);
   expect(res.stdout).toMatch(/billing\.x_lm_accounts\s+succeeded.*load of an earlier attempt reused: bqsync_\S+_merge2_105r/);
-  expect(await comparePostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(345);
+  expect(await expectSameRowsAsPostgres('x_lm_accounts', 'it_modes_billing', ACCOUNT_COLUMNS)).toBe(345);
 });
 
 test('a worker killed right after BigQuery accepted a replacing load: the retry verifies it instead of loading again', async () => {
@@ -176,7 +154,7 @@ test('a worker killed right after BigQuery accepted a replacing load: the retry 
   const res = await run;
   expect(res.code).toBe(0);
   expect(res.stdout).toMatch(/shop\.x_lm_drift\s+succeeded\s+20\s+20.*load of an earlier attempt reused: bqsync_\S+_load1_20r/);
-  expect(await compareMysql('x_lm_drift', 'it_modes_shop', ['id', 'a', 'b'])).toBe(20);
+  expect(await expectSameRowsAsMysql('x_lm_drift', 'it_modes_shop', ['id', 'a', 'b'])).toBe(20);
 });
 
 test('schema drift: a dropped column is kept as NULL and reported, a type BigQuery cannot widen fails with what to do', async () => {
@@ -258,7 +236,7 @@ test('a large table read in key ranges: a worker killed after the first range la
   expect(res.stdout).toMatch(/shop\.x_lm_big\s+succeeded\s+60,000\s+60,000.*read in \d+ key ranges, 1 landed by an earlier attempt/);
   const [dst] = await bqRows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d, SUM(id) AS s FROM \`${BIGQUERY_PROJECT}.it_modes_shop.x_lm_big\``);
   expect([String(dst.n), String(dst.d), String(dst.s)]).toEqual(['60000', '60000', String(3 * (60000 * 60001) / 2)]);
-  expect(await compareMysql('x_lm_big', 'it_modes_shop', ['id', 'v'])).toBe(60000);
+  expect(await expectSameRowsAsMysql('x_lm_big', 'it_modes_shop', ['id', 'v'])).toBe(60000);
   // The staging table is gone once the destination has the rows.
   const [tables] = await bigQuery().dataset('it_modes_shop').getTables();
   expect(tables.map((t) => t.id).filter((id) => id!.startsWith('_bqsync_stage_'))).toEqual([]);
