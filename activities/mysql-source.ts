@@ -1,6 +1,6 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
-import { Readable } from 'node:stream';
+import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
@@ -129,14 +129,14 @@ export class MysqlSource implements SourceReader {
     return mapMysqlColumn(column, quoteMysql);
   }
 
-  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]> {
+  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): RowBatches {
     const binary = new Set(columns.filter((c) => c.encoding === 'bytes-buffer').map((c) => c.bigQueryName));
     const select = columns
       .map((c) => `${c.selectExpression ?? quoteMysql(c.source.name)} AS ${quoteMysql(c.bigQueryName)}`)
       .join(', ');
     const { where, params } = filterClause(from, quoteMysql, () => '?');
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}${where}`;
-    const out = new Readable({ objectMode: true, read: () => this.conn.resume() });
+    const out = new RowBatches(() => this.conn.resume());
     // A consistent snapshot so the count we verify is the count of one moment.
     this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', (err) => {
       if (err) return out.destroy(err);
@@ -147,11 +147,11 @@ export class MysqlSource implements SourceReader {
         typeCast: (field) => (binary.has(field.name) ? field.buffer() : field.string()),
       });
       query.on('result', (row: unknown) => {
-        if (!out.push(row as RawValue[])) this.conn.pause();
+        if (!out.add(row as RawValue[])) this.conn.pause();
       });
       query.on('error', (e: Error) => out.destroy(e));
       query.on('end', () => {
-        this.conn.query('COMMIT', () => out.push(null));
+        this.conn.query('COMMIT', () => out.finish());
       });
     });
     return out;

@@ -1,6 +1,5 @@
-import { Client } from 'pg';
-import QueryStream from 'pg-query-stream';
-import { Readable } from 'node:stream';
+import { Client, Query, QueryArrayConfig } from 'pg';
+import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
@@ -117,27 +116,30 @@ export class PostgresSource implements SourceReader {
     return mapPostgresColumn(column, quotePostgres);
   }
 
-  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]> {
+  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): RowBatches {
     const select = columns.map((c) => c.selectExpression ?? quotePostgres(c.source.name)).join(', ');
     const { where, params } = filterClause(from, quotePostgres, (i) => `$${i}`);
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}${where}`;
-    const out = new Readable({ objectMode: true, read: () => undefined });
-    // A server-side cursor inside one REPEATABLE READ snapshot: memory stays at one batch.
-    const begin = this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    begin.then(
+    // One query whose rows stream in as the server sends them, the server producing the next
+    // rows while these are encoded (a cursor's FETCH would make the two take turns).
+    // Backpressure pauses the socket, so memory holds what TCP has buffered, whatever the table.
+    const socket = this.client.connection.stream;
+    const out = new RowBatches(() => socket.resume());
+    this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').then(
       () => {
-        const stream = this.client.query(new QueryStream(sql, params, { batchSize: 2000, rowMode: 'array', types: rawText }));
-        stream.on('error', (e) => out.destroy(e));
-        stream.on('end', () => {
+        const config: QueryArrayConfig = { text: sql, values: params, rowMode: 'array', types: rawText };
+        const query = new Query(config);
+        query.on('row', (row: RawValue[]) => {
+          if (!out.add(row)) socket.pause();
+        });
+        query.on('error', (e: Error) => out.destroy(e));
+        query.on('end', () => {
           this.client.query('COMMIT').then(
-            () => out.push(null),
+            () => out.finish(),
             (e) => out.destroy(e),
           );
         });
-        stream.on('data', (row: RawValue[]) => {
-          if (!out.push(row)) stream.pause();
-        });
-        out._read = () => stream.resume();
+        this.client.query(query);
       },
       (e) => out.destroy(e),
     );
@@ -145,6 +147,8 @@ export class PostgresSource implements SourceReader {
   }
 
   async close(): Promise<void> {
+    // A socket paused mid-stream would never read the server's goodbye.
+    this.client.connection.stream.resume();
     await this.client.end().catch(() => undefined);
   }
 }

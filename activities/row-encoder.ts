@@ -42,11 +42,19 @@ export class RowEncoder {
 
 const asText = (v: string | Buffer): string => (typeof v === 'string' ? v : v.toString('utf8'));
 
-/** BigQuery's DATE/DATETIME/TIMESTAMP range is years 0001 to 9999. */
-function dateInRange(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
-  if (!m || text.endsWith(' BC')) return false;
-  return m[1] !== '0000' && m[2] !== '00' && m[3] !== '00';
+const ZERO = 48;
+const twoZeros = (t: string, at: number) => t.charCodeAt(at) === ZERO && t.charCodeAt(at + 1) === ZERO;
+
+/**
+ * BigQuery's DATE/DATETIME/TIMESTAMP range is years 0001 to 9999: no year, month or day 0,
+ * no five-digit year, nothing BC. Character tests, not a regular expression: this runs
+ * for every date of every row.
+ */
+function dateInRange(t: string): boolean {
+  if (t.length < 10 || t.charCodeAt(4) !== 45 /* - */ || t.charCodeAt(7) !== 45) return false;
+  if (twoZeros(t, 0) && twoZeros(t, 2)) return false;
+  if (twoZeros(t, 5) || twoZeros(t, 8)) return false;
+  return !t.endsWith(' BC');
 }
 
 function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefined {
@@ -83,7 +91,7 @@ function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefi
         const t = asText(v);
         if (!dateInRange(t)) return undefined;
         // PostgreSQL writes "+00" for UTC; MySQL writes no zone at all (the session is UTC).
-        return `"${t.replace(/\+00$/, '')}+00:00"`;
+        return `"${t.endsWith('+00') ? t.slice(0, -3) : t}+00:00"`;
       };
     case 'time':
       return (v) => {

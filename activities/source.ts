@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import { ColumnMapping, SourceColumn } from './type-mapping';
-import { RawValue } from './row-encoder';
+import { RowBatches } from './row-batches';
 
 /** What the sync needs from a source database; one implementation per engine. */
 export interface SourceReader {
@@ -19,11 +18,11 @@ export interface SourceReader {
   /** Maps a column to its BigQuery type and encoding (name left to the caller). */
   mapColumn(column: SourceColumn): Omit<ColumnMapping, 'bigQueryName'>;
   /**
-   * Streams every row of the table (or those with `from.column >= from.value`) as raw
-   * values in `columns` order, in one consistent snapshot. The stream pauses the
+   * Streams every row of the table (or those the filter keeps) as raw values in `columns`
+   * order, in one consistent snapshot, in batches of rows. The stream pauses the
    * server-side read when the consumer falls behind.
    */
-  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): Readable & AsyncIterable<RawValue[]>;
+  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): RowBatches;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { RowBatches } from './row-batches';
 import { RawValue, RowEncoder } from './row-encoder';
 
 export interface StagingProgress {
@@ -17,7 +18,7 @@ const CHUNK_BYTES = 256 * 1024;
  * the database read, so memory holds a few chunks whatever the table's size.
  */
 export async function writeStagingFile(
-  rows: AsyncIterable<RawValue[]> & NodeJS.ReadableStream,
+  rows: RowBatches,
   encoder: RowEncoder,
   file: string,
   onProgress: (p: StagingProgress) => void,
@@ -27,9 +28,11 @@ export async function writeStagingFile(
   let pending = '';
   const encode = new Transform({
     writableObjectMode: true,
-    transform(row: RawValue[], _enc, done) {
-      pending += encoder.encode(row);
-      progress.rows++;
+    // A couple of batches queued at most: memory stays flat however wide the rows.
+    writableHighWaterMark: 2,
+    transform(batch: RawValue[][], _enc, done) {
+      for (const row of batch) pending += encoder.encode(row);
+      progress.rows += batch.length;
       if (pending.length >= CHUNK_BYTES) {
         const chunk = Buffer.from(pending, 'utf8');
         pending = '';

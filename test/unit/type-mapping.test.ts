@@ -77,6 +77,15 @@ describe('row encoding', () => {
     expect(enc.nulledValues).toEqual({ day: 1 });
   });
 
+  test('dates outside BigQuery\'s years 1 to 9999 become counted NULLs, every other date passes', () => {
+    const enc = new RowEncoder([mapped(mapMysqlColumn(col('datetime', { name: 'at' }), quoteMysql), 'at')]);
+    const kept = ['0001-01-01 00:00:00', '9999-12-31 23:59:59.999999', '2000-10-10 00:00:00', '0100-01-01 00:00:00', '1000-02-03 04:05:06'];
+    const nulled = ['0000-00-00 00:00:00', '0000-01-01 00:00:00', '2024-00-10 00:00:00', '2024-10-00 00:00:00', '10000-01-01 00:00:00', '0044-03-15 00:00:00 BC', 'infinity', '-infinity', ''];
+    for (const v of kept) expect(JSON.parse(enc.encode([v]))).toEqual({ at: v });
+    for (const v of nulled) expect(JSON.parse(enc.encode([v]))).toEqual({});
+    expect(enc.nulledValues).toEqual({ at: nulled.length });
+  });
+
   test('PostgreSQL text forms: bool, bytea, infinity, NaN, json', () => {
     const enc = new RowEncoder([
       mapped(mapPostgresColumnQ(col('bool')), 'b'),
