@@ -1,90 +1,147 @@
 /**
- * Extraction speed of one table, next to the database's own export of the same table in
- * the same run: `mysqldump` for MariaDB, `COPY ... TO STDOUT` for PostgreSQL.
- *   node dist/bench/extract.js [--database bqsync_demo] [--table events_big]
- * Prints rows/s, MB/s, the ratio to the reference and this process's peak RSS.
+ * Extraction rate of a narrow and a wide table from each source, next to the database's
+ * own fastest export of the same table in the same run:
+ *   - MariaDB: SELECT … INTO OUTFILE (what `mysqldump --tab` runs), written by the server;
+ *   - PostgreSQL: COPY … TO a file, written by the server.
+ * bqsync's path is the one its activity runs: describe, map, stream, encode NDJSON, write
+ * the staging file (plain, and gzip level 1 as for real BigQuery).
+ *   node dist/bench/extract.js [--database bqsync_bench] [--tables bench_narrow,bench_wide]
+ *        [--engines MariaDB,PostgreSQL] [--json FILE]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import mysql from 'mysql2/promise';
+import { Client } from 'pg';
 import { MysqlSource } from '../activities/mysql-source';
 import { PostgresSource } from '../activities/postgres-source';
 import { RowEncoder } from '../activities/row-encoder';
 import { SourceReader } from '../activities/source';
 import { writeStagingFile } from '../activities/staging-file';
+import { peakRssMiB, seconds, table as formatTable } from './report';
 
-function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1048576;
+const ENGINES = ['MariaDB', 'PostgreSQL'] as const;
+type Engine = (typeof ENGINES)[number];
+
+export interface ExtractFigure {
+  engine: Engine;
+  table: string;
+  what: string;
+  rows: number;
+  seconds: number;
+  bytes: number;
+  /** Reference seconds ÷ these seconds: 1.0 is as fast as the database's own export. */
+  ratio: number;
 }
 
-/** Runs a shell command, its output to /dev/null; returns seconds and bytes it wrote. */
-function timeCommand(cmd: string): Promise<{ seconds: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const began = process.hrtime.bigint();
-    const child = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let bytes = 0;
-    child.stdout.on('data', (d: Buffer) => (bytes += d.length));
-    child.on('exit', (code) =>
-      code === 0 ? resolve({ seconds: Number(process.hrtime.bigint() - began) / 1e9, bytes }) : reject(new Error(`${cmd} exited ${code}`)),
-    );
-  });
-}
-
-async function extract(reader: SourceReader, table: string, gzip: boolean) {
+/** bqsync's extraction of one table into a staging file. */
+async function bqsyncExtract(reader: SourceReader, table: string, gzip: boolean) {
   const columns = (await reader.describeTable(table)).map((c) => ({ ...reader.mapColumn(c), bigQueryName: c.name }));
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-bench-')), 'rows.json');
-  const began = process.hrtime.bigint();
-  const p = await writeStagingFile(reader.streamRows(table, columns), new RowEncoder(columns), file, () => undefined, { gzip });
-  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
-  const fileBytes = fs.statSync(file).size;
-  fs.rmSync(path.dirname(file), { recursive: true });
-  return { seconds, rows: p.rows, bytes: p.bytes, fileBytes };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-bench-'));
+  try {
+    const began = process.hrtime.bigint();
+    const p = await writeStagingFile(reader.streamRows(table, columns), new RowEncoder(columns), path.join(dir, 'rows.json'), () => undefined, { gzip });
+    return { seconds: seconds(began), rows: p.rows, bytes: p.bytes };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { database: { type: 'string', default: 'bqsync_demo' }, table: { type: 'string', default: 'events_big' } },
-  });
-  const db = values.database!;
-  const table = values.table!;
-  const lines: string[] = [];
-  const row = (...c: (string | number)[]) => lines.push(c.map((v, i) => String(v).padEnd(i === 0 ? 34 : 14)).join(''));
-  row('what', 'seconds', 'rows/s', 'MB/s', 'vs reference');
+/** A directory both this process and the database server (same host) can write and read. */
+function sharedDirectory(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-export-'));
+  fs.chmodSync(dir, 0o777);
+  return dir;
+}
 
-  const dump = await timeCommand(`mysqldump -h127.0.0.1 -uroot --single-transaction --skip-lock-tables ${db} ${table}`);
-  const copy = await timeCommand(`psql -h 127.0.0.1 -U postgres -d ${db} -Atc "COPY ${table} TO STDOUT"`);
+async function mysqlOutfile(url: string, table: string) {
+  const conn = await mysql.createConnection({ uri: url });
+  const dir = sharedDirectory();
+  const file = path.join(dir, `${table}.tsv`);
+  try {
+    const began = process.hrtime.bigint();
+    // The file name is this process's own temp path; INTO OUTFILE takes no placeholder.
+    await conn.query(`SELECT * INTO OUTFILE ${conn.escape(file)} FROM \`${table}\``);
+    return { seconds: seconds(began), bytes: fs.statSync(file).size };
+  } finally {
+    await conn.end();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  const my = await MysqlSource.connect(`mysql://root@127.0.0.1:3306/${db}`);
-  const myPlain = await extract(my, table, false);
-  const myGzip = await extract(my, table, true);
-  await my.close();
-  const pg = await PostgresSource.connect(`postgres://postgres@127.0.0.1:5432/${db}`);
-  const pgPlain = await extract(pg, table, false);
-  const pgGzip = await extract(pg, table, true);
-  await pg.close();
+async function postgresCopy(url: string, table: string) {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  const dir = sharedDirectory();
+  const file = path.join(dir, `${table}.tsv`);
+  try {
+    const began = process.hrtime.bigint();
+    await pg.query(`COPY "${table}" TO ${pg.escapeLiteral(file)}`);
+    return { seconds: seconds(began), bytes: fs.statSync(file).size };
+  } finally {
+    await pg.end();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  const rows = myPlain.rows;
-  const rate = (s: number) => Math.round(rows / s);
-  const mbs = (b: number, s: number) => (b / 1e6 / s).toFixed(1);
-  row(`mysqldump ${table}`, dump.seconds.toFixed(2), rate(dump.seconds), mbs(dump.bytes, dump.seconds), '1.00');
-  row('bqsync MariaDB -> NDJSON', myPlain.seconds.toFixed(2), rate(myPlain.seconds), mbs(myPlain.bytes, myPlain.seconds), (dump.seconds / myPlain.seconds).toFixed(2));
-  row('bqsync MariaDB -> NDJSON gzip', myGzip.seconds.toFixed(2), rate(myGzip.seconds), mbs(myGzip.bytes, myGzip.seconds), (dump.seconds / myGzip.seconds).toFixed(2));
-  row(`COPY ${table} TO STDOUT`, copy.seconds.toFixed(2), rate(copy.seconds), mbs(copy.bytes, copy.seconds), '1.00');
-  row('bqsync PostgreSQL -> NDJSON', pgPlain.seconds.toFixed(2), rate(pgPlain.seconds), mbs(pgPlain.bytes, pgPlain.seconds), (copy.seconds / pgPlain.seconds).toFixed(2));
-  row('bqsync PostgreSQL -> NDJSON gzip', pgGzip.seconds.toFixed(2), rate(pgGzip.seconds), mbs(pgGzip.bytes, pgGzip.seconds), (copy.seconds / pgGzip.seconds).toFixed(2));
-  console.log(`${rows.toLocaleString('en-US')} rows of ${db}.${table}; ${os.cpus().length} CPUs, Node ${process.version}`);
-  console.log(lines.join('\n'));
-  console.log(
-    `gzip level 1 shrinks the staging file from ${(myPlain.fileBytes / 1e6).toFixed(0)} MB to ${(myGzip.fileBytes / 1e6).toFixed(0)} MB (MariaDB), ` +
-      `${(pgPlain.fileBytes / 1e6).toFixed(0)} MB to ${(pgGzip.fileBytes / 1e6).toFixed(0)} MB (PostgreSQL)`,
+export async function extractionFigures(database: string, tables: string[], engines: readonly Engine[] = ENGINES): Promise<ExtractFigure[]> {
+  const mysqlUrl = `mysql://root@127.0.0.1:3306/${database}`;
+  const postgresUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+  const figures: ExtractFigure[] = [];
+  for (const table of tables) {
+    for (const engine of engines) {
+      const reference = engine === 'MariaDB' ? await mysqlOutfile(mysqlUrl, table) : await postgresCopy(postgresUrl, table);
+      const reader = engine === 'MariaDB' ? await MysqlSource.connect(mysqlUrl) : await PostgresSource.connect(postgresUrl);
+      try {
+        const plain = await bqsyncExtract(reader, table, false);
+        const gzip = await bqsyncExtract(reader, table, true);
+        const refName = engine === 'MariaDB' ? 'SELECT INTO OUTFILE' : 'COPY TO file';
+        figures.push({ engine, table, what: refName, rows: plain.rows, seconds: reference.seconds, bytes: reference.bytes, ratio: 1 });
+        figures.push({ engine, table, what: 'bqsync NDJSON', rows: plain.rows, seconds: plain.seconds, bytes: plain.bytes, ratio: reference.seconds / plain.seconds });
+        figures.push({ engine, table, what: 'bqsync NDJSON gzip', rows: gzip.rows, seconds: gzip.seconds, bytes: gzip.bytes, ratio: reference.seconds / gzip.seconds });
+      } finally {
+        await reader.close();
+      }
+    }
+  }
+  return figures;
+}
+
+export function formatExtraction(figures: ExtractFigure[]): string {
+  return formatTable(
+    ['source', 'table', 'what', 'rows', 'seconds', 'rows/s', 'MB/s', 'ratio to export'],
+    figures.map((f) => [
+      f.engine,
+      f.table,
+      f.what,
+      f.rows.toLocaleString('en-US'),
+      f.seconds.toFixed(2),
+      Math.round(f.rows / f.seconds).toLocaleString('en-US'),
+      (f.bytes / 1e6 / f.seconds).toFixed(1),
+      f.ratio.toFixed(2),
+    ]),
   );
-  console.log(`peak RSS of this process: ${peakRssMiB().toFixed(0)} MiB`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  const { values } = parseArgs({
+    options: {
+      database: { type: 'string', default: 'bqsync_bench' },
+      tables: { type: 'string', default: 'bench_narrow,bench_wide' },
+      json: { type: 'string' },
+      engines: { type: 'string', default: ENGINES.join(',') },
+    },
+  });
+  extractionFigures(values.database!, values.tables!.split(','), values.engines!.split(',') as Engine[]).then(
+    (figures) => {
+      console.log(formatExtraction(figures));
+      console.log(`\npeak RSS of this process: ${peakRssMiB().toFixed(0)} MiB`);
+      if (values.json) fs.writeFileSync(values.json, JSON.stringify(figures, null, 2));
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The whole benchmark, one command (`npm run bench`): generates the data (skipped when it
+ * is already there), measures extraction against the databases' own exports, then whole
+ * runs into the emulator, and writes everything with the machine's description to
+ * bench/results.md.
+ *   node dist/bench/run.js [generator options, see generate.ts] [--concurrency 1,2,4,8]
+ *        [--memory-tables bench_one,bench_huge] [--out bench/results.md]
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { endToEndFigures, formatRuns } from './end-to-end';
+import { extractionFigures, formatExtraction } from './extract';
+import { generate, SERVER_URLS, shapeFromArgs } from './generate';
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0];
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(): string {
+  const cpu = os.cpus();
+  return [
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores; memory ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.type()} ${os.release()}`,
+    `- Node ${process.version}; ${version('mariadb', ['--version'])}; ${version('psql', ['--version'])}`,
+    `- BigQuery emulator ${version('bigquery-emulator', ['--version'])}; Temporal CLI ${version('temporal', ['--version'])}`,
+    '- The databases, the emulator, the Temporal dev server and the worker share this one machine.',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const { shape, force } = shapeFromArgs(argv);
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    options: {
+      concurrency: { type: 'string', default: '1,2,4,8' },
+      'memory-tables': { type: 'string', default: 'bench_one,bench_huge' },
+      out: { type: 'string', default: path.join(__dirname, '..', '..', 'bench', 'results.md') },
+    },
+  });
+  const list = (v: unknown) => String(v ?? '').split(',').filter(Boolean);
+  const began = Date.now();
+
+  console.log(`[bench] generating ${shape.database} (skipped when it is already there)`);
+  await generate(shape, SERVER_URLS, force);
+  console.log('[bench] extraction');
+  const extraction = formatExtraction(await extractionFigures(shape.database, ['bench_narrow', 'bench_wide']));
+  console.log(extraction);
+  console.log('[bench] whole runs into the emulator');
+  const runs = formatRuns(await endToEndFigures(shape.database, list(values.concurrency).map(Number), list(values['memory-tables'])));
+
+  const report = [
+    '# Benchmark results',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench\` (${((Date.now() - began) / 60000).toFixed(0)} minutes), on:`,
+    '',
+    machine(),
+    '',
+    `Data (\`bench/generate.ts\`): ${shape.tables} nightly tables per source with ${shape.rows.toLocaleString('en-US')} rows in all ` +
+      `(table i holds rows ∝ 1/i; narrow, medium and wide column mixes), bench_narrow and bench_wide with ` +
+      `${shape.extractRows.toLocaleString('en-US')} rows each, bench_one (1 row) and bench_huge (${shape.hugeRows.toLocaleString('en-US')} rows), ` +
+      'the same in MariaDB and PostgreSQL.',
+    '',
+    '## Extraction, next to the database\'s own export of the same table',
+    '',
+    'Ratio = the export\'s time ÷ bqsync\'s time (1.00 would be as fast as the database writing its own file). ' +
+      'bqsync\'s figure is its activity\'s path: stream from one snapshot, encode NDJSON, write the staging file.',
+    '',
+    extraction,
+    '',
+    '## Whole runs into the BigQuery emulator',
+    '',
+    'Each run on a fresh Temporal dev server and emulator, with a fresh worker process. ' +
+      '"data-only" is the time the same activity work would take if Temporal added nothing (the tables\' activity times ' +
+      'replayed in the run\'s own start order under the same limits); "overhead" is the wall time minus that. ' +
+      '"per-table overhead" is a table\'s child workflow time minus its activity time.',
+    '',
+    runs,
+    '',
+  ].join('\n');
+  fs.writeFileSync(values.out as string, report);
+  console.log(`[bench] written to ${values.out}`);
+}
+
+main().catch((err) => {
+  console.error(`[bench] ${err instanceof Error ? err.stack ?? err.message : err}`);
+  process.exit(1);
+});
