@@ -49,7 +49,8 @@ export function makeSyncTable(loaded: LoadedConfig) {
     const { bigquery } = loaded.config;
     if (!isValidBigQueryTableName(task.destination)) {
       throw schemaFailure(
-        `${task.key}: "${task.destination}" is not a valid BigQuery table name; ` +
+        `${task.key}: ${JSON.stringify(task.destination)} is not a valid BigQuery table name ` +
+          '(letters, marks, digits, underscores, dashes and spaces); ' +
           `give the table a destination: name, or naming: rules for its source, in ${loaded.file}`,
       );
     }

@@ -39,12 +39,13 @@ export async function describeShape(reader: SourceReader, task: TableTask, file:
     // A hashed or masked value is text, whatever the column was.
     return kind ? { ...mapped, bigQueryType: 'STRING', encoding: 'string', transform: transformer(kind, task.key) } : mapped;
   });
-  const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => `"${m.source.name}"`);
+  const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => JSON.stringify(m.source.name));
   if (invalid.length > 0) {
+    // JSON quoting shows a name with quotes, backticks or spaces exactly as it must be written.
     throw schemaFailure(
       `${task.key}: column ${invalid.join(', ')} cannot be a BigQuery column name ` +
         '(letters, digits and underscores, not starting with a digit); rename it at the source, ' +
-        `or exclude it with columns: { exclude: [...] } in ${file}`,
+        `or exclude it for this table in ${file}: columns: { exclude: [${invalid.join(', ')}] }`,
     );
   }
   const byName = new Map(mappings.map((m) => [m.bigQueryName, m]));
