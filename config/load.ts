@@ -47,7 +47,12 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+      // The parser's message repeats the position ("at line 8, column 1:"); it is given once, first.
+      doc.errors.map(
+        (e) =>
+          `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ` +
+          e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+      ),
     );
   }
   const parsed = configSchema.safeParse(expandNonSecretEnv(doc.toJS()));
@@ -60,12 +65,27 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const key = issue.path.map(String).join('.') || '(top level)';
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) return describeUnionIssue(issue, key);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
       .map((k) => `unknown key "${key === '(top level)' ? k : `${key}.${k}`}"; remove it or check its spelling`)
       .join('; ');
   }
   return `${key}: ${issue.message}`;
+}
+
+/**
+ * A value that fits none of a union's forms (a table entry is a name or { name: ... }).
+ * The form whose problems lie deepest is the one the author meant: its problems, with
+ * their keys, say more than zod's bare "Invalid input". When no form got past the type,
+ * say which types would do.
+ */
+function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, key: string): string {
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 1)));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) > 0) return best.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join('; ');
+  const expected = issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : undefined)).filter(Boolean);
+  return `${key}: Invalid input: expected ${[...new Set(expected)].join(' or ')}`;
 }
 
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
