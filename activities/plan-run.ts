@@ -79,6 +79,7 @@ export function makePlanRun(loaded: LoadedConfig) {
           clusterBy: settings.clusterBy,
           chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
           fullRefresh: input.fullRefresh || undefined,
+          discovered: typeof entry === 'string' && !(source.tables ?? []).includes(entry) ? true : undefined,
           description: settings.description,
           owner: settings.owner,
           impact: settings.impact,
