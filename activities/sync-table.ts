@@ -50,8 +50,9 @@ export function makeSyncTable(loaded: LoadedConfig) {
     if (!isValidBigQueryTableName(task.destination)) {
       throw schemaFailure(
         `${task.key}: ${JSON.stringify(task.destination)} is not a valid BigQuery table name ` +
-          '(letters, marks, digits, underscores, dashes and spaces); ' +
-          `give the table a destination: name, or naming: rules for its source, in ${loaded.file}`,
+          '(letters, marks, digits, underscores, dashes and spaces); give it one in ' +
+          `${loaded.file}: list it under sources.${task.source}.tables as { name: ${JSON.stringify(task.table)}, destination: <valid name> }` +
+          (task.discovered ? `, or leave it out with sources.${task.source}.discover.exclude` : ''),
       );
     }
     // Always run by the tableSync workflow; the fallback keeps the job IDs unique regardless.

@@ -35,11 +35,12 @@ export async function describeShape(reader: SourceReader, task: TableTask, file:
   });
   const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => JSON.stringify(m.source.name));
   if (invalid.length > 0) {
+    const [column, names, it] = invalid.length > 1 ? ['columns', 'BigQuery column names', 'them'] : ['column', 'a BigQuery column name', 'it'];
     // JSON quoting shows a name with quotes, backticks or spaces exactly as it must be written.
     throw schemaFailure(
-      `${task.key}: column ${invalid.join(', ')} cannot be a BigQuery column name ` +
-        '(letters, digits and underscores, not starting with a digit); rename it at the source, ' +
-        `or exclude it for this table in ${file}: columns: { exclude: [${invalid.join(', ')}] }`,
+      `${task.key}: ${column} ${invalid.join(', ')} cannot be ${names} ` +
+        `(letters, digits and underscores, not starting with a digit); rename ${it} at the source, ` +
+        `or exclude ${it} for this table in ${file}: columns: { exclude: [${invalid.join(', ')}] }`,
     );
   }
   const byName = new Map(mappings.map((m) => [m.bigQueryName, m]));
