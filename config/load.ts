@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from './schema';
 import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
+import { isValidBigQueryTableName } from '../activities/type-mapping';
 
 /** A problem in the config file; the message names the file and the key. */
 export class ConfigError extends Error {
@@ -204,6 +205,13 @@ function crossReferenceProblems(config: Config): string[] {
       seen.add(t);
       for (const p of tableSettingsProblems(mergedTableSettings(source, entry))) {
         problems.push(`sources.${sourceName}.tables "${t}": ${p}`);
+      }
+      // A destination: written in the file is checked now, not when the table's sync fails.
+      if (typeof entry !== 'string' && entry.destination !== undefined && !isValidBigQueryTableName(entry.destination)) {
+        problems.push(
+          `sources.${sourceName}.tables "${t}": destination ${JSON.stringify(entry.destination)} is not a valid BigQuery table name ` +
+            '(letters, marks, digits, underscores, dashes and spaces, at most 1,024)',
+        );
       }
     }
     if (source.defaults && !source.tables?.length) {

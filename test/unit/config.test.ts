@@ -86,6 +86,10 @@ describe('config validation', () => {
       'conf/bqsync.yaml: sources.shop.tables.0.mode: Invalid option: expected one of "replace"|"append"|"merge"',
     );
     expect(problems(tables('[orders, 7]'))).toBe('conf/bqsync.yaml: sources.shop.tables.1: Invalid input: expected string or object');
+    expect(problems(tables('[{ name: "order;lines", destination: "order;lines" }]'))).toBe(
+      'conf/bqsync.yaml: sources.shop.tables "order;lines": destination "order;lines" is not a valid BigQuery table name ' +
+        '(letters, marks, digits, underscores, dashes and spaces, at most 1,024)',
+    );
     expect(problems(tables('[{ name: orders, colour: blue }]'))).toBe(
       'conf/bqsync.yaml: unknown key "sources.shop.tables.0.colour"; remove it or check its spelling',
     );
