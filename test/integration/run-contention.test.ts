@@ -10,6 +10,8 @@
  * each table is queued once and synced once, with exactly the source's rows; the run ends
  * succeeded and its history stays small (the figure is printed).
  */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { addTablesUpdate } from '../../workflows';
 import type { AddTablesResult, RunSummary } from '../../workflows/types';
 import { TEMPORAL_UI_URL } from '../helpers/env';
@@ -31,23 +33,48 @@ import { createSmallTables, lockTables, runningExtractions } from '../helpers/so
 const TABLES = ['x_ct_lock', 'x_ct_1', 'x_ct_2', 'x_ct_3', 'x_ct_4'];
 const config = testConfig(
   'it-contention',
-  { shop: mysqlSource('it_ct_shop', { concurrency: 1, tables: TABLES }) },
-  { itcont: { sources: ['shop'], concurrency: 2 } },
+  {
+    shop: mysqlSource('it_ct_shop', { concurrency: 1, tables: TABLES }),
+    // A run that fails (a missing table) and reports it to a webhook that answers slowly.
+    ending: mysqlSource('it_ct_ending', { tables: ['x_ct_end_ok', 'x_ct_end_missing'] }),
+  },
+  {
+    itcont: { sources: ['shop'], concurrency: 2 },
+    itending: { sources: ['ending'], notify: { webhookUrlEnv: 'BQSYNC_TEST_WEBHOOK_URL' } },
+  },
 );
 
 let worker: RunningWorker;
 let file: string;
+let webhook: http.Server;
+/** Runs and table syncs of earlier test runs on a kept stack are not counted. */
+let since: string;
+/** Resolves when the webhook receives a post; the post is answered when `answer` is called. */
+let posted: Promise<() => void>;
 
 beforeAll(async () => {
-  await createSmallTables(TABLES, 30);
+  since = new Date().toISOString();
+  await createSmallTables([...TABLES, 'x_ct_end_ok'], 30);
+  const my = await mysqlConnection();
+  await my.query('DROP TABLE IF EXISTS x_ct_end_missing');
+  await my.end();
+  let onPost!: (answer: () => void) => void;
+  posted = new Promise((resolve) => (onPost = resolve));
+  webhook = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => onPost(() => res.writeHead(200).end('ok')));
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
   file = writeConfig(config);
-  worker = await startWorker(file);
+  worker = await startWorker(file, { BQSYNC_TEST_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` });
 });
 
 afterAll(async () => {
   await worker?.stop();
+  webhook?.closeAllConnections();
+  await new Promise((resolve) => webhook?.close(resolve));
   const my = await mysqlConnection();
-  await my.query(`DROP TABLE IF EXISTS ${TABLES.join(', ')}`);
+  await my.query(`DROP TABLE IF EXISTS ${[...TABLES, 'x_ct_end_ok'].join(', ')}`);
   await my.end();
 });
 
@@ -60,7 +87,7 @@ async function tableSyncsPerTable(): Promise<Record<string, number>> {
   const client = await temporalClient();
   try {
     const counts: Record<string, number> = {};
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'tableSync' AND BqsyncPipeline = 'itcont'` })) {
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'tableSync' AND BqsyncPipeline = 'itcont' AND StartTime > '${since}'` })) {
       const key = String(wf.searchAttributes?.BqsyncTable?.[0]);
       counts[key] = (counts[key] ?? 0) + 1;
     }
@@ -98,7 +125,7 @@ test('two runs started at once: one runs, the other is refused with the link to 
   const client = await temporalClient();
   try {
     const runs = [];
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'nightlySync' AND BqsyncPipeline = 'itcont'` })) runs.push(wf.runId);
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'nightlySync' AND BqsyncPipeline = 'itcont' AND StartTime > '${since}'` })) runs.push(wf.runId);
     expect(runs).toEqual([runId]);
   } finally {
     await client.connection.close();
@@ -161,17 +188,49 @@ test('"sync now" many times a second during a run: every request answered, each 
 
   let summary: RunSummary;
   let events: number;
+  let updates: number;
   try {
     summary = await client.workflow.getHandle('bqsync-itcont', runId).result();
-    events = (await client.workflow.getHandle('bqsync-itcont', runId).fetchHistory()).events!.length;
+    const history = (await client.workflow.getHandle('bqsync-itcont', runId).fetchHistory()).events!;
+    events = history.length;
+    updates = history.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).length;
   } finally {
     await client.connection.close();
   }
-  console.log(`run-contention: ${answers.length} answers to 80 requests (${JSON.stringify(tally)}); the run's history has ${events} events`);
+  console.log(`run-contention: ${answers.length} answers to 80 requests (${JSON.stringify(tally)}); the run's history has ${events} events, ${updates} updates`);
   expect(summary.failed).toBe(0);
   expect(summary.results.map((r) => [r.key, r.status, r.runs]).sort()).toEqual(TABLES.map((t) => [`shop.${t}`, 'succeeded', 1]).sort());
-  // 80 updates and 5 children: a few hundred events, far below Temporal's 51,200.
+  // One update per request (and the one that started the run), 5 children: a few hundred
+  // events, far below Temporal's 51,200.
+  expect(updates).toBe(81);
   expect(events).toBeLessThan(800);
   expect(await tableSyncsPerTable()).toEqual(Object.fromEntries(TABLES.map((t) => [`shop.${t}`, 2])));
   for (const t of TABLES) expect(await expectSameRowsAsMysql(t, 'it_ct_shop', ['id', 'label'])).toBe(31);
+});
+
+test('"sync now" while a failed run reports and ends: the table goes to the next run, never to the one ending', async () => {
+  const run = runCli(['--config', file, 'run', 'itending', '--wait']);
+  // The run has failed and is posting to the webhook, which holds its answer.
+  const answer = await posted;
+  const client = await temporalClient();
+  let endingRunId: string;
+  try {
+    endingRunId = (await client.workflow.getHandle('bqsync-itending').describe()).runId;
+    expect((await client.workflow.getHandle('bqsync-itending').describe()).status.name).toBe('RUNNING');
+  } finally {
+    await client.connection.close();
+  }
+  const sync = runCli(['--config', file, 'sync', 'ending.x_ct_end_ok', '--wait']);
+  await new Promise((r) => setTimeout(r, 3000));
+  answer();
+  const [ended, synced] = await Promise.all([run, sync]);
+  expect(ended.code).toBe(1);
+  expect(ended.stdout).toContain('pipeline itending: 1 succeeded, 1 failed, 0 skipped');
+  expect(synced.stdout).toContain('ending.x_ct_end_ok: queued');
+  const link = /workflows\/bqsync-itending\/([0-9a-f-]+)\/history/.exec(synced.stdout)?.[1];
+  expect(link).toBeDefined();
+  expect(link).not.toBe(endingRunId);
+  expect(synced.stdout).toMatch(/ending\.x_ct_end_ok\s+succeeded\s+30\s+30/);
+  expect(synced.code).toBe(0);
+  expect(await expectSameRowsAsMysql('x_ct_end_ok', 'it_ct_ending', ['id', 'label'])).toBe(30);
 });

@@ -193,8 +193,10 @@ test('the vanished tables keep the rows of the earlier run; the others hold exac
 test('bqsync failures and bqsync status name the vanished tables', async () => {
   const failures = await runCli(['--config', file, 'failures', '--since', '1h', '--json']);
   expect(failures.code).toBe(0);
-  const mine = (JSON.parse(failures.stdout) as { table: string; pipeline: string; errorType: string; attempts: number; message: string }[])
-    .filter((f) => f.pipeline === 'itvanish')
+  // This run's table syncs only (a kept stack holds earlier runs' failures too).
+  const ids = new Set(summary.results.map((r) => r.workflowId));
+  const mine = (JSON.parse(failures.stdout) as { table: string; workflowId: string; errorType: string; attempts: number; message: string }[])
+    .filter((f) => ids.has(f.workflowId))
     .map((f) => [f.table, f.errorType, f.attempts])
     .sort();
   expect(mine).toEqual([
