@@ -52,7 +52,8 @@ export function makePlanRun(loaded: LoadedConfig) {
       for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
       // A whole-pipeline run fails rather than quietly copying nothing from a source.
       if (!wanted && source.discover && entries.size === 0) {
-        throw configFailure(nothingDiscoveredMessage(file, sourceName, source.schema ?? (source.type === 'postgres' ? 'public' : undefined), source.discover, all));
+        const schema = source.schema ?? (source.type === 'postgres' ? 'public' : undefined);
+        throw configFailure(nothingDiscoveredMessage(file, sourceName, schema, source.discover, all));
       }
       for (const [name, entry] of entries) {
         const settings = mergedTableSettings(source, entry);
