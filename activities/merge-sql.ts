@@ -1,6 +1,10 @@
-/** BigQuery identifiers in backticks; names were validated as BigQuery column names before. */
+/**
+ * A BigQuery path (`project.dataset.table`) or column in backticks. Table names may hold
+ * Unicode letters, marks, numbers, connectors, dashes and spaces (isValidBigQueryTableName);
+ * nothing that could end the quoting (a backtick or a backslash) ever gets through.
+ */
 export function quoteBigQuery(name: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`"${name}" cannot be used as a BigQuery identifier`);
+  if (!/^[\p{L}\p{M}\p{N}\p{Pc}\p{Pd} .]+$/u.test(name)) throw new Error(`"${name}" cannot be used as a BigQuery identifier`);
   return '`' + name + '`';
 }
 

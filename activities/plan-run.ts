@@ -1,10 +1,10 @@
-import picomatch from 'picomatch';
 import type { LoadedConfig } from '../config/load';
 import { destinationName, mergedTableSettings, tableName } from '../config/load';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { TableEntry } from '../config/schema';
 import type { RunPlan, TableTask } from '../workflows/types';
+import { discoveredTables, nothingDiscoveredMessage } from './discovery';
 import { configFailure } from './errors';
 import { openSource } from './open-source';
 
@@ -39,17 +39,22 @@ export function makePlanRun(loaded: LoadedConfig) {
       if (wantedSources && !wantedSources.has(sourceName)) continue;
       const source = config.sources[sourceName];
       const entries = new Map<string, TableEntry>();
+      let all: string[] = [];
       if (source.discover) {
-        const include = picomatch(source.discover.include);
-        const exclude = source.discover.exclude.length ? picomatch(source.discover.exclude) : () => false;
         const reader = await openSource(loaded, sourceName);
         try {
-          for (const t of await reader.listTables()) if (include(t) && !exclude(t)) entries.set(t, t);
+          all = await reader.listTables();
         } finally {
           await reader.close();
         }
+        for (const t of discoveredTables(all, source.discover)) entries.set(t, t);
       }
       for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
+      // A whole-pipeline run fails rather than quietly copying nothing from a source.
+      if (!wanted && source.discover && entries.size === 0) {
+        const schema = source.schema ?? (source.type === 'postgres' ? 'public' : undefined);
+        throw configFailure(nothingDiscoveredMessage(file, sourceName, schema, source.discover, all));
+      }
       for (const [name, entry] of entries) {
         const settings = mergedTableSettings(source, entry);
         const problems = tableSettingsProblems(settings);
@@ -75,6 +80,7 @@ export function makePlanRun(loaded: LoadedConfig) {
           clusterBy: settings.clusterBy,
           chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
           fullRefresh: input.fullRefresh || undefined,
+          discovered: typeof entry === 'string' && !(source.tables ?? []).includes(entry) ? true : undefined,
           description: settings.description,
           owner: settings.owner,
           impact: settings.impact,

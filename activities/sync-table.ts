@@ -49,8 +49,10 @@ export function makeSyncTable(loaded: LoadedConfig) {
     const { bigquery } = loaded.config;
     if (!isValidBigQueryTableName(task.destination)) {
       throw schemaFailure(
-        `${task.key}: "${task.destination}" is not a valid BigQuery table name; ` +
-          `give the table a destination: name, or naming: rules for its source, in ${loaded.file}`,
+        `${task.key}: ${JSON.stringify(task.destination)} is not a valid BigQuery table name ` +
+          '(letters, marks, digits, underscores, dashes and spaces); give it one in ' +
+          `${loaded.file}: list it under sources.${task.source}.tables as { name: ${JSON.stringify(task.table)}, destination: <valid name> }` +
+          (task.discovered ? `, or leave it out with sources.${task.source}.discover.exclude` : ''),
       );
     }
     // Always run by the tableSync workflow; the fallback keeps the job IDs unique regardless.

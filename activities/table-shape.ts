@@ -25,13 +25,7 @@ export interface TableShape {
  */
 export async function describeShape(reader: SourceReader, task: TableTask, file: string): Promise<TableShape> {
   const columns = await reader.describeTable(task.table);
-  if (columns.length === 0) {
-    throw ApplicationFailure.nonRetryable(
-      `${task.key}: the table does not exist at the source (dropped or renamed since it was listed?); ` +
-        `remove it from ${file} or restore it`,
-      FailureType.SourceTableMissing,
-    );
-  }
+  if (columns.length === 0) throw ApplicationFailure.nonRetryable(missingTableMessage(task, file), FailureType.SourceTableMissing);
   const ruled = applyColumnRules(task, columns, file);
   const mappings: ColumnMapping[] = ruled.columns.map((c) => {
     const mapped = { ...reader.mapColumn(c), bigQueryName: c.name };
@@ -39,12 +33,14 @@ export async function describeShape(reader: SourceReader, task: TableTask, file:
     // A hashed or masked value is text, whatever the column was.
     return kind ? { ...mapped, bigQueryType: 'STRING', encoding: 'string', transform: transformer(kind, task.key) } : mapped;
   });
-  const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => `"${m.source.name}"`);
+  const invalid = mappings.filter((m) => !isValidBigQueryColumnName(m.bigQueryName)).map((m) => JSON.stringify(m.source.name));
   if (invalid.length > 0) {
+    const [column, names, it] = invalid.length > 1 ? ['columns', 'BigQuery column names', 'them'] : ['column', 'a BigQuery column name', 'it'];
+    // JSON quoting shows a name with quotes, backticks or spaces exactly as it must be written.
     throw schemaFailure(
-      `${task.key}: column ${invalid.join(', ')} cannot be a BigQuery column name ` +
-        '(letters, digits and underscores, not starting with a digit); rename it at the source, ' +
-        `or exclude it with columns: { exclude: [...] } in ${file}`,
+      `${task.key}: ${column} ${invalid.join(', ')} cannot be ${names} ` +
+        `(letters, digits and underscores, not starting with a digit); rename ${it} at the source, ` +
+        `or exclude ${it} for this table in ${file}: columns: { exclude: [${invalid.join(', ')}] }`,
     );
   }
   const byName = new Map(mappings.map((m) => [m.bigQueryName, m]));
@@ -105,4 +101,17 @@ export async function describeShape(reader: SourceReader, task: TableTask, file:
   }
   shape.description = (await reader.tableComment(task.table)) ?? task.description;
   return shape;
+}
+
+/**
+ * A table that is not at the source (any more). Nothing was written: the BigQuery table
+ * keeps its earlier rows, which the operator should know before deciding what to do.
+ */
+export function missingTableMessage(task: Pick<TableTask, 'key' | 'source' | 'dataset' | 'destination' | 'discovered'>, file: string): string {
+  const kept = `${task.dataset}.${task.destination} in BigQuery was left as it was`;
+  return task.discovered
+    ? `${task.key}: the table was discovered when the run was planned and is gone from the source now (dropped or renamed); ` +
+        `${kept}. The next run will not list it; if it was renamed, sync the new name with: bqsync sync ${task.source}.<new name>`
+    : `${task.key}: the table does not exist at the source (dropped or renamed since it was listed?); ${kept}. ` +
+        `Remove it from sources.${task.source}.tables in ${file}, or restore it at the source`;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from './schema';
 import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
+import { isValidBigQueryTableName } from '../activities/type-mapping';
 
 /** A problem in the config file; the message names the file and the key. */
 export class ConfigError extends Error {
@@ -47,7 +48,12 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+      // The parser's message repeats the position ("at line 8, column 1:"); it is given once, first.
+      doc.errors.map(
+        (e) =>
+          `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ` +
+          e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+      ),
     );
   }
   const parsed = configSchema.safeParse(expandNonSecretEnv(doc.toJS()));
@@ -60,12 +66,27 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const key = issue.path.map(String).join('.') || '(top level)';
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) return describeUnionIssue(issue, key);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
       .map((k) => `unknown key "${key === '(top level)' ? k : `${key}.${k}`}"; remove it or check its spelling`)
       .join('; ');
   }
   return `${key}: ${issue.message}`;
+}
+
+/**
+ * A value that fits none of a union's forms (a table entry is a name or { name: ... }).
+ * The form whose problems lie deepest is the one the author meant: its problems, with
+ * their keys, say more than zod's bare "Invalid input". When no form got past the type,
+ * say which types would do.
+ */
+function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, key: string): string {
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 1)));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) > 0) return best.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join('; ');
+  const expected = issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : undefined)).filter(Boolean);
+  return `${key}: Invalid input: expected ${[...new Set(expected)].join(' or ')}`;
 }
 
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
@@ -184,6 +205,13 @@ function crossReferenceProblems(config: Config): string[] {
       seen.add(t);
       for (const p of tableSettingsProblems(mergedTableSettings(source, entry))) {
         problems.push(`sources.${sourceName}.tables "${t}": ${p}`);
+      }
+      // A destination: written in the file is checked now, not when the table's sync fails.
+      if (typeof entry !== 'string' && entry.destination !== undefined && !isValidBigQueryTableName(entry.destination)) {
+        problems.push(
+          `sources.${sourceName}.tables "${t}": destination ${JSON.stringify(entry.destination)} is not a valid BigQuery table name ` +
+            '(letters, marks, digits, underscores, dashes and spaces, at most 1,024)',
+        );
       }
     }
     if (source.defaults && !source.tables?.length) {

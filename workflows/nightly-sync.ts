@@ -63,6 +63,8 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   let state: RunState | undefined;
   let changed = false;
   let draining = false;
+  // Set once the run has decided to end: a table added after that would never run.
+  let closing = false;
 
   setHandler(statusQuery, () => (state ? state.summary(startedAt) : emptySummary(input.pipeline, startedAt)));
   setHandler(
@@ -92,6 +94,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
         const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
         if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
         if (draining) throw new Error('this run is handing over to its continuation; retry in a few seconds');
+        if (closing) throw new Error('this run is finishing; retry in a few seconds');
       },
     },
   );
@@ -162,6 +165,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
       }
       // Nothing runs and nothing could start: whatever is still open can never run.
       state.skipUnreachable();
+      closing = true;
       break;
     }
     changed = false;

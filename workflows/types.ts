@@ -32,6 +32,8 @@ export interface TableTask {
   chunkRows?: number;
   /** Rebuild the table from every source row with the source's current schema, whatever the mode. */
   fullRefresh?: boolean;
+  /** Found by the source's discover: rather than listed under its tables:. */
+  discovered?: boolean;
   description?: string;
   owner?: string;
   impact?: string;

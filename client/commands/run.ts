@@ -72,7 +72,10 @@ export async function runCommand(
       return 0;
     } catch (err) {
       const summary = summaryFromFailure(err);
-      const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      // The innermost cause says what went wrong (a failed plan arrives wrapped in its activity's failure).
+      let inner = err as Error & { cause?: Error };
+      while (inner.cause) inner = inner.cause as typeof inner;
+      const reason = inner.message;
       if (json) console.log(JSON.stringify({ ...started, status: 'failed', error: reason, summary }, null, 2));
       else {
         if (summary) console.log(formatSummary(summary));

@@ -1,4 +1,4 @@
-import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../config/schema';
 import { findRunningRun } from '../running-run';
 import type { LoadedConfig } from '../../config/load';
@@ -48,6 +48,13 @@ async function updateWithStart(
   return client.workflow.executeUpdateWithStart(addTablesUpdate, { args: [keys, { fullRefresh }], startWorkflowOperation: startOp });
 }
 
+/** The run refused the tables because it is ending, or ended between finding it and asking it. */
+function runIsEnding(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  const cause = (err as { cause?: { message?: string } } | undefined)?.cause?.message ?? '';
+  return err instanceof WorkflowUpdateFailedError && /retry in a few seconds/.test(cause);
+}
+
 export interface SyncOptions {
   json?: boolean;
   /** The run whose failed tables these are (`bqsync retry`), for the JSON answer. */
@@ -82,16 +89,24 @@ export async function syncCommand(
   try {
     await ensureSearchAttributes(client, config);
     await warnIfNoWorker(client, config);
-    // A scheduled run has its own ID; join it when it is the one running.
-    const running = await findRunningRun(client, config, pipeline);
-    let outcomes: AddTablesResult[];
-    let workflowId: string;
-    if (running) {
-      workflowId = running.workflowId;
-      outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys, { fullRefresh: options.fullRefresh }] });
-    } else {
-      workflowId = pipelineWorkflowId(pipeline);
-      outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, Boolean(options.fullRefresh), options.summary);
+    let outcomes: AddTablesResult[] | undefined;
+    let workflowId = pipelineWorkflowId(pipeline);
+    // A run that is ending (or handing over to its continuation) asks to be asked again.
+    for (let attempt = 1; !outcomes; attempt++) {
+      try {
+        // A scheduled run has its own ID; join it when it is the one running.
+        const running = await findRunningRun(client, config, pipeline);
+        if (running) {
+          workflowId = running.workflowId;
+          outcomes = await client.workflow.getHandle(workflowId).executeUpdate(addTablesUpdate, { args: [keys, { fullRefresh: options.fullRefresh }] });
+        } else {
+          workflowId = pipelineWorkflowId(pipeline);
+          outcomes = await updateWithStart(client, config, pipeline, workflowId, keys, Boolean(options.fullRefresh), options.summary);
+        }
+      } catch (err) {
+        if (attempt >= 15 || !runIsEnding(err)) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
     const link = webUiLink(config, workflowId, runId);

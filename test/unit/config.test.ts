@@ -74,6 +74,27 @@ describe('config validation', () => {
     expect(problems('bigquery: [\n')).toMatch(/YAML syntax error at line \d/);
   });
 
+  test('a YAML syntax error gives its line and column once, and the parser\'s reason', () => {
+    expect(problems('bigquery:\n  project: p\n location: US\n')).toBe(
+      'conf/bqsync.yaml: YAML syntax error at line 3, column 1: All mapping items must start at the same column',
+    );
+  });
+
+  test('a bad table entry names the key inside the entry, not just "Invalid input"', () => {
+    const tables = (entries: string) => base().replace(/    tables: .*\n/, `    tables: ${entries}\n`);
+    expect(problems(tables('[{ name: orders, mode: apend }]'))).toBe(
+      'conf/bqsync.yaml: sources.shop.tables.0.mode: Invalid option: expected one of "replace"|"append"|"merge"',
+    );
+    expect(problems(tables('[orders, 7]'))).toBe('conf/bqsync.yaml: sources.shop.tables.1: Invalid input: expected string or object');
+    expect(problems(tables('[{ name: "order;lines", destination: "order;lines" }]'))).toBe(
+      'conf/bqsync.yaml: sources.shop.tables "order;lines": destination "order;lines" is not a valid BigQuery table name ' +
+        '(letters, marks, digits, underscores, dashes and spaces, at most 1,024)',
+    );
+    expect(problems(tables('[{ name: orders, colour: blue }]'))).toBe(
+      'conf/bqsync.yaml: unknown key "sources.shop.tables.0.colour"; remove it or check its spelling',
+    );
+  });
+
   test('a missing environment variable is named when the URL is resolved', () => {
     const { config } = parseConfig(base(), 'bqsync.yaml');
     delete process.env.SHOP_URL;
