@@ -81,34 +81,53 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
       ? planKeyChunks(span.min, span.max, job.estimatedRows, task.chunkRows!, resumeFrom)
       : [{ from: resumeFrom ?? '0' }];
     planned = chunks.length;
-    for (const [i, chunk] of chunks.entries()) {
-      const encoder = new RowEncoder(shape.mappings);
-      const file = path.join(job.workDir, `range-${i}.json${job.gzip ? '.gz' : ''}`);
-      const before = rows;
-      const staged = await writeStagingFile(
-        job.reader.streamRows(task.table, shape.mappings, { column: job.key.source.name, from: chunk.from, below: chunk.below }),
-        encoder,
-        file,
-        (p) => ctx.heartbeat({ phase: 'extract', rows: before + p.rows, bytes: bytes + p.bytes, range: landed.length + i + 1 }),
-        { gzip: job.gzip, signal: ctx.cancellationSignal },
-      );
-      job.checkValues(encoder);
-      for (const [c, n] of Object.entries(encoder.nulledValues)) nulledValues[c] = (nulledValues[c] ?? 0) + n;
-      const id = jobId(job.prefix, 'chunk', seq++, staged.rows, chunk.below ?? 'end');
-      await submitLoad(bq, {
-        dataset: staging.dataset,
-        table: staging.table,
-        file,
-        schema: job.fields,
-        jobId: id,
-        // The first range starts the staging table afresh; the others add to it.
-        writeDisposition: landed.length === 0 && i === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-      });
-      crashPoint('chunk-submitted');
-      await awaitJob(bq, id, () => ctx.heartbeat({ phase: 'load', rows: before + staged.rows, bytes: bytes + staged.bytes }), ctx.cancellationSignal);
-      await fs.rm(file, { force: true });
-      rows += staged.rows;
-      bytes += staged.bytes;
+    // The next range is read while BigQuery loads the one before. A range's load job is
+    // submitted only once the previous job has finished, so the ranges that landed are
+    // always a prefix of the table: what a retry resumes after.
+    const loads = new AbortController();
+    const cancel = () => loads.abort(ctx.cancellationSignal.reason);
+    ctx.cancellationSignal.addEventListener('abort', cancel);
+    let previousLoad: Promise<void> | undefined;
+    let progress: Record<string, unknown> = { phase: 'extract', rows, bytes };
+    const beat = (p: Record<string, unknown>) => ctx.heartbeat((progress = p));
+    try {
+      for (const [i, chunk] of chunks.entries()) {
+        const encoder = new RowEncoder(shape.mappings);
+        const file = path.join(job.workDir, `range-${i}.json${job.gzip ? '.gz' : ''}`);
+        const before = { rows, bytes };
+        const range = landed.length + i + 1;
+        const staged = await writeStagingFile(
+          job.reader.streamRows(task.table, shape.mappings, { column: job.key.source.name, from: chunk.from, below: chunk.below }),
+          encoder,
+          file,
+          (p) => beat({ phase: 'extract', rows: before.rows + p.rows, bytes: before.bytes + p.bytes, range }),
+          { gzip: job.gzip, signal: ctx.cancellationSignal },
+        );
+        job.checkValues(encoder);
+        for (const [c, n] of Object.entries(encoder.nulledValues)) nulledValues[c] = (nulledValues[c] ?? 0) + n;
+        rows += staged.rows;
+        bytes += staged.bytes;
+        progress = { phase: 'load', rows, bytes, range };
+        await previousLoad;
+        const id = jobId(job.prefix, 'chunk', seq++, staged.rows, chunk.below ?? 'end');
+        await submitLoad(bq, {
+          dataset: staging.dataset,
+          table: staging.table,
+          file,
+          schema: job.fields,
+          jobId: id,
+          // The first range starts the staging table afresh; the others add to it.
+          writeDisposition: landed.length === 0 && i === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+        });
+        crashPoint('chunk-submitted');
+        previousLoad = awaitJob(bq, id, () => ctx.heartbeat(progress), loads.signal).then(() => fs.rm(file, { force: true }));
+        // Awaited before the next submit, or below; a failure meanwhile must not go unhandled.
+        previousLoad.catch(() => undefined);
+      }
+      await previousLoad;
+    } finally {
+      loads.abort();
+      ctx.cancellationSignal.removeEventListener('abort', cancel);
     }
   }
 
