@@ -35,13 +35,15 @@ async function oneRun(what: string, database: string, include: string[], sources
     const result = await runPipeline(config, env);
     const wallSeconds = (Date.now() - began) / 1000;
     const workerPeakRssMiB = peakRssMiB(worker.pid);
-    if (result.status !== 'succeeded') throw new Error(`${what}: the run ended ${result.status}: ${JSON.stringify(result).slice(0, 2000)}`);
+    // A failed run is reported, not thrown: its tables ok/failed column says so, and the
+    // overhead still holds for the work that was done. Its reasons go to the console.
+    if (result.status !== 'succeeded') console.error(`[bench] ${what}: the run ended ${result.status}: ${String((result as { error?: string }).error).slice(0, 3000)}`);
     const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
     try {
       const report = await overheadOf(new Client({ connection }), result.workflowId, result.runId, concurrency, concurrency * sources.length);
       const { tables, ...overhead } = report;
       const s = result.summary;
-      if (tables.length !== s.succeeded) throw new Error(`${what}: ${s.succeeded} tables succeeded but the history holds ${tables.length}`);
+      if (tables.length !== s.succeeded + s.failed) throw new Error(`${what}: ${s.succeeded + s.failed} tables ran but the history holds ${tables.length}`);
       return { what, sources, concurrencyPerSource: concurrency, tablesSucceeded: s.succeeded, tablesFailed: s.failed, rows: s.rowsLoaded, wallSeconds, workerPeakRssMiB, overhead };
     } finally {
       await connection.close();

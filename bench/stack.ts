@@ -57,7 +57,7 @@ export function writeBenchConfig(c: BenchRunConfig): string {
     discover: { include: c.include },
   });
   const config = {
-    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue: 'bqsync-bench' },
+    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue: 'bqsync-bench', webUrl: `http://127.0.0.1:${BENCH_STACK.BQSYNC_TEMPORAL_UI_PORT}` },
     bigquery: {
       project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT,
       location: 'US',
