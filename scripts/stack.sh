@@ -49,7 +49,12 @@ bigquery_up() {
 stop() {
   local pidfile="$BQSYNC_RUN/$1.pid"
   [[ -f "$pidfile" ]] || return 0
-  kill "$(cat "$pidfile")" 2>/dev/null || true
+  local pid
+  pid="$(cat "$pidfile")"
+  kill "$pid" 2>/dev/null || true
+  # Gone before returning, so that an `up` right after finds its ports free.
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
 
