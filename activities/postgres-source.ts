@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { Readable } from 'node:stream';
+import { SourceConnectionLost } from './connection-lost';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
 import { RawValue } from './row-encoder';
@@ -15,10 +16,19 @@ export function quotePostgres(identifier: string): string {
 const rawText = { getTypeParser: () => (value: string) => value };
 
 export class PostgresSource implements SourceReader {
+  /** The extraction in progress, which a lost connection must end (pg tells only the client). */
+  private reading?: { table: string; out: Readable };
+
   private constructor(
     private readonly client: Client,
     private readonly schema: string,
-  ) {}
+  ) {
+    // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
+    client.on('error', (err: Error) => {
+      const reading = this.reading;
+      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+    });
+  }
 
   static async connect(url: string, schema = 'public'): Promise<PostgresSource> {
     const client = new Client({ connectionString: url, types: rawText, connectionTimeoutMillis: 20_000 });
@@ -122,6 +132,7 @@ export class PostgresSource implements SourceReader {
     const { where, params } = filterClause(from, quotePostgres, (i) => `$${i}`);
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quotePostgres(this.schema)}.${quotePostgres(table)}${where}`;
     const out = new Readable({ objectMode: true, read: () => undefined });
+    this.reading = { table, out };
     // A server-side cursor inside one REPEATABLE READ snapshot: memory stays at one batch.
     const begin = this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     begin.then(
