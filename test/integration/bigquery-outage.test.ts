@@ -1,0 +1,97 @@
+/**
+ * BigQuery out of reach for 25 seconds in the middle of a run, then back: a TCP proxy in
+ * front of the emulator stops listening (new connections are refused) and cuts the open
+ * ones, as a network outage or a firewall change does. It proves that the table syncs that
+ * hit the outage fail their attempt with a line that names the table and says BigQuery was
+ * unreachable at the configured endpoint, that the activities' retries carry the run
+ * through once BigQuery is back, and that every table holds exactly the source's rows,
+ * compared row by row, with none lost or doubled.
+ */
+import { expectSameRowsAsMysql } from '../helpers/same-rows';
+import { eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
+import { TEST_STACK } from '../helpers/env';
+import { freePort } from '../helpers/free-port';
+import { TcpProxy } from '../helpers/tcp-proxy';
+
+const TABLES = ['x_bo_1', 'x_bo_2', 'x_bo_3', 'x_bo_4'];
+const ROWS = 30_000;
+const DATASET = 'it_bq_outage';
+const PIPELINE = 'bo';
+const OUTAGE_SECONDS = 25;
+
+let proxy: TcpProxy;
+let worker: RunningWorker | undefined;
+
+beforeAll(async () => {
+  proxy = await TcpProxy.start(await freePort(), Number(TEST_STACK.BQSYNC_BIGQUERY_PORT));
+  const my = await mysqlConnection();
+  try {
+    for (const t of TABLES) {
+      await my.query(`DROP TABLE IF EXISTS \`${t}\``);
+      await my.query(`CREATE TABLE \`${t}\` (id INT PRIMARY KEY, label VARCHAR(30), amount DECIMAL(12,2), at DATETIME)`);
+      await my.query(
+        `INSERT INTO \`${t}\` SELECT seq, CONCAT('row ', seq), seq / 100, TIMESTAMP('2024-01-01') + INTERVAL seq MINUTE FROM seq_1_to_${ROWS}`,
+      );
+    }
+  } finally {
+    await my.end();
+  }
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await proxy?.down();
+});
+
+/** Tables of the run that have finished, from the run's own status query. */
+async function tablesDone(): Promise<number> {
+  const client = await temporalClient();
+  try {
+    const summary = await client.workflow.getHandle(`bqsync-${PIPELINE}`).query<{ results: { status: string }[] }>('status');
+    return summary.results.filter((n) => n.status === 'succeeded' || n.status === 'failed').length;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+test('BigQuery unreachable for 25 s mid-run: the attempts that hit it say so, retries finish the run, exact rows', async () => {
+  const base = testConfig('it-bq-outage', { shop: mysqlSource(DATASET, { tables: TABLES }) }, {
+    [PIPELINE]: { sources: ['shop'], concurrency: 2, heartbeatTimeout: '30s' },
+  }) as { bigquery: Record<string, string> };
+  const endpoint = `http://127.0.0.1:${proxy.port}`;
+  const file = writeConfig({ ...base, bigquery: { ...base.bigquery, endpoint } });
+  worker = await startWorker(file);
+  const run = runCli(['--config', file, 'run', PIPELINE, '--wait']);
+
+  // Down while tables are syncing: one has landed, the others are still to load.
+  await eventually(async () => (await tablesDone().catch(() => 0)) >= 1, 180_000, 'the first table to land');
+  const doneBefore = await tablesDone();
+  expect(doneBefore).toBeLessThan(TABLES.length);
+  const acceptedBefore = proxy.accepted;
+  const logFrom = worker.output().length;
+  await proxy.down();
+  const downAt = Date.now();
+  await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
+  // What the worker logged while BigQuery was gone.
+  const duringOutage = worker.output().slice(logFrom);
+  await proxy.up();
+  const upAt = Date.now();
+
+  const result = await run;
+  const endAt = Date.now();
+  const failedAttempts = duringOutage.match(/BigQuery was unreachable at/g)?.length ?? 0;
+  console.log(
+    `BigQuery down for ${((upAt - downAt) / 1000).toFixed(1)} s with ${doneBefore} of ${TABLES.length} tables landed; ` +
+      `${proxy.cut} open connections cut, ${failedAttempts} attempts failed during the outage; ` +
+      `the run ended ${((endAt - upAt) / 1000).toFixed(1)} s after BigQuery came back (exit ${result.code})`,
+  );
+  if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${worker.output().slice(-5000)}`);
+  // The outage was real: attempts failed on it, with the message an operator can act on.
+  expect(duringOutage).toMatch(new RegExp(`Activity failed[\\s\\S]*shop\\.x_bo_\\d: BigQuery was unreachable at ${endpoint.replace(/\./g, '\\.')} \\(`));
+  expect(failedAttempts).toBeGreaterThanOrEqual(1);
+  // And the worker went on using BigQuery through the proxy once it was back.
+  expect(proxy.accepted).toBeGreaterThan(acceptedBefore);
+  expect(result.code).toBe(0);
+  for (const t of TABLES) expect(result.stdout).toMatch(new RegExp(`shop\\.${t}\\s+succeeded\\s+30,000\\s+30,000`));
+  for (const t of TABLES) expect(await expectSameRowsAsMysql(t, DATASET, ['id', 'label', 'amount', 'at'])).toBe(ROWS);
+});
