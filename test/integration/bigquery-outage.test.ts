@@ -8,7 +8,7 @@
  * compared row by row, with none lost or doubled.
  */
 import { expectSameRowsAsMysql } from '../helpers/same-rows';
-import { eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
+import { bigQuery, CliResult, eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
 import { TEST_STACK } from '../helpers/env';
 import { freePort } from '../helpers/free-port';
 import { TcpProxy } from '../helpers/tcp-proxy';
@@ -23,12 +23,14 @@ let proxy: TcpProxy;
 let worker: RunningWorker | undefined;
 
 beforeAll(async () => {
+  // A destination left by an earlier session may have other columns: start from nothing.
+  await bigQuery().dataset(DATASET).delete({ force: true }).catch(() => undefined);
   proxy = await TcpProxy.start(await freePort(), Number(TEST_STACK.BQSYNC_BIGQUERY_PORT));
   const my = await mysqlConnection();
   try {
     for (const t of TABLES) {
       await my.query(`DROP TABLE IF EXISTS \`${t}\``);
-      await my.query(`CREATE TABLE \`${t}\` (id INT PRIMARY KEY, label VARCHAR(30), amount DECIMAL(12,2), at DATETIME)`);
+      await my.query(`CREATE TABLE \`${t}\` (id INT PRIMARY KEY, label VARCHAR(30), amount DECIMAL(12,2), happened_at DATETIME)`);
       await my.query(
         `INSERT INTO \`${t}\` SELECT seq, CONCAT('row ', seq), seq / 100, TIMESTAMP('2024-01-01') + INTERVAL seq MINUTE FROM seq_1_to_${ROWS}`,
       );
@@ -43,11 +45,25 @@ afterAll(async () => {
   await proxy?.down();
 });
 
-/** Tables of the run that have finished, from the run's own status query. */
-async function tablesDone(): Promise<number> {
+/** The pipeline's latest run, or undefined before its first. */
+async function latestRunId(): Promise<string | undefined> {
   const client = await temporalClient();
   try {
-    const summary = await client.workflow.getHandle(`bqsync-${PIPELINE}`).query<{ results: { status: string }[] }>('status');
+    return (await client.workflow.getHandle(`bqsync-${PIPELINE}`).describe()).runId;
+  } catch {
+    return undefined;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Tables of the run that have finished, from the run's own status query (0 until the run is `runId`'s successor). */
+async function tablesDone(previousRun: string | undefined): Promise<number> {
+  const client = await temporalClient();
+  try {
+    const handle = client.workflow.getHandle(`bqsync-${PIPELINE}`);
+    if ((await handle.describe()).runId === previousRun) return 0;
+    const summary = await handle.query<{ results: { status: string }[] }>('status');
     return summary.results.filter((n) => n.status === 'succeeded' || n.status === 'failed').length;
   } finally {
     await client.connection.close();
@@ -61,11 +77,22 @@ test('BigQuery unreachable for 25 s mid-run: the attempts that hit it say so, re
   const endpoint = `http://127.0.0.1:${proxy.port}`;
   const file = writeConfig({ ...base, bigquery: { ...base.bigquery, endpoint } });
   worker = await startWorker(file);
+  // A run of an earlier test session, when the stack was kept, is not this one.
+  const previousRun = await latestRunId();
   const run = runCli(['--config', file, 'run', PIPELINE, '--wait']);
+  let ended: CliResult | undefined;
+  void run.then((r) => (ended = r));
 
   // Down while tables are syncing: one has landed, the others are still to load.
-  await eventually(async () => (await tablesDone().catch(() => 0)) >= 1, 180_000, 'the first table to land');
-  const doneBefore = await tablesDone();
+  await eventually(
+    async () => {
+      if (ended) throw new Error(`bqsync run ended before the outage (exit ${ended.code}):\n${ended.stdout}\n${ended.stderr}`);
+      return (await tablesDone(previousRun).catch(() => 0)) >= 1;
+    },
+    180_000,
+    'the first table to land',
+  );
+  const doneBefore = await tablesDone(previousRun);
   expect(doneBefore).toBeLessThan(TABLES.length);
   const acceptedBefore = proxy.accepted;
   const logFrom = worker.output().length;
@@ -93,5 +120,5 @@ test('BigQuery unreachable for 25 s mid-run: the attempts that hit it say so, re
   expect(proxy.accepted).toBeGreaterThan(acceptedBefore);
   expect(result.code).toBe(0);
   for (const t of TABLES) expect(result.stdout).toMatch(new RegExp(`shop\\.${t}\\s+succeeded\\s+30,000\\s+30,000`));
-  for (const t of TABLES) expect(await expectSameRowsAsMysql(t, DATASET, ['id', 'label', 'amount', 'at'])).toBe(ROWS);
+  for (const t of TABLES) expect(await expectSameRowsAsMysql(t, DATASET, ['id', 'label', 'amount', 'happened_at'])).toBe(ROWS);
 });
