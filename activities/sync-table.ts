@@ -64,8 +64,8 @@ function readableFault(err: unknown, task: TableTask, loaded: LoadedConfig): unk
   const attempt = Context.current().info.attempt;
   if (err instanceof SourceConnectionLost) {
     return ApplicationFailure.retryable(
-      `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}); ` +
-        `attempt ${attempt} ends here and the next one reads the table again`,
+      `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
+        "A retry reads the table again; if it repeats, the database server's log says who ended the connection",
       TransientFailureType.SourceConnectionLost,
     );
   }
@@ -73,8 +73,8 @@ function readableFault(err: unknown, task: TableTask, loaded: LoadedConfig): unk
     const endpoint = loaded.config.bigquery.endpoint ?? GOOGLE_BIGQUERY_ENDPOINT;
     const reason = (err as { code?: string }).code ?? (err as Error).message;
     return ApplicationFailure.retryable(
-      `${task.key}: BigQuery was unreachable at ${endpoint} (${reason}) in attempt ${attempt}; ` +
-        'a later attempt goes on from the jobs that landed. If it lasts, check the network path to BigQuery',
+      `${task.key}: BigQuery was unreachable at ${endpoint} (${reason}) in attempt ${attempt}. ` +
+        'A retry reuses the load jobs that landed; if it lasts, check the network path to BigQuery',
       TransientFailureType.BigQueryUnreachable,
     );
   }
