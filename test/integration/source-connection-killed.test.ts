@@ -124,6 +124,7 @@ test('MariaDB KILL of the extraction connection mid-stream: the table is read ag
   const result = await run;
   const log = logSince(from);
   if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${log.slice(-5000)}`);
+  else console.log(`the worker logged: ${log.match(/.*was lost while reading the table.*/)?.[0]}`);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(new RegExp(`shop\\.${TABLE}\\s+succeeded\\s+300,000\\s+300,000`));
   expect(log).toMatch(
@@ -151,6 +152,7 @@ test('PostgreSQL pg_terminate_backend of the extraction mid-stream: the table is
   const result = await run;
   const log = logSince(from);
   if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${log.slice(-5000)}`);
+  else console.log(`the worker logged: ${log.match(/.*was lost while reading the table.*/)?.[0]}`);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(new RegExp(`bill\\.${TABLE}\\s+succeeded\\s+300,000\\s+300,000`));
   expect(log).toMatch(new RegExp(`Activity failed[\\s\\S]*bill\\.${TABLE}: the connection to source "bill" was lost while reading the table`));
