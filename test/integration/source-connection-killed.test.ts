@@ -23,7 +23,7 @@ import {
 } from '../helpers/harness';
 import { POSTGRES_URL, TEST_DATABASE } from '../helpers/env';
 
-const ROWS = 300_000;
+const ROWS = 400_000;
 const TABLE = 'x_sck_events';
 const COLUMNS = ['id', 'user_id', 'kind', 'amount', 'note'];
 const config = testConfig(
@@ -96,9 +96,10 @@ async function postgresExtraction(): Promise<number | undefined> {
 
 /** Kills the extraction once it has streamed a while; returns the connection it killed. */
 async function killMidStream(find: () => Promise<number | undefined>, kill: (id: number) => Promise<void>): Promise<number> {
-  const id = await eventually(find, 180_000, `the extraction of ${TABLE}`);
-  // Past the first rows, well before the last.
-  await new Promise((r) => setTimeout(r, 500));
+  const id = await eventually(find, 120_000, `the extraction of ${TABLE}`);
+  // Soon after the query starts: the server hands the rows out within a few seconds, and a
+  // kill after its last row would cut nothing (the test would then fail, seeing no retry).
+  await new Promise((r) => setTimeout(r, 100));
   await kill(id);
   // Gone from the server: the kill really cut it.
   await eventually(async () => (await find()) !== id, 30_000, `connection ${id} to go`);
@@ -119,14 +120,14 @@ test('MariaDB KILL of the extraction connection mid-stream: the table is read ag
     }
   });
   // The next attempt reads from a new connection.
-  const again = await eventually(mysqlExtraction, 180_000, 'the extraction of the next attempt');
+  const again = await eventually(mysqlExtraction, 180_000, 'the extraction of the next attempt (none means the kill cut nothing)');
   expect(again).not.toBe(killed);
   const result = await run;
   const log = logSince(from);
   if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${log.slice(-5000)}`);
   else console.log(`the worker logged: ${log.match(/.*was lost while reading the table.*/)?.[0]}`);
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`shop\\.${TABLE}\\s+succeeded\\s+300,000\\s+300,000`));
+  expect(result.stdout).toMatch(new RegExp(`shop\\.${TABLE}\\s+succeeded\\s+400,000\\s+400,000`));
   expect(log).toMatch(
     new RegExp(`Activity failed[\\s\\S]*shop\\.${TABLE}: the connection to source "shop" was lost while reading the table \\(Connection lost`),
   );
@@ -147,14 +148,14 @@ test('PostgreSQL pg_terminate_backend of the extraction mid-stream: the table is
       await pg.end();
     }
   });
-  const again = await eventually(postgresExtraction, 180_000, 'the extraction of the next attempt');
+  const again = await eventually(postgresExtraction, 180_000, 'the extraction of the next attempt (none means the kill cut nothing)');
   expect(again).not.toBe(killed);
   const result = await run;
   const log = logSince(from);
   if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${log.slice(-5000)}`);
   else console.log(`the worker logged: ${log.match(/.*was lost while reading the table.*/)?.[0]}`);
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`bill\\.${TABLE}\\s+succeeded\\s+300,000\\s+300,000`));
+  expect(result.stdout).toMatch(new RegExp(`bill\\.${TABLE}\\s+succeeded\\s+400,000\\s+400,000`));
   expect(log).toMatch(new RegExp(`Activity failed[\\s\\S]*bill\\.${TABLE}: the connection to source "bill" was lost while reading the table`));
   expect(worker.process.exitCode).toBe(null);
   console.log(`PostgreSQL: terminated backend ${killed} mid-stream; read again by backend ${again}; ${ROWS} rows compared`);

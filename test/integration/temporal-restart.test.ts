@@ -60,12 +60,16 @@ async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Tables of the run that have finished, from the run's own status query. */
-async function tablesDone(): Promise<number> {
+/** The status of each table of the run, from the run's own status query. */
+async function tableStatuses(): Promise<string[]> {
   return withClient(async (client) => {
     const summary = await client.workflow.getHandle(`bqsync-${PIPELINE}`).query<{ results: { status: string }[] }>('status');
-    return summary.results.filter((n) => n.status === 'succeeded' || n.status === 'failed').length;
+    return summary.results.map((n) => n.status);
   });
+}
+
+async function tablesDone(): Promise<number> {
+  return (await tableStatuses()).filter((s) => s === 'succeeded' || s === 'failed').length;
 }
 
 test('SIGKILL of the Temporal server mid-run, restarted on its SQLite file: the same run ends succeeded with exact rows', async () => {
@@ -82,10 +86,13 @@ test('SIGKILL of the Temporal server mid-run, restarted on its SQLite file: the 
   await eventually(async () => (await tablesDone().catch(() => 0)) >= 1, 180_000, 'the first table to land');
   const before = await withClient(async (client) => {
     const d = await client.workflow.getHandle(`bqsync-${PIPELINE}`).describe();
-    return { runId: d.runId, status: d.status.name, done: await tablesDone() };
+    const statuses = await tableStatuses();
+    const done = statuses.filter((s) => s === 'succeeded' || s === 'failed').length;
+    return { runId: d.runId, status: d.status.name, done, syncing: statuses.filter((s) => s === 'running').length };
   });
   expect(before.status).toBe('RUNNING');
   expect(before.done).toBeLessThan(TABLES.length);
+  expect(before.syncing).toBeGreaterThanOrEqual(1);
   const killedAt = Date.now();
   expect(await server.stop('SIGKILL')).toBe('SIGKILL');
   await new Promise((r) => setTimeout(r, DOWN_SECONDS * 1000));
@@ -99,7 +106,7 @@ test('SIGKILL of the Temporal server mid-run, restarted on its SQLite file: the 
   const result = await run;
   const endedAt = Date.now();
   console.log(
-    `Temporal killed with ${before.done} of ${TABLES.length} tables landed; down ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +
+    `Temporal killed with ${before.done} of ${TABLES.length} tables landed and ${before.syncing} syncing; down ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +
       `the run ended ${((endedAt - restartedAt) / 1000).toFixed(1)} s after the restart (exit ${result.code})`,
   );
   if (result.code !== 0) console.log(`${result.stdout}\n${result.stderr}\n--- worker ---\n${worker.output().slice(-5000)}`);
