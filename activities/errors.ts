@@ -15,6 +15,12 @@ export const FailureType = {
 
 export const NON_RETRYABLE_TYPES: string[] = Object.values(FailureType);
 
+/** Failure types of faults around the sync that a later attempt may get past. */
+export const TransientFailureType = {
+  SourceConnectionLost: 'SourceConnectionLost',
+  BigQueryUnreachable: 'BigQueryUnreachable',
+} as const;
+
 export function configFailure(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FailureType.Config);
 }

@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
+import { SourceConnectionLost } from './connection-lost';
 import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
@@ -12,10 +13,19 @@ export function quoteMysql(identifier: string): string {
 }
 
 export class MysqlSource implements SourceReader {
+  /** The extraction in progress, which a lost connection must end (mysql2 tells only the connection). */
+  private reading?: { table: string; out: RowBatches };
+
   private constructor(
     private readonly conn: Connection,
     private readonly database: string,
-  ) {}
+  ) {
+    // Without a listener, a connection the server ends (KILL, restart) would crash the worker.
+    conn.on('error', (err: Error) => {
+      const reading = this.reading;
+      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+    });
+  }
 
   static async connect(url: string, database?: string): Promise<MysqlSource> {
     const conn = mysql.createConnection({
@@ -137,6 +147,7 @@ export class MysqlSource implements SourceReader {
     const { where, params } = filterClause(from, quoteMysql, () => '?');
     const sql = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${quoteMysql(this.database)}.${quoteMysql(table)}${where}`;
     const out = new RowBatches(() => this.conn.resume());
+    this.reading = { table, out };
     // A consistent snapshot so the count we verify is the count of one moment.
     this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', (err) => {
       if (err) return out.destroy(err);

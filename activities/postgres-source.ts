@@ -1,4 +1,5 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
+import { SourceConnectionLost } from './connection-lost';
 import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
@@ -14,10 +15,19 @@ export function quotePostgres(identifier: string): string {
 const rawText = { getTypeParser: () => (value: string) => value };
 
 export class PostgresSource implements SourceReader {
+  /** The extraction in progress, which a lost connection must end (pg tells only the client). */
+  private reading?: { table: string; out: RowBatches };
+
   private constructor(
     private readonly client: Client,
     private readonly schema: string,
-  ) {}
+  ) {
+    // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
+    client.on('error', (err: Error) => {
+      const reading = this.reading;
+      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+    });
+  }
 
   static async connect(url: string, schema = 'public'): Promise<PostgresSource> {
     const client = new Client({ connectionString: url, types: rawText, connectionTimeoutMillis: 20_000 });
@@ -125,6 +135,7 @@ export class PostgresSource implements SourceReader {
     // Backpressure pauses the socket, so memory holds what TCP has buffered, whatever the table.
     const socket = this.client.connection.stream;
     const out = new RowBatches(() => socket.resume());
+    this.reading = { table, out };
     this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').then(
       () => {
         const config: QueryArrayConfig = { text: sql, values: params, rowMode: 'array', types: rawText };

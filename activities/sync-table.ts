@@ -17,9 +17,11 @@ import {
   submitLoad,
   submitQuery,
 } from './bigquery';
+import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from './bigquery-unreachable';
+import { SourceConnectionLost } from './connection-lost';
 import { crashPoint } from './crash-point';
 import { cursorLowerBound } from './cursor';
-import { FailureType, schemaFailure } from './errors';
+import { FailureType, schemaFailure, TransientFailureType } from './errors';
 import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from './load-jobs';
 import { buildMergeSql, quoteBigQuery } from './merge-sql';
 import { loadInChunks } from './chunked-load';
@@ -44,7 +46,43 @@ import { ColumnMapping, isValidBigQueryTableName } from './type-mapping';
  * One activity on purpose: the staging file lives on this worker's disk.
  */
 export function makeSyncTable(loaded: LoadedConfig) {
+  const syncOnce = makeSyncOnce(loaded);
   return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
+    try {
+      return await syncOnce(task);
+    } catch (err) {
+      throw readableFault(err, task, loaded);
+    }
+  };
+}
+
+/**
+ * Faults of the world around the sync (a source connection cut, BigQuery out of reach) as
+ * one line that names the table and what was lost; they stay retryable. Others pass as they are.
+ */
+function readableFault(err: unknown, task: TableTask, loaded: LoadedConfig): unknown {
+  const attempt = Context.current().info.attempt;
+  if (err instanceof SourceConnectionLost) {
+    return ApplicationFailure.retryable(
+      `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
+        "A retry reads the table again; if it repeats, the database server's log says who ended the connection",
+      TransientFailureType.SourceConnectionLost,
+    );
+  }
+  if (isBigQueryUnreachable(err)) {
+    const endpoint = loaded.config.bigquery.endpoint ?? GOOGLE_BIGQUERY_ENDPOINT;
+    const reason = (err as { code?: string }).code ?? (err as Error).message;
+    return ApplicationFailure.retryable(
+      `${task.key}: BigQuery was unreachable at ${endpoint} (${reason}) in attempt ${attempt}. ` +
+        'A retry reuses the load jobs that landed; if it lasts, check the network path to BigQuery',
+      TransientFailureType.BigQueryUnreachable,
+    );
+  }
+  return err;
+}
+
+function makeSyncOnce(loaded: LoadedConfig) {
+  return async function syncOnce(task: TableTask): Promise<TableSyncOutcome> {
     const ctx = Context.current();
     const { bigquery } = loaded.config;
     if (!isValidBigQueryTableName(task.destination)) {

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../workflows/search-attributes';
 import type { RunSummary } from '../../workflows/types';
+import { resultThroughRestarts } from '../await-result';
 import { findRunningRun, RunRef } from '../running-run';
 import { formatSummary } from '../summary-format';
 import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
@@ -67,7 +68,7 @@ export async function runCommand(
       return 0;
     }
     try {
-      const summary = await handle.result();
+      const summary = await resultThroughRestarts(() => handle.result(), config.temporal.address);
       console.log(json ? JSON.stringify({ ...started, status: 'succeeded', summary }, null, 2) : formatSummary(summary));
       return 0;
     } catch (err) {

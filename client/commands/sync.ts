@@ -1,5 +1,6 @@
 import { Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../config/schema';
+import { resultThroughRestarts } from '../await-result';
 import { findRunningRun } from '../running-run';
 import type { LoadedConfig } from '../../config/load';
 import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
@@ -123,7 +124,7 @@ export async function syncCommand(
 
     const show = options.json ? 'quiet' : process.stdout.isTTY ? 'bars' : 'lines';
     const estimates = show === 'quiet' ? new Map<string, number>() : await estimateRows(loaded, keys);
-    const results = await followTables(client, workflowId, keys, show, estimates);
+    const results = await followTables(client, config.temporal.address, workflowId, keys, show, estimates);
     if (options.json) console.log(JSON.stringify({ ...answer, results }, null, 2));
     return results.every((r) => r.status === 'succeeded') ? 0 : 1;
   } finally {
@@ -137,6 +138,7 @@ export async function syncCommand(
  */
 async function followTables(
   client: Client,
+  address: string,
   workflowId: string,
   keys: string[],
   show: 'bars' | 'lines' | 'quiet',
@@ -158,7 +160,7 @@ async function followTables(
         return mine;
       }
       // A run terminated or cancelled from outside never finishes these tables: stop waiting.
-      const { status: runStatus } = await client.workflow.getHandle(workflowId).describe();
+      const { status: runStatus } = await resultThroughRestarts(() => client.workflow.getHandle(workflowId).describe(), address);
       const closed = runStatus.name !== 'RUNNING' && runStatus.name !== 'CONTINUED_AS_NEW';
       // The run may have finished between the query and this look: read its final state once more.
       if (closed && !closedBefore) {
