@@ -77,11 +77,11 @@ export async function endToEndFigures(database: string, concurrency: number[], m
 export function formatRuns(figures: RunFigure[]): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   return table(
-    ['run', 'sources', 'tables ok/failed', 'rows', 'wall s', 'data-only s', 'overhead s', 'overhead share', 'per-table overhead ms', 'worker peak RSS MiB'],
+    ['run', 'sources', 'tables ok/failed/retried', 'rows', 'wall s', 'data-only s', 'overhead s', 'overhead share', 'per-table overhead ms', 'worker peak RSS MiB'],
     figures.map((f) => [
       f.what,
       f.sources.join('+'),
-      `${f.tablesSucceeded}/${f.tablesFailed}`,
+      `${f.tablesSucceeded}/${f.tablesFailed}/${f.overhead.retriedTables}`,
       f.rows.toLocaleString('en-US'),
       f.wallSeconds.toFixed(1),
       s(f.overhead.dataOnlyMs),

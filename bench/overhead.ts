@@ -11,19 +11,33 @@ import { temporal } from '@temporalio/proto';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const ms = (t: HistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
+const at = (t: HistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
 
-/** Milliseconds activities of one workflow ran, from their Started to their closing event. */
-function activityMs(events: HistoryEvent[]): number {
+/**
+ * Milliseconds activities of one workflow ran, and how many were retried. Temporal records
+ * only the last attempt's start; for a retried activity the time counts from its
+ * scheduling, so failed attempts and their backoff are data work (time lost to a fault
+ * at the source or in BigQuery), not orchestration.
+ */
+function activityTime(events: HistoryEvent[]): { ms: number; retried: number } {
+  const scheduled = new Map<string, number>();
   const started = new Map<string, number>();
-  let total = 0;
+  let ms = 0;
+  let retried = 0;
   for (const e of events) {
-    if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime));
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, at(e.eventTime));
+    const s = e.activityTaskStartedEventAttributes;
+    if (s) {
+      const from = (s.attempt ?? 1) > 1 ? scheduled.get(String(s.scheduledEventId)) : at(e.eventTime);
+      if ((s.attempt ?? 1) > 1) retried++;
+      started.set(String(s.scheduledEventId), from ?? at(e.eventTime));
+    }
     const closed =
       e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (closed) total += ms(e.eventTime) - (started.get(String(closed.scheduledEventId)) ?? ms(e.eventTime));
+    if (closed) ms += at(e.eventTime) - (started.get(String(closed.scheduledEventId)) ?? at(e.eventTime));
   }
-  return total;
+  return { ms, retried };
 }
 
 export interface TableTiming {
@@ -34,6 +48,7 @@ export interface TableTiming {
   /** The child's wall time, from the request to start it to its close. */
   wallMs: number;
   activityMs: number;
+  retried: number;
 }
 
 export interface OverheadReport {
@@ -45,6 +60,8 @@ export interface OverheadReport {
   overheadMs: number;
   /** Mean per table of its wall time minus its activity time. */
   perTableOverheadMs: number;
+  /** Table syncs whose activity needed more than one attempt. */
+  retriedTables: number;
 }
 
 /**
@@ -74,26 +91,27 @@ export function dataOnlyMakespan(tables: { source: string; activityMs: number }[
 
 export async function overheadOf(client: Client, workflowId: string, runId: string, perSource: number, perRun: number): Promise<OverheadReport> {
   const parent = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-  const runStart = ms(parent[0].eventTime);
-  const runEnd = ms(parent[parent.length - 1].eventTime);
-  const planMs = activityMs(parent);
+  const runStart = at(parent[0].eventTime);
+  const runEnd = at(parent[parent.length - 1].eventTime);
+  const planMs = activityTime(parent).ms;
   const initiated = new Map<string, number>();
   const closed = new Map<string, number>();
   for (const e of parent) {
     const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
-    if (a?.workflowId) initiated.set(a.workflowId, ms(e.eventTime));
+    if (a?.workflowId) initiated.set(a.workflowId, at(e.eventTime));
     const done =
       e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes ?? e.childWorkflowExecutionTimedOutEventAttributes;
-    if (done?.workflowExecution?.workflowId) closed.set(done.workflowExecution.workflowId, ms(e.eventTime));
+    if (done?.workflowExecution?.workflowId) closed.set(done.workflowExecution.workflowId, at(e.eventTime));
   }
   const tables: TableTiming[] = [];
-  for (const [childId, at] of initiated) {
+  for (const [childId, when] of initiated) {
     const history = (await client.workflow.getHandle(childId).fetchHistory()).events ?? [];
     // Child IDs end in "<source>.<table>", then ".<n>" from a table's second run on.
     const parts = childId.split('.');
     if (/^\d+$/.test(parts[parts.length - 1])) parts.pop();
     const source = parts[parts.length - 2];
-    tables.push({ workflowId: childId, source, initiatedMs: at - runStart, wallMs: (closed.get(childId) ?? runEnd) - at, activityMs: activityMs(history) });
+    const work = activityTime(history);
+    tables.push({ workflowId: childId, source, initiatedMs: when - runStart, wallMs: (closed.get(childId) ?? runEnd) - when, activityMs: work.ms, retried: work.retried });
   }
   tables.sort((a, b) => a.initiatedMs - b.initiatedMs);
   const dataOnlyMs = planMs + dataOnlyMakespan(tables, perSource, perRun);
@@ -105,5 +123,6 @@ export async function overheadOf(client: Client, workflowId: string, runId: stri
     dataOnlyMs,
     overheadMs: wallMs - dataOnlyMs,
     perTableOverheadMs: tables.reduce((s, t) => s + t.wallMs - t.activityMs, 0) / Math.max(1, tables.length),
+    retriedTables: tables.filter((t) => t.retried > 0).length,
   };
 }
