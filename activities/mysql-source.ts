@@ -1,6 +1,6 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
-import { SourceConnectionLost } from './connection-lost';
+import { isLostConnection, SourceConnectionLost } from './connection-lost';
 import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
@@ -160,7 +160,7 @@ export class MysqlSource implements SourceReader {
       query.on('result', (row: unknown) => {
         if (!out.add(row as RawValue[])) this.conn.pause();
       });
-      query.on('error', (e: Error) => out.destroy(e));
+      query.on('error', (e: Error) => out.destroy(isLostConnection(e) ? new SourceConnectionLost(table, e.message) : e));
       query.on('end', () => {
         this.conn.query('COMMIT', () => out.finish());
       });

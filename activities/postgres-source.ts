@@ -1,5 +1,5 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
-import { SourceConnectionLost } from './connection-lost';
+import { isLostConnection, SourceConnectionLost } from './connection-lost';
 import { RowBatches } from './row-batches';
 import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
 import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
@@ -143,7 +143,7 @@ export class PostgresSource implements SourceReader {
         query.on('row', (row: RawValue[]) => {
           if (!out.add(row)) socket.pause();
         });
-        query.on('error', (e: Error) => out.destroy(e));
+        query.on('error', (e: Error) => out.destroy(isLostConnection(e) ? new SourceConnectionLost(table, e.message) : e));
         query.on('end', () => {
           this.client.query('COMMIT').then(
             () => out.finish(),
