@@ -39,9 +39,10 @@ test('schedule apply creates, keeps, updates and prunes, and the schedule fires 
   await runCli(['--config', every8, 'schedule', 'apply']);
   const client = await temporalClient();
   try {
+    // The run itself, not one of its table syncs (they carry the pipeline's attribute too).
     const run = await eventually(
       async () => {
-        for await (const wf of client.workflow.list({ query: `BqsyncPipeline = 'itsched' AND ExecutionStatus = 'Completed'` })) return wf;
+        for await (const wf of client.workflow.list({ query: `BqsyncPipeline = 'itsched' AND WorkflowType = 'nightlySync' AND ExecutionStatus = 'Completed'` })) return wf;
         return undefined;
       },
       60_000,
