@@ -23,12 +23,18 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
+/** A tool version pinned in scripts/lib.sh (the emulator built from source reports none). */
+function pinned(name: string): string {
+  const lib = fs.readFileSync(path.join(__dirname, '..', '..', 'scripts', 'lib.sh'), 'utf8');
+  return new RegExp(`^${name}=(\\S+)`, 'm').exec(lib)?.[1] ?? 'unknown';
+}
+
 function machine(): string {
   const cpu = os.cpus();
   return [
     `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores; memory ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.type()} ${os.release()}`,
     `- Node ${process.version}; ${version('mariadb', ['--version'])}; ${version('psql', ['--version'])}`,
-    `- BigQuery emulator ${version('bigquery-emulator', ['--version'])}; Temporal CLI ${version('temporal', ['--version'])}`,
+    `- BigQuery emulator ${pinned('BIGQUERY_EMULATOR_VERSION')}, Temporal CLI ${pinned('TEMPORAL_CLI_VERSION')} (${version('temporal', ['--version'])})`,
     '- The databases, the emulator, the Temporal dev server and the worker share this one machine.',
   ].join('\n');
 }
