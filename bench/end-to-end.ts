@@ -27,7 +27,7 @@ export interface RunFigure {
 
 async function oneRun(what: string, database: string, include: string[], sources: BenchSource[], concurrency: number): Promise<RunFigure> {
   freshStack();
-  const config = writeBenchConfig({ database, include, sources, concurrencyPerSource: concurrency });
+  const config = writeBenchConfig({ include, sources, concurrencyPerSource: concurrency });
   const env = sourceEnv(database);
   const worker = await startWorker(config, env);
   try {

@@ -37,8 +37,7 @@ export function freshStack(): void {
 export const stopStack = () => stack('down');
 
 export interface BenchRunConfig {
-  database: string;
-  /** Tables of each source, as discovery globs. */
+  /** Tables of each source, as discovery globs (the database is in sourceEnv's URLs). */
   include: string[];
   concurrencyPerSource: number;
   sources: BenchSource[];
