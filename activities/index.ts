@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load';
 import { makeNotifyFailure } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
-import { makeSyncTable } from './sync-table';
+import { makeSyncTable } from './table-sync/sync-table';
 
 /** The activities a worker registers; they read the config the worker was started with. */
 export function createActivities(loaded: LoadedConfig) {

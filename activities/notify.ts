@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoadedConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { webUiLink } from '../client/temporal';
-import type { NodeResult, RunSummary } from '../workflows/types';
-import { configFailure } from './errors';
+import { webUiLink } from '../common/web-ui';
+import type { NodeResult, RunSummary } from '../common/payloads';
+import { configFailure, failure } from '../common/failures';
 
 export interface NotifyFailureInput {
   pipeline: string;
@@ -29,7 +29,7 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 export function failureMessage(config: Config, input: NotifyFailureInput): { text: string; blocks: object[] } {
   const { summary } = input;
   const failed = summary.results.filter((r) => r.status === 'failed');
-  const runLink = webUiLink(config, input.workflowId, input.runId);
+  const runLink = webUiLink(config.temporal, input.workflowId, input.runId);
   const text =
     `bqsync: pipeline ${input.pipeline} failed: ${failed.length} of ${summary.results.length} tables/steps failed ` +
     `(${summary.succeeded} succeeded, ${summary.skipped} skipped): ${failed.map((r) => r.key).join(', ')}`;
@@ -42,7 +42,7 @@ export function failureMessage(config: Config, input: NotifyFailureInput): { tex
     ...failed.slice(0, MAX_LISTED).map((r: NodeResult) =>
       section(
         `*${r.key}* (${r.errorType ?? 'Error'})\n${clip(r.error ?? 'no message', 2000)}` +
-          (r.workflowId ? `\n<${webUiLink(config, r.workflowId)}|Web UI: ${r.workflowId}>` : ''),
+          (r.workflowId ? `\n<${webUiLink(config.temporal, r.workflowId)}|Web UI: ${r.workflowId}>` : ''),
       ),
     ),
   ];
@@ -88,6 +88,6 @@ export function makeNotifyFailure(loaded: LoadedConfig) {
     if (response.ok) return { sent: true };
     const message = `the webhook in ${variable} answered HTTP ${response.status}`;
     if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(message);
-    throw ApplicationFailure.nonRetryable(`${message}; check the URL in ${variable}`, 'WebhookRejected');
+    throw failure('WebhookRejected', `${message}; check the URL in ${variable}`);
   };
 }

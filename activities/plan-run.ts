@@ -3,10 +3,10 @@ import { destinationName, mergedTableSettings, tableName } from '../config/load'
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { TableEntry } from '../config/schema';
-import type { RunPlan, TableTask } from '../workflows/types';
-import { discoveredTables, nothingDiscoveredMessage } from './discovery';
-import { configFailure } from './errors';
-import { openSource } from './open-source';
+import type { RunPlan, TableTask } from '../common/payloads';
+import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
+import { configFailure } from '../common/failures';
+import { openSource } from '../sources/open-source';
 
 /** Full loads of tables larger than this are read, and resumed, in key ranges. */
 const DEFAULT_CHUNK_ROWS = 2_000_000;

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { LoadedConfig } from '../config/load';
-import { createBigQuery, ensureDataset } from './bigquery';
-import { configFailure } from './errors';
+import { createBigQuery, ensureDataset } from '../bigquery/client';
+import { configFailure } from '../common/failures';
 
 export interface RunStepInput {
   pipeline: string;

@@ -14,11 +14,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { MysqlSource } from '../activities/mysql-source';
-import { PostgresSource } from '../activities/postgres-source';
-import { RowEncoder } from '../activities/row-encoder';
-import { SourceReader } from '../activities/source';
-import { writeStagingFile } from '../activities/staging-file';
+import { MysqlSource } from '../sources/mysql/connection';
+import { PostgresSource } from '../sources/postgres/connection';
+import { RowEncoder } from '../bigquery/row-encoder';
+import { SourceReader } from '../sources/driver';
+import { writeStagingFile } from '../bigquery/load-file';
 import { peakRssMiB, seconds, table as formatTable } from './report';
 
 const ENGINES = ['MariaDB', 'PostgreSQL'] as const;

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
-import type { NodeResult } from '../workflows/types';
+import type { NodeResult } from '../common/payloads';
 
 /** What the table activity last heartbeated: `{ phase, rows, bytes }`. */
 export interface Heartbeat {

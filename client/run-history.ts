@@ -1,9 +1,10 @@
 import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Config } from '../config/schema';
 import { statusQuery } from '../workflows';
-import type { RunSummary } from '../workflows/types';
+import type { RunSummary } from '../common/payloads';
 import { summaryFromFailure } from './commands/run';
-import { webUiLink } from './temporal';
+import { webUiLink } from '../common/web-ui';
+import { searchAttributes } from '../common/search-attributes';
 
 /** One run of a pipeline as an operator thinks of it: a continue-as-new chain counts once. */
 export interface RunRecord {
@@ -57,7 +58,7 @@ type Execution = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' |
 export async function toRunRecord(client: Client, config: Config, wf: Execution): Promise<RunRecord> {
   const status = STATUS[wf.status.name] ?? 'failed';
   const summary = await runSummary(client, wf.workflowId, wf.runId, status === 'running');
-  const pipeline = String(wf.typedSearchAttributes.getAll().find((p) => p.key.name === 'BqsyncPipeline')?.value ?? summary?.pipeline ?? '');
+  const pipeline = wf.typedSearchAttributes.get(searchAttributes.pipeline) ?? summary?.pipeline ?? '';
   // After continue-as-new the summary keeps the chain's first start time.
   const startedAt = summary?.startedAt ?? wf.startTime.toISOString();
   const closedAt = wf.closeTime?.toISOString();
@@ -75,7 +76,7 @@ export async function toRunRecord(client: Client, config: Config, wf: Execution)
     skipped: count('skipped'),
     nodes: summary?.results.length,
     failedKeys: summary?.results.filter((r) => r.status === 'failed').map((r) => r.key) ?? [],
-    link: webUiLink(config, wf.workflowId, wf.runId),
+    link: webUiLink(config.temporal, wf.workflowId, wf.runId),
     summary,
   };
 }
@@ -86,7 +87,7 @@ export async function toRunRecord(client: Client, config: Config, wf: Execution)
  */
 export async function listRuns(client: Client, config: Config, pipeline: string | undefined, limit: number): Promise<RunRecord[]> {
   let query = `WorkflowType = 'nightlySync' AND ExecutionStatus != 'ContinuedAsNew' AND TaskQueue = '${config.temporal.taskQueue.replace(/'/g, '')}'`;
-  if (pipeline) query += ` AND BqsyncPipeline = '${checkedName(pipeline)}'`;
+  if (pipeline) query += ` AND ${searchAttributes.pipeline.name} = '${checkedName(pipeline)}'`;
   const found: WorkflowExecutionInfo[] = [];
   for await (const wf of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
     found.push(wf);

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import type { Config } from '../config/schema';
+import { searchAttributes } from '../common/search-attributes';
 
 export interface RunRef {
   workflowId: string;
@@ -11,7 +12,7 @@ export interface RunRef {
  * by its schedule (ID bqsync-<pipeline>-<time>). Found by search attribute, not by ID.
  */
 export async function findRunningRun(client: Client, config: Config, pipeline: string): Promise<RunRef | undefined> {
-  const query = `WorkflowType = 'nightlySync' AND BqsyncPipeline = '${pipeline}' AND ExecutionStatus = 'Running'`;
+  const query = `WorkflowType = 'nightlySync' AND ${searchAttributes.pipeline.name} = '${pipeline}' AND ExecutionStatus = 'Running'`;
   for await (const wf of client.workflow.list({ query, pageSize: 10 })) {
     if (wf.taskQueue === config.temporal.taskQueue) return { workflowId: wf.workflowId, runId: wf.runId };
   }

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { quoteMysql } from '../activities/mysql-source';
+import { quoteMysql } from '../sources/mysql/connection';
 
 /**
  * The tables the connection cannot SELECT from. MySQL has no privilege function, so each

@@ -1,4 +1,4 @@
-import type { NodeResult, RunSummary } from '../workflows/types';
+import type { NodeResult, RunSummary } from '../common/payloads';
 
 const num = (n: number | undefined) => (n === undefined ? '' : n.toLocaleString('en-US'));
 const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);

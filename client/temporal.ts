@@ -2,23 +2,13 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/schema';
 import { temporalConnectionOptions } from '../config/temporal-connection';
-import { searchAttributeNames } from '../workflows/search-attributes';
+import { searchAttributeNames } from '../common/search-attributes';
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(config));
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
-/** The pipeline's workflow ID: one run of a pipeline at a time, and a place to signal. */
-export function pipelineWorkflowId(pipeline: string): string {
-  return `bqsync-${pipeline}`;
-}
-
-export function webUiLink(config: Config, workflowId: string, runId?: string): string {
-  const base = config.temporal.webUrl.replace(/\/$/, '');
-  const ns = encodeURIComponent(config.temporal.namespace);
-  return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
-}
 
 /**
  * Registers bqsync's search attributes when the server lacks them (a self-hosted or dev

@@ -37,7 +37,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [[ ! -f dist/client/cli.js || -n "$(find workflows activities worker client config demo bench -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
+if [[ ! -f dist/client/cli.js || -n "$(find common sources bigquery workflows activities worker client config demo bench -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
   log "building"
   npm run --silent build >/dev/null
 fi

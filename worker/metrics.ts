@@ -1,7 +1,8 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptors, ActivityExecuteInput, Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
-import type { TableSyncOutcome, TableTask } from '../workflows/types';
+import type { TableSyncOutcome, TableTask } from '../common/payloads';
+import { pipelineOfWorkflowId } from '../common/workflow-ids';
 
 /** bqsync's own metrics, exported beside the SDK's (`temporal_*`) on the worker's /metrics. */
 export const METRIC = {
@@ -11,10 +12,6 @@ export const METRIC = {
   failures: 'bqsync_table_sync_failures',
 } as const;
 
-/** The pipeline of a bqsync workflow ID: `bqsync-<pipeline>` or `bqsync-<pipeline>.<start>.<source>.<table>`. */
-export function pipelineOfWorkflowId(workflowId: string | undefined): string | undefined {
-  return workflowId?.match(/^bqsync-([A-Za-z][A-Za-z0-9_]*)(?:\.|$)/)?.[1];
-}
 
 function isTableTask(arg: unknown): arg is TableTask {
   const t = arg as TableTask | undefined;

@@ -15,15 +15,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { failureType } from '../common/failures';
 import { RunState } from './run-state';
-import { legacyTableWorkflowId, runStamp, tableWorkflowId } from './run-ids';
-import { scheduledStartTime, searchAttributes } from './search-attributes';
+import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
+import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
-import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from './types';
+import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError'] },
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [failureType('ConfigError')] },
   summary: 'discover the tables to sync',
 });
 
@@ -32,7 +33,7 @@ const stepActivity = (step: string) =>
   proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+    retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: [failureType('ConfigError')] },
     summary: `run the SQL step ${step} in BigQuery`,
   }).runStep;
 
@@ -181,7 +182,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     // (Runs that failed under an older worker replay without it.)
     if (patched('notify-failed-run')) await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
     throw ApplicationFailure.create({
-      type: 'TablesFailed',
+      type: failureType('TablesFailed'),
       nonRetryable: true,
       message:
         `${summary.failed} of ${summary.results.length} tables/steps failed (${summary.succeeded} succeeded, ` +

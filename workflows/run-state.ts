@@ -1,4 +1,5 @@
-import type { NodeResult, NodeStatus, RunPlan, RunSummary, StepTask, TableTask } from './types';
+import { failureType } from '../common/failures';
+import type { NodeResult, NodeStatus, RunPlan, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 /**
  * The state of one run's DAG: which tables and steps wait, run or are done, and which
@@ -18,7 +19,7 @@ export class RunState {
     for (const t of plan.tables) this.addTable(t);
     for (const s of plan.steps) this.addStep(s);
     for (const u of plan.unknown) {
-      this.results.set(u.key, { key: u.key, kind: 'table', status: 'failed', errorType: 'UnknownTable', error: u.message });
+      this.results.set(u.key, { key: u.key, kind: 'table', status: 'failed', errorType: failureType('UnknownTable'), error: u.message });
     }
   }
 
@@ -73,7 +74,7 @@ export class RunState {
         });
         if (blocker) {
           r.status = 'skipped';
-          r.errorType = 'InputFailed';
+          r.errorType = failureType('InputFailed');
           r.error = `skipped: ${blocker} did not succeed`;
           changed = true;
         }
@@ -86,7 +87,7 @@ export class RunState {
     for (const r of this.results.values()) {
       if (r.status === 'waiting' || r.status === 'queued') {
         r.status = 'skipped';
-        r.errorType = 'Unreachable';
+        r.errorType = failureType('Unreachable');
         r.error = `skipped: waits for ${this.deps(r.key).join(', ')}, which cannot finish in this run`;
       }
     }

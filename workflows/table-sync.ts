@@ -1,11 +1,10 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { searchAttributes } from './search-attributes';
-import type { TableSyncInput, TableSyncOutcome } from './types';
+import { NON_RETRYABLE_TYPES } from '../common/failures';
+import { searchAttributes } from '../common/search-attributes';
+import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
 
-// Errors that a retry cannot fix; kept in step with activities/errors.ts.
-const NON_RETRYABLE = ['ConfigError', 'SchemaError', 'SourceTableMissing', 'RowCountMismatch', 'UnrepresentableValues', 'SchemaDrift'];
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own
@@ -21,7 +20,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
       backoffCoefficient: 2,
       maximumInterval: '10 minutes',
       maximumAttempts: 4,
-      nonRetryableErrorTypes: NON_RETRYABLE,
+      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
     },
     summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
   });

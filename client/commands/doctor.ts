@@ -3,14 +3,14 @@ import { temporal } from '@temporalio/proto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import picomatch from 'picomatch';
-import { countRows, createBigQuery, ensureDataset, submitLoad } from '../../activities/bigquery';
-import { awaitJob } from '../../activities/load-jobs';
-import { redact } from '../../activities/errors';
-import { openSource } from '../../activities/open-source';
+import { countRows, createBigQuery, ensureDataset, submitLoad } from '../../bigquery/client';
+import { awaitJob } from '../../bigquery/jobs';
+import { redact } from '../../common/redact';
+import { openSource } from '../../sources/open-source';
+import { discoveredTables } from '../../config/discovery';
 import { ConfigError, LoadedConfig, resolveSourceUrl, tableName } from '../../config/load';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
-import { searchAttributeNames } from '../../workflows/search-attributes';
+import { searchAttributeNames } from '../../common/search-attributes';
 import { tablesWithoutSelect } from '../source-privileges';
 
 type Status = 'ok' | 'warn' | 'FAIL';
@@ -115,9 +115,7 @@ function tablesToRead(loaded: LoadedConfig, sourceName: string, existing: string
   const source = loaded.config.sources[sourceName];
   const names = new Set((source.tables ?? []).map(tableName));
   if (source.discover) {
-    const include = picomatch(source.discover.include);
-    const exclude = source.discover.exclude.length ? picomatch(source.discover.exclude) : () => false;
-    for (const t of existing) if (include(t) && !exclude(t)) names.add(t);
+    for (const t of discoveredTables(existing, source.discover)) names.add(t);
   }
   return [...names];
 }

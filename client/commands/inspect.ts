@@ -1,9 +1,12 @@
 import type { LoadedConfig } from '../../config/load';
 import { statusQuery } from '../../workflows';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { findRunningRun } from '../running-run';
 import { formatSummary } from '../summary-format';
-import { connectClient, pipelineWorkflowId, webUiLink } from '../temporal';
+import { webUiLink } from '../../common/web-ui';
+import { pipelineWorkflowId } from '../../common/workflow-ids';
+import { connectClient } from '../temporal';
+import { searchAttributes } from '../../common/search-attributes';
 
 /** The live state of each table of the pipeline's running run (or its last run). */
 export async function statusCommand(loaded: LoadedConfig, pipeline: string, json: boolean): Promise<number> {
@@ -21,7 +24,7 @@ export async function statusCommand(loaded: LoadedConfig, pipeline: string, json
     }
     if (json) console.log(JSON.stringify({ workflowId, inProgress: Boolean(running), ...summary }, null, 2));
     else {
-      console.log(`${running ? 'running' : 'last run'}: ${webUiLink(config, workflowId, running?.runId)}`);
+      console.log(`${running ? 'running' : 'last run'}: ${webUiLink(config.temporal, workflowId, running?.runId)}`);
       console.log(formatSummary(summary));
     }
     return 0;
@@ -56,25 +59,24 @@ export async function failuresCommand(loaded: LoadedConfig, since: string, json:
   const client = await connectClient(config);
   try {
     const failed: FailedTable[] = [];
-    const query = `WorkflowType = 'tableSync' AND BqsyncOutcome = 'failed' AND CloseTime > '${from}'`;
+    const query = `WorkflowType = 'tableSync' AND ${searchAttributes.outcome.name} = 'failed' AND CloseTime > '${from}'`;
     for await (const wf of client.workflow.list({ query })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       const events = history.events ?? [];
       const attempts = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
       const lastFailure = [...events].reverse().find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
         ?.failure;
-      const attrs = wf.typedSearchAttributes;
-      const get = (name: string) => String(attrs.getAll().find((p) => p.key.name === name)?.value ?? '');
+      const get = (key: (typeof searchAttributes)[keyof typeof searchAttributes]) => wf.typedSearchAttributes.get(key) ?? '';
       failed.push({
-        table: get('BqsyncTable'),
-        source: get('BqsyncSource'),
-        pipeline: get('BqsyncPipeline'),
+        table: get(searchAttributes.table),
+        source: get(searchAttributes.source),
+        pipeline: get(searchAttributes.pipeline),
         workflowId: wf.workflowId,
         closedAt: wf.closeTime?.toISOString(),
         errorType: lastFailure?.applicationFailureInfo?.type ?? 'Error',
         message: lastFailure?.message ?? '(no activity failure recorded)',
         attempts: Math.max(attempts, 1),
-        link: webUiLink(config, wf.workflowId, wf.runId),
+        link: webUiLink(config.temporal, wf.workflowId, wf.runId),
       });
     }
     if (json) console.log(JSON.stringify(failed, null, 2));

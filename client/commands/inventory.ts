@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { LoadedConfig } from '../../config/load';
-import { tableName } from '../../config/load';
+import { mergedTableSettings, tableName } from '../../config/load';
 import { listRuns } from '../run-history';
-import { connectClient, webUiLink } from '../temporal';
+import { webUiLink } from '../../common/web-ui';
+import { connectClient } from '../temporal';
 import { describeSchedule } from './schedule';
 import { planPipeline } from './plan';
+import { searchAttributes } from '../../common/search-attributes';
 
 export interface InventoryTable {
   key: string;
@@ -36,14 +38,13 @@ const LOOKBACK_DAYS = 35;
 /** The newest table sync of each table of the pipeline, from visibility (search attributes). */
 async function lastTableRuns(client: Client, config: LoadedConfig['config'], pipeline: string) {
   const since = new Date(Date.now() - LOOKBACK_DAYS * 86_400_000).toISOString();
-  const query = `WorkflowType = 'tableSync' AND BqsyncPipeline = '${pipeline}' AND StartTime > '${since}'`;
+  const query = `WorkflowType = 'tableSync' AND ${searchAttributes.pipeline.name} = '${pipeline}' AND StartTime > '${since}'`;
   const latest = new Map<string, { at: Date; outcome: string; link: string }>();
   for await (const wf of client.workflow.list({ query })) {
-    const attrs = wf.typedSearchAttributes.getAll();
-    const table = String(attrs.find((p) => p.key.name === 'BqsyncTable')?.value ?? '');
-    const outcome = String(attrs.find((p) => p.key.name === 'BqsyncOutcome')?.value ?? wf.status.name.toLowerCase());
+    const table = wf.typedSearchAttributes.get(searchAttributes.table) ?? '';
+    const outcome = wf.typedSearchAttributes.get(searchAttributes.outcome) ?? wf.status.name.toLowerCase();
     const seen = latest.get(table);
-    if (!seen || seen.at < wf.startTime) latest.set(table, { at: wf.startTime, outcome, link: webUiLink(config, wf.workflowId, wf.runId) });
+    if (!seen || seen.at < wf.startTime) latest.set(table, { at: wf.startTime, outcome, link: webUiLink(config.temporal, wf.workflowId, wf.runId) });
   }
   return latest;
 }
@@ -56,7 +57,7 @@ async function pipelineTables(loaded: LoadedConfig, pipeline: string) {
     const { config } = loaded;
     const tables = config.pipelines[pipeline].sources.flatMap((s) =>
       (config.sources[s].tables ?? []).map((entry) => {
-        const settings = { ...config.sources[s].defaults, ...(typeof entry === 'string' ? {} : entry) };
+        const settings = mergedTableSettings(config.sources[s], entry);
         return { ...settings, key: `${s}.${tableName(entry)}`, mode: settings.mode ?? 'replace' };
       }),
     );

@@ -1,6 +1,6 @@
 import { makePlanRun } from '../../activities/plan-run';
 import type { LoadedConfig } from '../../config/load';
-import type { RunPlan } from '../../workflows/types';
+import type { RunPlan } from '../../common/payloads';
 import { dagLevels } from '../dag-levels';
 
 /**

@@ -1,12 +1,14 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
-import { searchAttributes } from '../../workflows/search-attributes';
-import type { RunSummary } from '../../workflows/types';
+import { searchAttributes } from '../../common/search-attributes';
+import type { RunSummary } from '../../common/payloads';
 import { resultThroughRestarts } from '../await-result';
 import { findRunningRun, RunRef } from '../running-run';
 import { formatSummary } from '../summary-format';
-import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
+import { webUiLink } from '../../common/web-ui';
+import { pipelineWorkflowId } from '../../common/workflow-ids';
+import { connectClient, ensureSearchAttributes, warnIfNoWorker } from '../temporal';
 
 export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
   const names = Object.keys(loaded.config.pipelines);
@@ -58,7 +60,7 @@ export async function runCommand(
       }
       throw err;
     }
-    const started = { pipeline, workflowId, runId: handle.firstExecutionRunId, link: webUiLink(config, workflowId, handle.firstExecutionRunId) };
+    const started = { pipeline, workflowId, runId: handle.firstExecutionRunId, link: webUiLink(config.temporal, workflowId, handle.firstExecutionRunId) };
     if (!json) {
       console.log(`started ${workflowId} (run ${started.runId})`);
       console.log(`Web UI: ${started.link}`);
@@ -91,7 +93,7 @@ export async function runCommand(
 
 function alreadyRunning(loaded: LoadedConfig, pipeline: string, run: RunRef): number {
   console.error(
-    `pipeline ${pipeline} is already running: ${webUiLink(loaded.config, run.workflowId, run.runId)}\n` +
+    `pipeline ${pipeline} is already running: ${webUiLink(loaded.config.temporal, run.workflowId, run.runId)}\n` +
       'to sync one table now, use: bqsync sync <source.table>',
   );
   return 2;

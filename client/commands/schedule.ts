@@ -4,12 +4,10 @@ import type { temporal } from '@temporalio/proto';
 import type { LoadedConfig } from '../../config/load';
 import type { Config, ScheduleConfig } from '../../config/schema';
 import { nightlySync } from '../../workflows';
-import { searchAttributes } from '../../workflows/search-attributes';
-import { connectClient, ensureSearchAttributes, pipelineWorkflowId } from '../temporal';
+import { searchAttributes } from '../../common/search-attributes';
+import { isOwnScheduleId, pipelineWorkflowId, scheduleId, scheduledWorkflowId } from '../../common/workflow-ids';
+import { connectClient, ensureSearchAttributes } from '../temporal';
 
-// Schedules that bqsync owns; any other schedule on the namespace is left alone.
-const SCHEDULE_PREFIX = 'bqsync-';
-const scheduleId = (pipeline: string) => `${SCHEDULE_PREFIX}${pipeline}`;
 
 /** One line that says when a schedule fires, for diffs and listings. */
 export function describeSchedule(s: ScheduleConfig): string {
@@ -43,7 +41,7 @@ export function scheduleOptions(config: Config, pipeline: string, s: ScheduleCon
 
 async function listOwnSchedules(client: Client): Promise<string[]> {
   const ids: string[] = [];
-  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) ids.push(s.scheduleId);
+  for await (const s of client.schedule.list()) if (isOwnScheduleId(s.scheduleId)) ids.push(s.scheduleId);
   return ids;
 }
 
@@ -212,7 +210,7 @@ export async function scheduleBackfill(
     if (json) console.log(JSON.stringify({ scheduleId: id, from: from.toISOString(), to: to.toISOString(), overlap, runs: times }, null, 2));
     else {
       console.log(`${id}: backfill of ${from.toISOString()} to ${to.toISOString()} requested (overlap ${overlap}), ${times.length} run(s):`);
-      for (const t of times) console.log(`  ${pipelineWorkflowId(pipeline)}-${t.replace(/\.000Z$/, 'Z')}`);
+      for (const t of times) console.log(`  ${scheduledWorkflowId(pipeline, t)}`);
     }
     return 0;
   } finally {

@@ -4,12 +4,14 @@ import { resultThroughRestarts } from '../await-result';
 import { findRunningRun } from '../running-run';
 import type { LoadedConfig } from '../../config/load';
 import { addTablesUpdate, nightlySync, statusQuery } from '../../workflows';
-import { searchAttributes } from '../../workflows/search-attributes';
-import type { AddTablesResult, NodeResult } from '../../workflows/types';
+import { searchAttributes } from '../../common/search-attributes';
+import type { AddTablesResult, NodeResult } from '../../common/payloads';
 import { collectProgress, ProgressView } from '../progress';
 import { estimateRows } from '../row-estimates';
 import { formatSummary } from '../summary-format';
-import { connectClient, ensureSearchAttributes, pipelineWorkflowId, warnIfNoWorker, webUiLink } from '../temporal';
+import { webUiLink } from '../../common/web-ui';
+import { pipelineWorkflowId } from '../../common/workflow-ids';
+import { connectClient, ensureSearchAttributes, warnIfNoWorker } from '../temporal';
 
 /** The pipeline whose sources hold these tables; several candidates need --pipeline. */
 export function pipelineForTables(loaded: LoadedConfig, keys: string[], requested?: string): string {
@@ -110,7 +112,7 @@ export async function syncCommand(
       }
     }
     const { runId } = await client.workflow.getHandle(workflowId).describe();
-    const link = webUiLink(config, workflowId, runId);
+    const link = webUiLink(config.temporal, workflowId, runId);
     const anyUnknown = outcomes.some((o) => o.outcome === 'unknown');
     if (!options.json) {
       for (const o of outcomes) console.log(`${o.key}: ${OUTCOME_TEXT[o.outcome]}${o.message ? `: ${o.message}` : ''}`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
-import { createBigQuery } from '../../activities/bigquery';
+import { createBigQuery } from '../../bigquery/client';
 import {
   BIGQUERY_ENDPOINT,
   BIGQUERY_LOCATION,

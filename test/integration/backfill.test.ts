@@ -1,6 +1,6 @@
 import { eventually, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
 import { createSmallTables } from '../helpers/source-tables';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 
 // A schedule every 10 minutes, paused so that only the backfill starts runs.
 const config = testConfig(

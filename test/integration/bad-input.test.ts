@@ -15,10 +15,10 @@
  * reaches SQL unquoted (x_canary survives a table called `x_inj; DROP TABLE x_canary; --`);
  * a run that would copy nothing fails and says where discovery looked.
  */
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/commands/run';
-import { quoteMysql } from '../../activities/mysql-source';
-import { quotePostgres } from '../../activities/postgres-source';
+import { quoteMysql } from '../../sources/mysql/connection';
+import { quotePostgres } from '../../sources/postgres/connection';
 import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import {
   bigQuery,

@@ -1,6 +1,6 @@
 import { createSmallTables, lockTables, runningExtractions } from '../helpers/source-tables';
 import { bqCount, mysqlSource, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig, eventually } from '../helpers/harness';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 
 const TABLES = ['x_lim_1', 'x_lim_2', 'x_lim_3', 'x_lim_4', 'x_lim_5', 'x_lim_6'];
 const config = testConfig(

@@ -14,7 +14,7 @@ import {
   CliResult,
 } from '../helpers/harness';
 import { createSmallTables } from '../helpers/source-tables';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/commands/run';
 
 // One table with a column BigQuery cannot name, one that does not exist, one that waits

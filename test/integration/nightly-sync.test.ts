@@ -1,4 +1,4 @@
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { generatedTables } from '../../demo/seed';
 import { normalize } from '../helpers/compare';
 import { BIGQUERY_PROJECT, TEMPORAL_UI_URL, TEST_TABLES } from '../helpers/env';

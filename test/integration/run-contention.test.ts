@@ -13,7 +13,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { addTablesUpdate } from '../../workflows';
-import type { AddTablesResult, RunSummary } from '../../workflows/types';
+import type { AddTablesResult, RunSummary } from '../../common/payloads';
 import { TEMPORAL_UI_URL } from '../helpers/env';
 import { expectSameRowsAsMysql } from '../helpers/same-rows';
 import {

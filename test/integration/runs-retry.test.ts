@@ -2,7 +2,7 @@ import { TEMPORAL_UI_URL } from '../helpers/env';
 import { bqCount, eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
 import { createSmallTables, lockTables } from '../helpers/source-tables';
 import { nightlySync } from '../../workflows';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 
 // x_rr_late does not exist at first: the run fails on it, then it is created and retried.
 const config = testConfig(
@@ -128,7 +128,7 @@ test('a run that continued as new counts as one run', async () => {
       workflowId: 'bqsync-itchain',
       taskQueue: 'it-runs',
       args: [{ pipeline: 'itchain', tables: ['shop.x_rr_ok', 'shop.x_rr_late', 'shop.x_rr_after'], continueAsNewAfter: 1 }],
-      typedSearchAttributes: [{ key: (await import('../../workflows/search-attributes')).searchAttributes.pipeline, value: 'itchain' }],
+      typedSearchAttributes: [{ key: (await import('../../common/search-attributes')).searchAttributes.pipeline, value: 'itchain' }],
     });
     const summary = await handle.result();
     expect(summary.succeeded).toBe(3);

@@ -1,6 +1,6 @@
 import { bqCount, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig, eventually } from '../helpers/harness';
 import { createSmallTables, lockTables, runningExtractions } from '../helpers/source-tables';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 
 const config = testConfig(
   'it-sync-now',

@@ -14,7 +14,7 @@ import {
   testConfig,
   writeConfig,
 } from '../helpers/harness';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/commands/run';
 
 /*

@@ -11,7 +11,7 @@
  * table still holds the rows of the earlier run, row by row; every other table lands with
  * exactly the source's rows; `run --wait`, `status` and `failures` show the same messages.
  */
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/commands/run';
 import { expectSameRows, expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import { BIGQUERY_PROJECT } from '../helpers/env';

@@ -1,4 +1,4 @@
-import { isLostConnection } from '../../activities/connection-lost';
+import { isLostConnection } from '../../sources/connection-lost';
 
 describe('a lost source connection, told from a query error', () => {
   test('the server ending the session or the socket breaking is a lost connection', () => {

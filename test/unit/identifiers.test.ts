@@ -3,11 +3,11 @@
  * Unicode): what may become a BigQuery name, how each dialect quotes them, and what
  * discovery picks. The integration side is test/integration/bad-input.test.ts.
  */
-import { discoveredTables, nothingDiscoveredMessage } from '../../activities/discovery';
-import { quoteBigQuery } from '../../activities/merge-sql';
-import { quoteMysql } from '../../activities/mysql-source';
-import { quotePostgres } from '../../activities/postgres-source';
-import { isValidBigQueryColumnName, isValidBigQueryTableName } from '../../activities/type-mapping';
+import { discoveredTables, nothingDiscoveredMessage } from '../../config/discovery';
+import { quoteBigQuery } from '../../bigquery/merge-sql';
+import { quoteMysql } from '../../sources/mysql/connection';
+import { quotePostgres } from '../../sources/postgres/connection';
+import { isValidBigQueryColumnName, isValidBigQueryTableName } from '../../bigquery/types';
 
 const ODD = ['x_bad"q', 'x_bad`bt', 'x_bad;drop', 'x_ünï', 'x_bad sp', 'x_bad-dash', 'x_inj; DROP TABLE x_canary; --'];
 

@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { parseConfig, destinationName } from '../../config/load';
 import { tableSettingsProblems } from '../../config/table-settings';
-import { transformer } from '../../activities/column-rules';
-import { cursorLowerBound } from '../../activities/cursor';
-import { buildMergeSql } from '../../activities/merge-sql';
-import { planSchema } from '../../activities/schema-drift';
-import { jobId, jobPrefix } from '../../activities/load-jobs';
-import { planKeyChunks } from '../../activities/key-chunks';
-import { buildReplaceSql } from '../../activities/replace-sql';
+import { transformer } from '../../activities/table-sync/column-rules';
+import { cursorLowerBound } from '../../activities/table-sync/cursor';
+import { buildMergeSql } from '../../bigquery/merge-sql';
+import { planSchema } from '../../bigquery/schema-drift';
+import { jobId, jobPrefix } from '../../bigquery/jobs';
+import { planKeyChunks } from '../../activities/table-sync/key-chunks';
+import { buildReplaceSql } from '../../bigquery/replace-sql';
 
 describe('cursor lower bound', () => {
   test('integer cursors step back by the overlap, exactly, beyond 2^53', () => {

@@ -2,8 +2,8 @@ import { failureMessage } from '../../activities/notify';
 import { etaSeconds, progressLine } from '../../client/progress';
 import { formatRuns } from '../../client/commands/runs';
 import { parseConfig } from '../../config/load';
-import { runStamp, tableWorkflowId } from '../../workflows/run-ids';
-import type { RunSummary } from '../../workflows/types';
+import { runStamp, tableWorkflowId } from '../../common/workflow-ids';
+import type { RunSummary } from '../../common/payloads';
 
 test('table-sync IDs carry the date the run belongs to: the scheduled time when there is one', () => {
   expect(runStamp('2026-11-25T09:20:03.123Z')).toBe('2026-11-25T09:20:03Z');

@@ -1,5 +1,5 @@
 import { RunState } from '../../workflows/run-state';
-import type { RunPlan, TableTask } from '../../workflows/types';
+import type { RunPlan, TableTask } from '../../common/payloads';
 
 const table = (source: string, name: string, after: string[] = []): TableTask => ({
   key: `${source}.${name}`,

@@ -1,7 +1,7 @@
-import { RowEncoder } from '../../activities/row-encoder';
-import { ColumnMapping, decimalType, mapMysqlColumn, mapPostgresColumn, SourceColumn } from '../../activities/type-mapping';
-import { quoteMysql } from '../../activities/mysql-source';
-import { quotePostgres } from '../../activities/postgres-source';
+import { RowEncoder } from '../../bigquery/row-encoder';
+import { ColumnMapping, decimalType, mapMysqlColumn, mapPostgresColumn, SourceColumn } from '../../bigquery/types';
+import { quoteMysql } from '../../sources/mysql/connection';
+import { quotePostgres } from '../../sources/postgres/connection';
 
 const col = (dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn => ({
   name: 'c',

@@ -10,7 +10,7 @@ import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { materializeGcpCredentials } from '../../client/gcp-credentials';
 import { jsonLine, makeRedactor } from '../../worker/logging';
 import { healthProblem } from '../../worker/health';
-import { pipelineOfWorkflowId } from '../../worker/metrics';
+import { pipelineOfWorkflowId } from '../../common/workflow-ids';
 
 const base = (temporal: string) => `
 temporal:

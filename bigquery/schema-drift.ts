@@ -1,4 +1,4 @@
-import type { SchemaChanges } from '../workflows/types';
+import type { SchemaChanges } from '../common/payloads';
 
 export interface DestinationField {
   name: string;

@@ -3,19 +3,19 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BigQuery } from '@google-cloud/bigquery';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { TableTask } from '../workflows/types';
-import { countRows, submitLoad, submitQuery } from './bigquery';
+import type { TableTask } from '../../common/payloads';
+import { countRows, submitLoad, submitQuery } from '../../bigquery/client';
 import { crashPoint } from './crash-point';
-import { FailureType } from './errors';
+import { failure } from '../../common/failures';
 import { planKeyChunks } from './key-chunks';
-import { awaitJob, jobId, PriorJob } from './load-jobs';
-import { buildReplaceSql } from './replace-sql';
-import { RowEncoder } from './row-encoder';
-import type { DestinationField } from './schema-drift';
-import type { SourceReader } from './source';
-import { writeStagingFile } from './staging-file';
-import type { TableShape } from './table-shape';
-import type { ColumnMapping } from './type-mapping';
+import { awaitJob, jobId, PriorJob } from '../../bigquery/jobs';
+import { buildReplaceSql } from '../../bigquery/replace-sql';
+import { RowEncoder } from '../../bigquery/row-encoder';
+import type { DestinationField } from '../../bigquery/schema-drift';
+import type { SourceReader } from '../../sources/driver';
+import { writeStagingFile } from '../../bigquery/load-file';
+import type { TableShape } from './shape';
+import type { ColumnMapping } from '../../bigquery/types';
 
 export interface ChunkedLoad {
   bq: BigQuery;
@@ -137,11 +137,8 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
     return loadInChunks({ ...job, prior: [], firstSeq: seq });
   }
   if (stagedRows !== rows) {
-    throw ApplicationFailure.nonRetryable(
-      `${task.key}: the key ranges read ${rows} rows but ${staging.dataset}.${staging.table} holds ${stagedRows}; ` +
-        'the destination was left as it was. Re-run the table; if it repeats, report it with this message',
-      FailureType.Verification,
-    );
+    throw failure('RowCountMismatch', `${task.key}: the key ranges read ${rows} rows but ${staging.dataset}.${staging.table} holds ${stagedRows}; ` +
+        'the destination was left as it was. Re-run the table; if it repeats, report it with this message');
   }
   const partition = shape.layout.timePartitioning
     ? shape.mappings.find((m) => m.bigQueryName === shape.layout.timePartitioning!.field)?.bigQueryType

@@ -1,9 +1,9 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
-import { isLostConnection, SourceConnectionLost } from './connection-lost';
-import { RowBatches } from './row-batches';
-import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
-import { ColumnMapping, mapPostgresColumn, SourceColumn } from './type-mapping';
-import { RawValue } from './row-encoder';
+import { isLostConnection, SourceConnectionLost } from '../connection-lost';
+import { RowBatches } from '../row-batches';
+import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from '../driver';
+import { ColumnMapping, mapPostgresColumn, SourceColumn } from '../../bigquery/types';
+import { RawValue } from '../../bigquery/row-encoder';
 
 /** PostgreSQL identifiers are quoted with double quotes, an inner quote doubled. */
 export function quotePostgres(identifier: string): string {

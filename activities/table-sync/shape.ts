@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { TableTask } from '../workflows/types';
-import type { TableLayout } from './bigquery';
+import type { TableTask } from '../../common/payloads';
+import type { TableLayout } from '../../bigquery/client';
 import { applyColumnRules, transformer } from './column-rules';
 import { CURSOR_TYPES } from './cursor';
-import { configFailure, FailureType, schemaFailure } from './errors';
-import type { SourceReader } from './source';
-import type { ColumnMapping } from './type-mapping';
-import { isValidBigQueryColumnName } from './type-mapping';
+import { configFailure, failure, schemaFailure } from '../../common/failures';
+import type { SourceReader } from '../../sources/driver';
+import type { ColumnMapping } from '../../bigquery/types';
+import { isValidBigQueryColumnName } from '../../bigquery/types';
 
 /** What a table looks like on its way to BigQuery: its columns, keys and layout. */
 export interface TableShape {
@@ -25,7 +25,7 @@ export interface TableShape {
  */
 export async function describeShape(reader: SourceReader, task: TableTask, file: string): Promise<TableShape> {
   const columns = await reader.describeTable(task.table);
-  if (columns.length === 0) throw ApplicationFailure.nonRetryable(missingTableMessage(task, file), FailureType.SourceTableMissing);
+  if (columns.length === 0) throw failure('SourceTableMissing', missingTableMessage(task, file));
   const ruled = applyColumnRules(task, columns, file);
   const mappings: ColumnMapping[] = ruled.columns.map((c) => {
     const mapped = { ...reader.mapColumn(c), bigQueryName: c.name };

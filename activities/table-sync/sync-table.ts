@@ -4,8 +4,8 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load';
-import type { TableSyncOutcome, TableTask } from '../workflows/types';
+import type { LoadedConfig } from '../../config/load';
+import type { TableSyncOutcome, TableTask } from '../../common/payloads';
 import {
   countRows,
   createBigQuery,
@@ -16,22 +16,22 @@ import {
   maxCursor,
   submitLoad,
   submitQuery,
-} from './bigquery';
-import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from './bigquery-unreachable';
-import { SourceConnectionLost } from './connection-lost';
+} from '../../bigquery/client';
+import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from '../../bigquery/unreachable';
+import { SourceConnectionLost } from '../../sources/connection-lost';
 import { crashPoint } from './crash-point';
 import { cursorLowerBound } from './cursor';
-import { FailureType, schemaFailure, TransientFailureType } from './errors';
-import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from './load-jobs';
-import { buildMergeSql, quoteBigQuery } from './merge-sql';
-import { loadInChunks } from './chunked-load';
-import { openSource } from './open-source';
-import { RowEncoder } from './row-encoder';
-import { DestinationField, hasChanges, planSchema, SchemaPlan } from './schema-drift';
-import type { RowFilter, SourceReader } from './source';
-import { writeStagingFile } from './staging-file';
-import { describeShape, TableShape } from './table-shape';
-import { ColumnMapping, isValidBigQueryTableName } from './type-mapping';
+import { failure, schemaFailure } from '../../common/failures';
+import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from '../../bigquery/jobs';
+import { buildMergeSql, quoteBigQuery } from '../../bigquery/merge-sql';
+import { loadInChunks } from './key-ranges';
+import { openSource } from '../../sources/open-source';
+import { RowEncoder } from '../../bigquery/row-encoder';
+import { DestinationField, hasChanges, planSchema, SchemaPlan } from '../../bigquery/schema-drift';
+import type { RowFilter, SourceReader } from '../../sources/driver';
+import { writeStagingFile } from '../../bigquery/load-file';
+import { describeShape, TableShape } from './shape';
+import { ColumnMapping, isValidBigQueryTableName } from '../../bigquery/types';
 
 /**
  * Syncs one table: extract to a local staging file, load it, verify the row count.
@@ -63,20 +63,14 @@ export function makeSyncTable(loaded: LoadedConfig) {
 function readableFault(err: unknown, task: TableTask, loaded: LoadedConfig): unknown {
   const attempt = Context.current().info.attempt;
   if (err instanceof SourceConnectionLost) {
-    return ApplicationFailure.retryable(
-      `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
-        "A retry reads the table again; if it repeats, the database server's log says who ended the connection",
-      TransientFailureType.SourceConnectionLost,
-    );
+    return failure('SourceConnectionLost', `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
+        "A retry reads the table again; if it repeats, the database server's log says who ended the connection");
   }
   if (isBigQueryUnreachable(err)) {
     const endpoint = loaded.config.bigquery.endpoint ?? GOOGLE_BIGQUERY_ENDPOINT;
     const reason = (err as { code?: string }).code ?? (err as Error).message;
-    return ApplicationFailure.retryable(
-      `${task.key}: BigQuery was unreachable at ${endpoint} (${reason}) in attempt ${attempt}. ` +
-        'A retry reuses the load jobs that landed; if it lasts, check the network path to BigQuery',
-      TransientFailureType.BigQueryUnreachable,
-    );
+    return failure('BigQueryUnreachable', `${task.key}: BigQuery was unreachable at ${endpoint} (${reason}) in attempt ${attempt}. ` +
+        'A retry reuses the load jobs that landed; if it lasts, check the network path to BigQuery');
   }
   return err;
 }
@@ -247,12 +241,9 @@ const toField = (m: TableShape['mappings'][number]): DestinationField => ({
 function planDestinationSchema(task: TableTask, shape: TableShape, existing: DestinationField[] | undefined): SchemaPlan {
   const plan = planSchema(existing, shape.mappings.map(toField), Boolean(task.fullRefresh));
   if (plan.incompatible.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `${task.key}: ${plan.incompatible.join('; ')} at the source, which BigQuery cannot widen in place. ` +
+    throw failure('SchemaDrift', `${task.key}: ${plan.incompatible.join('; ')} at the source, which BigQuery cannot widen in place. ` +
         `Run "bqsync sync ${task.key} --full-refresh" to rebuild ${task.dataset}.${task.destination} with the new type ` +
-        `(check the queries that read the column first), or change the column back at the source`,
-      FailureType.SchemaDrift,
-    );
+        `(check the queries that read the column first), or change the column back at the source`);
   }
   return plan;
 }
@@ -310,12 +301,9 @@ function failOnInvalidValues(task: TableTask, encoder: RowEncoder, file: string)
   const nulled = Object.entries(encoder.nulledValues);
   if (task.invalidValues !== 'fail' || nulled.length === 0) return;
   // Names and counts only: the values themselves may be personal data.
-  throw ApplicationFailure.nonRetryable(
-    `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
+  throw failure('UnrepresentableValues', `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +
       nulled.map(([c, n]) => `column ${c}: ${n}`).join(', ') +
-      `. Fix them at the source, or set invalidValues: null for the table in ${file} to load them as NULL`,
-    FailureType.InvalidValues,
-  );
+      `. Fix them at the source, or set invalidValues: null for the table in ${file} to load them as NULL`);
 }
 
 /**
@@ -343,9 +331,6 @@ async function verifyCount(bq: BigQuery, task: TableTask, rows: number): Promise
 }
 
 function countMismatch(task: TableTask, read: number, table: string, holds: number): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `${task.key}: read ${read} rows from the source but ${table} holds ${holds}; the load did not land every row. ` +
-      'Re-run the table; if it repeats, compare the two by key',
-    FailureType.Verification,
-  );
+  return failure('RowCountMismatch', `${task.key}: read ${read} rows from the source but ${table} holds ${holds}; the load did not land every row. ` +
+      'Re-run the table; if it repeats, compare the two by key');
 }

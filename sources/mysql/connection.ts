@@ -1,10 +1,10 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
-import { isLostConnection, SourceConnectionLost } from './connection-lost';
-import { RowBatches } from './row-batches';
-import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from './source';
-import { ColumnMapping, mapMysqlColumn, SourceColumn } from './type-mapping';
-import { RawValue } from './row-encoder';
+import { isLostConnection, SourceConnectionLost } from '../connection-lost';
+import { RowBatches } from '../row-batches';
+import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceReader } from '../driver';
+import { ColumnMapping, mapMysqlColumn, SourceColumn } from '../../bigquery/types';
+import { RawValue } from '../../bigquery/row-encoder';
 
 /** MySQL/MariaDB identifiers are quoted with backticks, an inner backtick doubled. */
 export function quoteMysql(identifier: string): string {

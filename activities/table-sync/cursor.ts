@@ -1,4 +1,4 @@
-import type { BigQueryType } from './type-mapping';
+import type { BigQueryType } from '../../bigquery/types';
 
 /** BigQuery types a cursor column may have: they are ordered and grow with new rows. */
 export const CURSOR_TYPES: BigQueryType[] = ['INT64', 'DATE', 'DATETIME', 'TIMESTAMP'];

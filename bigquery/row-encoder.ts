@@ -1,4 +1,4 @@
-import { ColumnMapping, Encoding } from './type-mapping';
+import { ColumnMapping, Encoding } from './types';
 
 /** A raw value as the drivers hand it over: the database's text, bytes, or NULL. */
 export type RawValue = string | Buffer | null;

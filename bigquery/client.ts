@@ -1,7 +1,7 @@
 import { BigQuery, TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config/schema';
-import { isDuplicateJob } from './load-jobs';
+import { isDuplicateJob } from './jobs';
 import { quoteBigQuery } from './merge-sql';
 import type { DestinationField } from './schema-drift';
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { TableTask } from '../workflows/types';
-import { configFailure } from './errors';
-import type { SourceColumn } from './type-mapping';
+import type { TableTask } from '../../common/payloads';
+import { configFailure } from '../../common/failures';
+import type { SourceColumn } from '../../bigquery/types';
 
 export type ColumnTransform = 'hash' | 'mask';
 

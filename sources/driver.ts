@@ -1,4 +1,4 @@
-import { ColumnMapping, SourceColumn } from './type-mapping';
+import { ColumnMapping, SourceColumn } from '../bigquery/types';
 import { RowBatches } from './row-batches';
 
 /** What the sync needs from a source database; one implementation per engine. */

@@ -1,9 +1,10 @@
 import { ConfigError, resolveSourceUrl } from '../config/load';
 import type { LoadedConfig } from '../config/load';
-import { configFailure, redact } from './errors';
-import { MysqlSource } from './mysql-source';
-import { PostgresSource } from './postgres-source';
-import { SourceReader } from './source';
+import { configFailure } from '../common/failures';
+import { redact } from '../common/redact';
+import { MysqlSource } from './mysql/connection';
+import { PostgresSource } from './postgres/connection';
+import { SourceReader } from './driver';
 
 /**
  * Opens a connection to a configured source. The URL is read from the environment here,

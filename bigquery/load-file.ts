@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { RowBatches } from './row-batches';
+import { RowBatches } from '../sources/row-batches';
 import { RawValue, RowEncoder } from './row-encoder';
 
 export interface StagingProgress {

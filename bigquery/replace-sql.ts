@@ -1,4 +1,4 @@
-import type { TableLayout } from './bigquery';
+import type { TableLayout } from './client';
 import { quoteBigQuery } from './merge-sql';
 
 /**

@@ -1,0 +1,47 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/**
+ * Every failure type an operator can meet in the Web UI, the CLI or a notification, with
+ * whether a retry may get past it and what the operator should do. Activities throw these
+ * types, workflows decide retries from this table, the worker counts them in metrics and
+ * the CLI explains them: one list, so that the four cannot drift apart.
+ */
+export const FAILURES = {
+  // A person has to change something: a retry would fail the same way.
+  ConfigError: { retryable: false, action: 'fix the config file or the environment named in the message' },
+  SchemaError: { retryable: false, action: 'rename or exclude the column or table named in the message' },
+  SourceTableMissing: { retryable: false, action: 'restore the table at the source, or remove it from the config' },
+  RowCountMismatch: { retryable: false, action: 're-run the table; if it repeats, compare source and destination by key' },
+  UnrepresentableValues: { retryable: false, action: 'fix the values at the source, or set invalidValues: null' },
+  SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
+  WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
+  // Faults of the world around the sync: a later attempt may get past them.
+  SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
+  BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
+  // What a run reports for its nodes.
+  TablesFailed: { retryable: false, action: 'fix the failed tables, then re-run them with bqsync retry last --failed' },
+  UnknownTable: { retryable: false, action: 'name a table of the pipeline as source.table' },
+  InputFailed: { retryable: false, action: 'fix the node it waits for; it runs again with it' },
+  Unreachable: { retryable: false, action: 'fix the node it waits for; it could not finish in this run' },
+} as const satisfies Record<string, { retryable: boolean; action: string }>;
+
+export type FailureType = keyof typeof FAILURES;
+
+/** The name of a failure type, checked at compile time against the catalogue. */
+export const failureType = <T extends FailureType>(type: T): T => type;
+
+/** Types a retry cannot fix: what activity retry policies pass as nonRetryableErrorTypes. */
+export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURES) as FailureType[]).filter((t) => !FAILURES[t].retryable);
+
+/** A failure of a catalogued type, retryable or not as the catalogue says. */
+export function failure(type: FailureType, message: string): ApplicationFailure {
+  return FAILURES[type].retryable ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
+}
+
+export function configFailure(message: string): ApplicationFailure {
+  return failure('ConfigError', message);
+}
+
+export function schemaFailure(message: string): ApplicationFailure {
+  return failure('SchemaError', message);
+}
