@@ -7,6 +7,7 @@ import type { RunPlan, TableTask } from '../common/payloads';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
 import { configFailure } from '../common/failures';
 import { openSource } from '../sources/open-source';
+import { driverFor } from '../sources/registry';
 
 /** Full loads of tables larger than this are read, and resumed, in key ranges. */
 const DEFAULT_CHUNK_ROWS = 2_000_000;
@@ -52,7 +53,7 @@ export function makePlanRun(loaded: LoadedConfig) {
       for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
       // A whole-pipeline run fails rather than quietly copying nothing from a source.
       if (!wanted && source.discover && entries.size === 0) {
-        const schema = source.schema ?? (source.type === 'postgres' ? 'public' : undefined);
+        const schema = source.schema ?? driverFor(source.type).defaultSchema;
         throw configFailure(nothingDiscoveredMessage(file, sourceName, schema, source.discover, all));
       }
       for (const [name, entry] of entries) {

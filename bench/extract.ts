@@ -14,10 +14,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { MysqlSource } from '../sources/mysql/connection';
-import { PostgresSource } from '../sources/postgres/connection';
 import { RowEncoder } from '../bigquery/row-encoder';
-import { SourceReader } from '../sources/driver';
+import type { SourceConnection } from '../sources/driver';
+import { DRIVERS } from '../sources/registry';
+import { bigQueryColumn } from '../bigquery/types';
 import { writeStagingFile } from '../bigquery/load-file';
 import { peakRssMiB, seconds, table as formatTable } from './report';
 
@@ -36,12 +36,12 @@ export interface ExtractFigure {
 }
 
 /** bqsync's extraction of one table into a staging file. */
-async function bqsyncExtract(reader: SourceReader, table: string, gzip: boolean) {
-  const columns = (await reader.describeTable(table)).map((c) => ({ ...reader.mapColumn(c), bigQueryName: c.name }));
+async function bqsyncExtract(reader: SourceConnection, table: string, gzip: boolean) {
+  const columns = (await reader.describeTable(table)).map(bigQueryColumn);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-bench-'));
   try {
     const began = process.hrtime.bigint();
-    const p = await writeStagingFile(reader.streamRows(table, columns), new RowEncoder(columns), path.join(dir, 'rows.json'), () => undefined, { gzip });
+    const p = await writeStagingFile(reader.streamRows(table, columns.map((c) => c.source)), new RowEncoder(columns), path.join(dir, 'rows.json'), () => undefined, { gzip });
     return { seconds: seconds(began), rows: p.rows, bytes: p.bytes };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,7 +92,7 @@ export async function extractionFigures(database: string, tables: string[], engi
   for (const table of tables) {
     for (const engine of engines) {
       const reference = engine === 'MariaDB' ? await mysqlOutfile(mysqlUrl, table) : await postgresCopy(postgresUrl, table);
-      const reader = engine === 'MariaDB' ? await MysqlSource.connect(mysqlUrl) : await PostgresSource.connect(postgresUrl);
+      const reader = engine === 'MariaDB' ? await DRIVERS.mysql.connect(mysqlUrl) : await DRIVERS.postgres.connect(postgresUrl);
       try {
         const plain = await bqsyncExtract(reader, table, false);
         const gzip = await bqsyncExtract(reader, table, true);

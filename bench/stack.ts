@@ -51,7 +51,6 @@ export function writeBenchConfig(c: BenchRunConfig): string {
     type,
     url,
     dataset,
-    ...(type === 'postgres' ? { schema: 'public' } : {}),
     concurrency: c.concurrencyPerSource,
     discover: { include: c.include },
   });

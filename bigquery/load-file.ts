@@ -3,7 +3,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { RowBatches } from '../sources/row-batches';
-import { RawValue, RowEncoder } from './row-encoder';
+import type { RawValue } from '../sources/logical-types';
+import { RowEncoder } from './row-encoder';
 
 export interface StagingProgress {
   rows: number;

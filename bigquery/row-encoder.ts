@@ -1,7 +1,5 @@
+import type { RawValue } from '../sources/logical-types';
 import { ColumnMapping, Encoding } from './types';
-
-/** A raw value as the drivers hand it over: the database's text, bytes, or NULL. */
-export type RawValue = string | Buffer | null;
 
 /**
  * Turns rows of raw values into NEWLINE_DELIMITED_JSON lines. Values that BigQuery cannot
@@ -72,14 +70,12 @@ function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefi
         // BigQuery reads these three as strings in JSON; every other value is a number literal.
         return t === 'NaN' || t === 'Infinity' || t === '-Infinity' ? `"${t}"` : t;
       };
-    case 'bool-pg':
-      return (v) => (asText(v) === 't' ? 'true' : 'false');
+    case 'bool':
+      return (v) => (asText(v) === 'true' ? 'true' : 'false');
     case 'string':
       return (v) => JSON.stringify(asText(v));
-    case 'bytes-buffer':
+    case 'bytes':
       return (v) => `"${(typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('base64')}"`;
-    case 'bytes-pg-hex':
-      return (v) => `"${Buffer.from(asText(v).slice(2), 'hex').toString('base64')}"`;
     case 'date':
     case 'datetime':
       return (v) => {
@@ -89,9 +85,8 @@ function encoderFor(encoding: Encoding): (v: string | Buffer) => string | undefi
     case 'timestamp-utc':
       return (v) => {
         const t = asText(v);
-        if (!dateInRange(t)) return undefined;
-        // PostgreSQL writes "+00" for UTC; MySQL writes no zone at all (the session is UTC).
-        return `"${t.endsWith('+00') ? t.slice(0, -3) : t}+00:00"`;
+        // UTC by the value form, with no zone written: say so, so that BigQuery reads no other.
+        return dateInRange(t) ? `"${t}+00:00"` : undefined;
       };
     case 'time':
       return (v) => {

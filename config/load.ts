@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from './schema';
 import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
-import { isValidBigQueryTableName } from '../bigquery/types';
+import { isValidBigQueryTableName } from '../bigquery/names';
 
 /** A problem in the config file; the message names the file and the key. */
 export class ConfigError extends Error {

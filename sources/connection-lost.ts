@@ -13,16 +13,11 @@ export class SourceConnectionLost extends Error {
   }
 }
 
-/** Socket errors and driver codes that mean the connection itself is gone. */
-const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST']);
+/** Socket errors that mean the connection itself is gone, whatever the engine. */
+const SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
-/**
- * True when a query's error means the connection ended, not that the query was wrong:
- * PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P (the server ended the
- * session: pg_terminate_backend, shutdown), or a socket error. A streamed query hears of
- * a terminated backend as a query error before the client does.
- */
-export function isLostConnection(err: unknown): boolean {
-  const code = String((err as { code?: unknown })?.code ?? '');
-  return LOST_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || /Connection terminated/i.test(String((err as Error)?.message));
+export function isSocketError(err: unknown): boolean {
+  return SOCKET_CODES.has(String((err as { code?: unknown })?.code ?? ''));
 }
+
+export const errorCode = (err: unknown): string => String((err as { code?: unknown })?.code ?? '');

@@ -1,33 +1,63 @@
-import { ColumnMapping, SourceColumn } from '../bigquery/types';
-import { RowBatches } from './row-batches';
+import type { RowBatches } from './row-batches';
+import type { SourceColumn } from './logical-types';
 
-/** What the sync needs from a source database; one implementation per engine. */
-export interface SourceReader {
-  /** Base tables of the configured database/schema, sorted by name. */
+/**
+ * One database engine, as bqsync needs it. A driver knows its engine's SQL, types, quoting
+ * and error codes; nothing outside its folder branches on the engine (sources/registry.ts).
+ */
+export interface SourceDriver {
+  /** The engine's name, for messages: `MySQL`, `PostgreSQL`. */
+  readonly label: string;
+  /** The schema read when the config names none; undefined: the database of the connection URL. */
+  readonly defaultSchema: string | undefined;
+  connect(url: string, options?: ConnectOptions): Promise<SourceConnection>;
+  /** Quotes an identifier so that no name can end its quoting. */
+  quote(identifier: string): string;
+  /** What kind of failure an error of this engine's driver is. */
+  classifyError(err: unknown): SourceErrorKind;
+}
+
+export interface ConnectOptions {
+  /** MySQL database or PostgreSQL schema; the driver's default when absent. */
+  schema?: string;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * - auth: the server refused the login or the database (a person must fix the credentials);
+ * - lost-connection: the session ended under the read (killed, restarted, network cut);
+ * - data: the server refused the query itself (missing table or privilege, bad value);
+ * - other: anything else, e.g. the server is not reachable yet.
+ */
+export type SourceErrorKind = 'auth' | 'lost-connection' | 'data' | 'other';
+
+/** An open session on one source database and schema. */
+export interface SourceConnection {
+  /** The database (MySQL) or schema (PostgreSQL) this connection reads. */
+  readonly schema: string;
+  /** Base tables of the schema, sorted by name. */
   listTables(): Promise<string[]>;
-  /** Columns in ordinal order; an empty list means the table does not exist. */
+  /** Columns in ordinal order, with their logical types; an empty list means the table does not exist. */
   describeTable(table: string): Promise<SourceColumn[]>;
   /** Primary key columns in key order; empty when the table has none. */
   primaryKey(table: string): Promise<string[]>;
-  /** The database's own estimate of the table's rows (statistics, not a count). */
-  estimateRows(table: string): Promise<number>;
-  /** Lowest and highest value of an integer column, as text; undefined for an empty table. */
+  /** The database's own estimates of the tables' rows (statistics, not a count); unknown ones left out. */
+  estimateRows(tables: string[]): Promise<Map<string, number>>;
+  /** Lowest and highest value of a whole-number column, as text; undefined for an empty table. */
   keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined>;
   /** The table's comment, for the BigQuery table description. */
   tableComment(table: string): Promise<string | undefined>;
-  /** Maps a column to its BigQuery type and encoding (name left to the caller). */
-  mapColumn(column: SourceColumn): Omit<ColumnMapping, 'bigQueryName'>;
+  /** The tables this session's user may not SELECT from. */
+  tablesWithoutSelect(tables: string[]): Promise<string[]>;
   /**
-   * Streams every row of the table (or those the filter keeps) as raw values in `columns`
-   * order, in one consistent snapshot, in batches of rows. The stream pauses the
-   * server-side read when the consumer falls behind.
+   * Streams every row of the table (or those the filter keeps) in `columns` order, each
+   * value in its logical type's form, in one consistent snapshot, in batches. The stream
+   * pauses the server-side read when the consumer falls behind; a session lost under the
+   * read ends the stream with SourceConnectionLost.
    */
-  streamRows(table: string, columns: ColumnMapping[], from?: RowFilter): RowBatches;
+  streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches;
   close(): Promise<void>;
 }
-
-/** A comment that marks bqsync's extraction queries in the process list / pg_stat_activity. */
-export const EXTRACT_QUERY_TAG = '/* bqsync:extract */';
 
 /**
  * Rows with `column >= from` (a cursor, or a key range's start) and `column < below` (a key
@@ -38,6 +68,9 @@ export interface RowFilter {
   from?: string;
   below?: string;
 }
+
+/** A comment that marks bqsync's extraction queries in the process list / pg_stat_activity. */
+export const EXTRACT_QUERY_TAG = '/* bqsync:extract */';
 
 /** The WHERE clause and parameters of a filter, with the engine's quoting and placeholders. */
 export function filterClause(filter: RowFilter | undefined, quote: (id: string) => string, placeholder: (i: number) => string) {
@@ -53,4 +86,10 @@ export function filterClause(filter: RowFilter | undefined, quote: (id: string) 
     parts.push(`${quote(filter.column)} < ${placeholder(params.length)}`);
   }
   return { where: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Rejects an identifier no engine can hold; the drivers' quoting builds on it. */
+export function checkIdentifier(identifier: string): string {
+  if (identifier.includes('\u0000')) throw new Error(`identifier ${JSON.stringify(identifier)} contains a NUL character`);
+  return identifier;
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { RawValue } from '../bigquery/row-encoder';
+import type { RawValue } from './logical-types';
 
 /** Rows per batch: a stream's per-chunk machinery costs more than encoding one row. */
 export const BATCH_ROWS = 512;

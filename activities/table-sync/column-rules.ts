@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { TableTask } from '../../common/payloads';
 import { configFailure } from '../../common/failures';
-import type { SourceColumn } from '../../bigquery/types';
+import type { SourceColumn } from '../../sources/logical-types';
 
 export type ColumnTransform = 'hash' | 'mask';
 

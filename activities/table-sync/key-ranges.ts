@@ -12,14 +12,14 @@ import { awaitJob, jobId, PriorJob } from '../../bigquery/jobs';
 import { buildReplaceSql } from '../../bigquery/replace-sql';
 import { RowEncoder } from '../../bigquery/row-encoder';
 import type { DestinationField } from '../../bigquery/schema-drift';
-import type { SourceReader } from '../../sources/driver';
+import type { SourceConnection } from '../../sources/driver';
 import { writeStagingFile } from '../../bigquery/load-file';
 import type { TableShape } from './shape';
 import type { ColumnMapping } from '../../bigquery/types';
 
 export interface ChunkedLoad {
   bq: BigQuery;
-  reader: SourceReader;
+  reader: SourceConnection;
   task: TableTask;
   shape: TableShape;
   /** The schema to load with (source columns plus kept dropped ones). */
@@ -97,7 +97,7 @@ export async function loadInChunks(job: ChunkedLoad): Promise<ChunkedResult> {
         const before = { rows, bytes };
         const range = landed.length + i + 1;
         const staged = await writeStagingFile(
-          job.reader.streamRows(task.table, shape.mappings, { column: job.key.source.name, from: chunk.from, below: chunk.below }),
+          job.reader.streamRows(task.table, shape.mappings.map((m) => m.source), { column: job.key.source.name, from: chunk.from, below: chunk.below }),
           encoder,
           file,
           (p) => beat({ phase: 'extract', rows: before.rows + p.rows, bytes: before.bytes + p.bytes, range }),

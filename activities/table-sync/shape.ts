@@ -4,9 +4,10 @@ import type { TableLayout } from '../../bigquery/client';
 import { applyColumnRules, transformer } from './column-rules';
 import { CURSOR_TYPES } from './cursor';
 import { configFailure, failure, schemaFailure } from '../../common/failures';
-import type { SourceReader } from '../../sources/driver';
+import type { SourceConnection } from '../../sources/driver';
 import type { ColumnMapping } from '../../bigquery/types';
-import { isValidBigQueryColumnName } from '../../bigquery/types';
+import { isValidBigQueryColumnName } from '../../bigquery/names';
+import { bigQueryColumn } from '../../bigquery/types';
 
 /** What a table looks like on its way to BigQuery: its columns, keys and layout. */
 export interface TableShape {
@@ -23,12 +24,12 @@ export interface TableShape {
  * Reads the table's columns at the source and checks every column the table's settings
  * name, so that a wrong name fails before any row is read, with a message that says which.
  */
-export async function describeShape(reader: SourceReader, task: TableTask, file: string): Promise<TableShape> {
+export async function describeShape(reader: SourceConnection, task: TableTask, file: string): Promise<TableShape> {
   const columns = await reader.describeTable(task.table);
   if (columns.length === 0) throw failure('SourceTableMissing', missingTableMessage(task, file));
   const ruled = applyColumnRules(task, columns, file);
   const mappings: ColumnMapping[] = ruled.columns.map((c) => {
-    const mapped = { ...reader.mapColumn(c), bigQueryName: c.name };
+    const mapped = bigQueryColumn(c);
     const kind = ruled.transforms.get(c.name);
     // A hashed or masked value is text, whatever the column was.
     return kind ? { ...mapped, bigQueryType: 'STRING', encoding: 'string', transform: transformer(kind, task.key) } : mapped;

@@ -28,10 +28,12 @@ import { loadInChunks } from './key-ranges';
 import { openSource } from '../../sources/open-source';
 import { RowEncoder } from '../../bigquery/row-encoder';
 import { DestinationField, hasChanges, planSchema, SchemaPlan } from '../../bigquery/schema-drift';
-import type { RowFilter, SourceReader } from '../../sources/driver';
+import type { RowFilter, SourceConnection } from '../../sources/driver';
+import { isWholeNumber } from '../../sources/logical-types';
 import { writeStagingFile } from '../../bigquery/load-file';
 import { describeShape, TableShape } from './shape';
-import { ColumnMapping, isValidBigQueryTableName } from '../../bigquery/types';
+import { isValidBigQueryTableName } from '../../bigquery/names';
+import type { ColumnMapping } from '../../bigquery/types';
 
 /**
  * Syncs one table: extract to a local staging file, load it, verify the row count.
@@ -285,7 +287,7 @@ async function extract(
   const encoder = new RowEncoder(shape.mappings);
   const staged = path.join(workDir, gzip ? 'rows.json.gz' : 'rows.json');
   const result = await writeStagingFile(
-    reader.streamRows(task.table, shape.mappings, from),
+    reader.streamRows(task.table, shape.mappings.map((m) => m.source), from),
     encoder,
     staged,
     (p) => ctx.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
@@ -311,7 +313,7 @@ function failOnInvalidValues(task: TableTask, encoder: RowEncoder, file: string)
  * more rows than `chunkRows` (or an earlier attempt already started in ranges).
  */
 async function chunkingKey(
-  reader: SourceReader,
+  reader: SourceConnection,
   task: TableTask,
   shape: TableShape,
   resuming: boolean,
@@ -319,8 +321,8 @@ async function chunkingKey(
   if (!task.chunkRows) return undefined;
   const key = await reader.primaryKey(task.table);
   const mapping = key.length === 1 ? shape.mappings.find((m) => m.bigQueryName === key[0]) : undefined;
-  if (!mapping || mapping.transform || !['INT64', 'NUMERIC'].includes(mapping.bigQueryType) || mapping.source.scale) return undefined;
-  const estimatedRows = await reader.estimateRows(task.table);
+  if (!mapping || mapping.transform || !['INT64', 'NUMERIC'].includes(mapping.bigQueryType) || !isWholeNumber(mapping.source.type)) return undefined;
+  const estimatedRows = (await reader.estimateRows([task.table])).get(task.table) ?? 0;
   return resuming || estimatedRows > task.chunkRows ? { key: mapping, estimatedRows } : undefined;
 }
 

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { countRows, createBigQuery, ensureDataset, submitLoad } from '../../bigquery/client';
 import { awaitJob } from '../../bigquery/jobs';
 import { redact } from '../../common/redact';
+import type { SourceConnection } from '../../sources/driver';
 import { openSource } from '../../sources/open-source';
 import { discoveredTables } from '../../config/discovery';
 import { ConfigError, LoadedConfig, resolveSourceUrl, tableName } from '../../config/load';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { searchAttributeNames } from '../../common/search-attributes';
-import { tablesWithoutSelect } from '../source-privileges';
 
 type Status = 'ok' | 'warn' | 'FAIL';
 
@@ -130,15 +130,27 @@ async function checkSource(loaded: LoadedConfig, sourceName: string, report: Rep
     report.line('FAIL', message(err));
     return;
   }
+  let reader: SourceConnection;
+  try {
+    reader = await openSource(loaded, sourceName);
+  } catch (err) {
+    report.line('FAIL', redact(message(err), url));
+    return;
+  }
+  try {
+    report.line('ok', 'connected');
+    await checkTables(loaded, sourceName, reader, report, url);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The listed tables exist, and the user may SELECT from every table a run would read. */
+async function checkTables(loaded: LoadedConfig, sourceName: string, reader: SourceConnection, report: Report, url: string): Promise<void> {
+  const source = loaded.config.sources[sourceName];
   let existing: string[];
   try {
-    const reader = await openSource(loaded, sourceName);
-    try {
-      report.line('ok', 'connected');
-      existing = await reader.listTables();
-    } finally {
-      await reader.close();
-    }
+    existing = await reader.listTables();
   } catch (err) {
     report.line('FAIL', redact(message(err), url));
     return;
@@ -155,7 +167,7 @@ async function checkSource(loaded: LoadedConfig, sourceName: string, report: Rep
   }
   const toRead = tablesToRead(loaded, sourceName, existing).filter((t) => present.has(t));
   try {
-    const denied = await tablesWithoutSelect(source.type, url, source.schema, toRead);
+    const denied = await reader.tablesWithoutSelect(toRead);
     if (denied.length === 0) report.line('ok', `SELECT allowed on all ${toRead.length} tables to sync`);
     else {
       const shown = denied.slice(0, 10).map((t) => `${sourceName}.${t}`).join(', ');

@@ -17,8 +17,8 @@
  */
 import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/commands/run';
-import { quoteMysql } from '../../sources/mysql/connection';
-import { quotePostgres } from '../../sources/postgres/connection';
+import { quoteMysql } from '../../sources/mysql/errors';
+import { quotePostgres } from '../../sources/postgres/errors';
 import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import {
   bigQuery,

@@ -5,9 +5,9 @@
  */
 import { discoveredTables, nothingDiscoveredMessage } from '../../config/discovery';
 import { quoteBigQuery } from '../../bigquery/merge-sql';
-import { quoteMysql } from '../../sources/mysql/connection';
-import { quotePostgres } from '../../sources/postgres/connection';
-import { isValidBigQueryColumnName, isValidBigQueryTableName } from '../../bigquery/types';
+import { quoteMysql } from '../../sources/mysql/errors';
+import { quotePostgres } from '../../sources/postgres/errors';
+import { isValidBigQueryColumnName, isValidBigQueryTableName } from '../../bigquery/names';
 
 const ODD = ['x_bad"q', 'x_bad`bt', 'x_bad;drop', 'x_ünï', 'x_bad sp', 'x_bad-dash', 'x_inj; DROP TABLE x_canary; --'];
 
