@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { LoadedConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { webUiLink } from '../common/web-ui';

@@ -2,7 +2,7 @@ import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Config } from '../config/schema';
 import { statusQuery } from '../workflows';
 import type { RunSummary } from '../common/payloads';
-import { summaryFromFailure } from './commands/run';
+import { summaryFromFailure } from './run-failure';
 import { webUiLink } from '../common/web-ui';
 import { searchAttributes } from '../common/search-attributes';
 

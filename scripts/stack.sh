@@ -21,6 +21,12 @@ databases_up() {
   fi
 }
 
+# bqsync's search attributes, as common/search-attributes.ts names them (built into dist/).
+search_attribute_args() {
+  [[ -f dist/common/search-attributes.js ]] || npm run --silent build >/dev/null
+  node -e 'for (const n of require("./dist/common/search-attributes").searchAttributeNames) console.log(`--search-attribute ${n}=Keyword`)'
+}
+
 temporal_up() {
   if port_open "$TEMPORAL_PORT"; then return; fi
   log "starting the Temporal dev server on 127.0.0.1:$TEMPORAL_PORT (Web UI on http://127.0.0.1:$TEMPORAL_UI_PORT)"
@@ -29,9 +35,7 @@ temporal_up() {
   nohup temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --http-port "$((TEMPORAL_PORT + 10000))" --metrics-port "$((TEMPORAL_PORT + 20000))" \
     "${db_args[@]}" --log-level warn --namespace default \
-    --search-attribute BqsyncPipeline=Keyword --search-attribute BqsyncSource=Keyword \
-    --search-attribute BqsyncTable=Keyword --search-attribute BqsyncOutcome=Keyword \
-    --search-attribute BqsyncMode=Keyword \
+    $(search_attribute_args) \
     >"$BQSYNC_RUN/temporal.log" 2>&1 &
   echo $! >"$BQSYNC_RUN/temporal.pid"
   wait_for "Temporal" 60 temporal operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { TableTask } from '../../common/payloads';
 import type { TableLayout } from '../../bigquery/client';
 import { applyColumnRules, transformer } from './column-rules';

@@ -1,10 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../common/search-attributes';
-import type { RunSummary } from '../../common/payloads';
 import { resultThroughRestarts } from '../await-result';
 import { findRunningRun, RunRef } from '../running-run';
+import { summaryFromFailure } from '../run-failure';
 import { formatSummary } from '../summary-format';
 import { webUiLink } from '../../common/web-ui';
 import { pipelineWorkflowId } from '../../common/workflow-ids';
@@ -99,9 +99,3 @@ function alreadyRunning(loaded: LoadedConfig, pipeline: string, run: RunRef): nu
   return 2;
 }
 
-/** A failed run carries its summary in the failure's details. */
-export function summaryFromFailure(err: unknown): RunSummary | undefined {
-  if (!(err instanceof WorkflowFailedError)) return undefined;
-  const details = (err.cause as { details?: unknown[] } | undefined)?.details;
-  return details?.[0] as RunSummary | undefined;
-}

@@ -16,7 +16,7 @@
  * a run that would copy nothing fails and says where discovery looked.
  */
 import type { RunSummary } from '../../common/payloads';
-import { summaryFromFailure } from '../../client/commands/run';
+import { summaryFromFailure } from '../../client/run-failure';
 import { quoteMysql } from '../../sources/mysql/errors';
 import { quotePostgres } from '../../sources/postgres/errors';
 import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';

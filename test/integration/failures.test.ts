@@ -15,7 +15,7 @@ import {
 } from '../helpers/harness';
 import { createSmallTables } from '../helpers/source-tables';
 import type { RunSummary } from '../../common/payloads';
-import { summaryFromFailure } from '../../client/commands/run';
+import { summaryFromFailure } from '../../client/run-failure';
 
 // One table with a column BigQuery cannot name, one that does not exist, one that waits
 // for the broken one, and healthy tables beside them.

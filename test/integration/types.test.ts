@@ -15,7 +15,7 @@ import {
   writeConfig,
 } from '../helpers/harness';
 import type { RunSummary } from '../../common/payloads';
-import { summaryFromFailure } from '../../client/commands/run';
+import { summaryFromFailure } from '../../client/run-failure';
 
 /*
  * A round trip of every mapped type, edge values included, through the real databases and

@@ -12,7 +12,7 @@
  * exactly the source's rows; `run --wait`, `status` and `failures` show the same messages.
  */
 import type { RunSummary } from '../../common/payloads';
-import { summaryFromFailure } from '../../client/commands/run';
+import { summaryFromFailure } from '../../client/run-failure';
 import { expectSameRows, expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import { BIGQUERY_PROJECT } from '../helpers/env';
 import {
