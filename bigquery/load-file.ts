@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { RowBatches } from '../sources/row-batches';
+import type { Readable } from 'node:stream';
 import type { RawValue } from '../sources/logical-types';
 import { RowEncoder } from './row-encoder';
 
@@ -19,7 +19,8 @@ const CHUNK_BYTES = 256 * 1024;
  * the database read, so memory holds a few chunks whatever the table's size.
  */
 export async function writeStagingFile(
-  rows: RowBatches,
+  /** Batches of rows (arrays of RawValue[]), as a source's streamRows gives them. */
+  rows: Readable,
   encoder: RowEncoder,
   file: string,
   onProgress: (p: StagingProgress) => void,
