@@ -33,6 +33,11 @@ export const failureType = <T extends FailureType>(type: T): T => type;
 /** Types a retry cannot fix: what activity retry policies pass as nonRetryableErrorTypes. */
 export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURES) as FailureType[]).filter((t) => !FAILURES[t].retryable);
 
+/** What the operator should do about a failure type; undefined for a type bqsync does not make. */
+export function operatorAction(type: string | null | undefined): string | undefined {
+  return type && Object.hasOwn(FAILURES, type) ? FAILURES[type as FailureType].action : undefined;
+}
+
 /** A failure of a catalogued type, retryable or not as the catalogue says. */
 export function failure(type: FailureType, message: string): ApplicationFailure {
   return FAILURES[type].retryable ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);

@@ -6,6 +6,7 @@ import { formatSummary } from '../summary-format';
 import { webUiLink } from '../../common/web-ui';
 import { pipelineWorkflowId } from '../../common/workflow-ids';
 import { connectClient } from '../temporal';
+import { operatorAction } from '../../common/failures';
 import { searchAttributes } from '../../common/search-attributes';
 
 /** The live state of each table of the pipeline's running run (or its last run). */
@@ -41,6 +42,8 @@ export interface FailedTable {
   closedAt?: string;
   errorType: string;
   message: string;
+  /** What the operator should do about this type of failure (common/failures.ts). */
+  action?: string;
   attempts: number;
   link: string;
 }
@@ -75,6 +78,7 @@ export async function failuresCommand(loaded: LoadedConfig, since: string, json:
         closedAt: wf.closeTime?.toISOString(),
         errorType: lastFailure?.applicationFailureInfo?.type ?? 'Error',
         message: lastFailure?.message ?? '(no activity failure recorded)',
+        action: operatorAction(lastFailure?.applicationFailureInfo?.type),
         attempts: Math.max(attempts, 1),
         link: webUiLink(config.temporal, wf.workflowId, wf.runId),
       });
@@ -85,6 +89,7 @@ export async function failuresCommand(loaded: LoadedConfig, since: string, json:
       for (const f of failed) {
         console.log(`${f.table} (${f.pipeline}) failed ${f.closedAt} after ${f.attempts} attempt(s)`);
         console.log(`  ${f.errorType}: ${f.message}`);
+        if (f.action) console.log(`  what to do: ${f.action}`);
         console.log(`  ${f.link}`);
       }
     }
