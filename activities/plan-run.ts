@@ -38,89 +38,95 @@ export function makePlanRun(loaded: LoadedConfig) {
     const tables: TableTask[] = [];
     for (const sourceName of pipeline.sources) {
       if (wantedSources && !wantedSources.has(sourceName)) continue;
-      const source = config.sources[sourceName];
-      const entries = new Map<string, TableEntry>();
-      let all: string[] = [];
-      if (source.discover) {
-        const reader = await openSource(loaded, sourceName);
-        try {
-          all = await reader.listTables();
-        } finally {
-          await reader.close();
-        }
-        for (const t of discoveredTables(all, source.discover)) entries.set(t, t);
-      }
-      for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
-      // A whole-pipeline run fails rather than quietly copying nothing from a source.
-      if (!wanted && source.discover && entries.size === 0) {
-        const schema = source.schema ?? driverFor(source.type).defaultSchema;
-        throw configFailure(nothingDiscoveredMessage(file, sourceName, schema, source.discover, all));
-      }
-      for (const [name, entry] of entries) {
-        const settings = mergedTableSettings(source, entry);
-        const problems = tableSettingsProblems(settings);
-        if (problems.length > 0) {
-          // Reached only by discovered tables: listed ones were checked when the file was read.
-          throw configFailure(`${file}: sources.${sourceName}.defaults, for discovered table "${name}": ${problems.join('; ')}`);
-        }
-        tables.push({
-          key: `${sourceName}.${name}`,
-          source: sourceName,
-          table: name,
-          dataset: source.dataset ?? sourceName,
-          destination: destinationName(source, entry),
-          after: settings.after ?? [],
-          invalidValues: settings.invalidValues ?? 'null',
-          mode: settings.mode ?? 'replace',
-          keyColumns: settings.key,
-          cursor: settings.cursor,
-          overlap: settings.overlap as string | number | undefined,
-          deleteWhen: settings.deleteWhen,
-          columns: settings.columns,
-          partitionBy: settings.partitionBy,
-          clusterBy: settings.clusterBy,
-          chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
-          fullRefresh: input.fullRefresh || undefined,
-          discovered: typeof entry === 'string' && !(source.tables ?? []).includes(entry) ? true : undefined,
-          description: settings.description,
-          owner: settings.owner,
-          impact: settings.impact,
-        });
-      }
+      const entries = await sourceEntries(loaded, sourceName, !wanted);
+      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh));
     }
-
-    const steps = pipeline.steps.map((s) => ({
-      key: s.name,
-      after: s.after,
-      description: s.description,
-      owner: s.owner,
-      impact: s.impact,
-    }));
-    const nodes = [...tables, ...steps];
-    const known = new Set(nodes.map((n) => n.key));
-    const problems = findUnknownReferences(nodes, (ref) => known.has(ref)).map((p) => p.message);
-    const cycle = findCycle(nodes);
-    if (cycle) problems.push(`the after: dependencies form a cycle: ${cycle.join(' -> ')}`);
-    if (!wanted && problems.length > 0) throw configFailure(`${file}: pipelines.${input.pipeline}: ${problems.join('; ')}`);
-
-    const selected = wanted ? tables.filter((t) => wanted.has(t.key)) : tables;
-    const unknown = wanted
-      ? [...wanted]
-          .filter((k) => !known.has(k))
-          .map((key) => ({
-            key,
-            message: `${key} is not a table of pipeline "${input.pipeline}" (expected source.table; sources: ${pipeline.sources.join(', ')})`,
-          }))
-      : [];
+    const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact }));
+    const known = new Set([...tables, ...steps].map((n) => n.key));
+    if (!wanted) checkDag(file, input.pipeline, [...tables, ...steps], known);
     return {
       pipeline: input.pipeline,
-      tables: selected,
+      tables: wanted ? tables.filter((t) => wanted.has(t.key)) : tables,
       // Steps run only in a whole-pipeline run; "sync this table now" runs just the tables.
       steps: wanted ? [] : steps,
       sourceConcurrency: Object.fromEntries(pipeline.sources.map((s) => [s, config.sources[s].concurrency])),
       globalConcurrency: pipeline.concurrency,
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
-      unknown,
+      unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
     };
   };
+}
+
+/**
+ * The tables of one source: discovered ones (when it discovers), then the listed ones,
+ * which win. A whole-pipeline run fails rather than quietly copying nothing from a source.
+ */
+async function sourceEntries(loaded: LoadedConfig, sourceName: string, wholePipeline: boolean): Promise<Map<string, TableEntry>> {
+  const source = loaded.config.sources[sourceName];
+  const entries = new Map<string, TableEntry>();
+  let all: string[] = [];
+  if (source.discover) {
+    const reader = await openSource(loaded, sourceName);
+    try {
+      all = await reader.listTables();
+    } finally {
+      await reader.close();
+    }
+    for (const t of discoveredTables(all, source.discover)) entries.set(t, t);
+  }
+  for (const entry of source.tables ?? []) entries.set(tableName(entry), entry);
+  if (wholePipeline && source.discover && entries.size === 0) {
+    const schema = source.schema ?? driverFor(source.type).defaultSchema;
+    throw configFailure(nothingDiscoveredMessage(loaded.file, sourceName, schema, source.discover, all));
+  }
+  return entries;
+}
+
+/** One table's task: its settings merged and checked, as the table sync needs them. */
+function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh?: boolean): TableTask {
+  const source = loaded.config.sources[sourceName];
+  const settings = mergedTableSettings(source, entry);
+  const problems = tableSettingsProblems(settings);
+  if (problems.length > 0) {
+    // Reached only by discovered tables: listed ones were checked when the file was read.
+    throw configFailure(`${loaded.file}: sources.${sourceName}.defaults, for discovered table "${name}": ${problems.join('; ')}`);
+  }
+  return {
+    key: `${sourceName}.${name}`,
+    source: sourceName,
+    table: name,
+    dataset: source.dataset ?? sourceName,
+    destination: destinationName(source, entry),
+    after: settings.after ?? [],
+    invalidValues: settings.invalidValues ?? 'null',
+    mode: settings.mode ?? 'replace',
+    keyColumns: settings.key,
+    cursor: settings.cursor,
+    overlap: settings.overlap as string | number | undefined,
+    deleteWhen: settings.deleteWhen,
+    columns: settings.columns,
+    partitionBy: settings.partitionBy,
+    clusterBy: settings.clusterBy,
+    chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    fullRefresh: fullRefresh || undefined,
+    discovered: typeof entry === 'string' && !(source.tables ?? []).includes(entry) ? true : undefined,
+    description: settings.description,
+    owner: settings.owner,
+    impact: settings.impact,
+  };
+}
+
+/** A whole-pipeline run's DAG: every after: names a node of the run, and there is no cycle. */
+function checkDag(file: string, pipeline: string, nodes: { key: string; after: string[] }[], known: Set<string>): void {
+  const problems = findUnknownReferences(nodes, (ref) => known.has(ref)).map((p) => p.message);
+  const cycle = findCycle(nodes);
+  if (cycle) problems.push(`the after: dependencies form a cycle: ${cycle.join(' -> ')}`);
+  if (problems.length > 0) throw configFailure(`${file}: pipelines.${pipeline}: ${problems.join('; ')}`);
+}
+
+/** Requested tables that are not tables of the pipeline, each with the reason. */
+function unknownTables(pipeline: string, sources: string[], wanted: string[], known: Set<string>): RunPlan['unknown'] {
+  return wanted
+    .filter((k) => !known.has(k))
+    .map((key) => ({ key, message: `${key} is not a table of pipeline "${pipeline}" (expected source.table; sources: ${sources.join(', ')})` }));
 }

@@ -51,6 +51,19 @@ export const statusQuery = defineQuery<RunSummary>('status');
 /** Finished nodes per run before continuing as new; keeps history far below its limits. */
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
 
+/** What the parts of a run share: its state and the flags its loop and handlers watch. */
+interface Run {
+  input: NightlySyncInput;
+  startedAt: string;
+  state?: RunState;
+  /** Something finished or was added: the loop looks again. */
+  changed: boolean;
+  /** Handing over to a continuation: nothing new starts, requests are refused. */
+  draining: boolean;
+  /** The run has decided to end: a table added now would never run. */
+  closing: boolean;
+}
+
 /**
  * One run of a pipeline: plan the tables, then sync each in a child workflow as the DAG
  * and the concurrency limits allow. A failed table does not stop the others; the run
@@ -58,141 +71,147 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
  */
 export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> {
   const info = workflowInfo();
-  const startedAt = input.carried?.startedAt ?? new Date(info.runStartTime).toISOString();
-  const continueAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  const run: Run = { input, startedAt: input.carried?.startedAt ?? new Date(info.runStartTime).toISOString(), changed: false, draining: false, closing: false };
   // Handlers come first: an update sent with the start arrives before planning is done.
-  let state: RunState | undefined;
-  let changed = false;
-  let draining = false;
-  // Set once the run has decided to end: a table added after that would never run.
-  let closing = false;
-
-  setHandler(statusQuery, () => (state ? state.summary(startedAt) : emptySummary(input.pipeline, startedAt)));
-  setHandler(
-    addTablesUpdate,
-    async (keys: string[], options?: AddTablesOptions): Promise<AddTablesResult[]> => {
-      await condition(() => state !== undefined);
-      const run = state!;
-      const fullRefresh = options?.fullRefresh || undefined;
-      const results: AddTablesResult[] = [];
-      const missing: string[] = [];
-      for (const key of keys) {
-        const known = run.table(key);
-        if (known) results.push({ key, outcome: run.requeue({ ...known, fullRefresh }) });
-        else missing.push(key);
-      }
-      if (missing.length > 0) {
-        const extra = await planRun({ pipeline: input.pipeline, tables: missing, fullRefresh });
-        for (const task of extra.tables) results.push({ key: task.key, outcome: run.requeue(task) });
-        for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
-      }
-      changed = true;
-      return results;
-    },
-    {
-      validator: (keys: string[], _options?: AddTablesOptions) => {
-        if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
-        const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
-        if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
-        if (draining) throw new Error('this run is handing over to its continuation; retry in a few seconds');
-        if (closing) throw new Error('this run is finishing; retry in a few seconds');
-      },
-    },
-  );
-
+  setHandlers(run);
   const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
-  state = new RunState(plan, input.carried?.results);
-  const finishedAtStart = state.finishedCount();
-
+  const state = (run.state = new RunState(plan, input.carried?.results));
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
-  const stamp = input.carried?.stamp ?? runStamp(startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  const stamp = input.carried?.stamp ?? runStamp(run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
   // A run that an older worker began replays with the child IDs it already used.
   const datedIds = patched('run-dated-table-ids');
-  const launchTable = (task: TableTask) => {
-    const n = state.runs(task.key) + 1;
-    const workflowId = datedIds
-      ? tableWorkflowId(input.pipeline, stamp, task.key, n)
-      : legacyTableWorkflowId(info.workflowId, startedAt, task.key, n);
-    state.markRunning(task.key, new Date().toISOString(), workflowId);
-    const began = Date.now();
-    void startChild(tableSync, {
-      workflowId,
-      args: [{ pipeline: input.pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout }],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      typedSearchAttributes: [
-        { key: searchAttributes.pipeline, value: input.pipeline },
-        { key: searchAttributes.source, value: task.source },
-        { key: searchAttributes.table, value: task.key },
-        { key: searchAttributes.mode, value: task.mode },
-      ],
-      staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
-      staticDetails: describeTable(task),
-    })
-      .then((child) => child.result())
-      .then(
-        (outcome) =>
-          state.markFinished(task.key, { status: 'succeeded', ...outcome, durationMs: Date.now() - began }),
-        (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
-      )
-      .finally(() => (changed = true));
-  };
+  const childId = (key: string, n: number) =>
+    datedIds ? tableWorkflowId(input.pipeline, stamp, key, n) : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
+  await runDag(run, state, stamp, childId);
+  const summary = state.summary(run.startedAt, new Date().toISOString());
+  upsertSearchAttributes([{ key: searchAttributes.outcome, value: summary.failed > 0 ? 'failed' : 'succeeded' }]);
+  if (summary.failed > 0) await failRun(input.pipeline, summary);
+  return summary;
+}
 
-  const launchStep = (step: StepTask) => {
-    state.markRunning(step.key, new Date().toISOString());
-    const began = Date.now();
-    void stepActivity(step.key)({ pipeline: input.pipeline, step: step.key })
-      .then(
-        () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
-        (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
-      )
-      .finally(() => (changed = true));
-  };
+/** The status query, and the addTables update ("sync this table now"). */
+function setHandlers(run: Run): void {
+  setHandler(statusQuery, () => (run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
+  setHandler(addTablesUpdate, (keys: string[], options?: AddTablesOptions) => addTables(run, keys, options), {
+    validator: (keys: string[], _options?: AddTablesOptions) => {
+      if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
+      const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
+      if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
+      if (run.draining) throw new Error('this run is handing over to its continuation; retry in a few seconds');
+      if (run.closing) throw new Error('this run is finishing; retry in a few seconds');
+    },
+  });
+}
 
+/** Queues each table once: known ones again, others after planning them. */
+async function addTables(run: Run, keys: string[], options?: AddTablesOptions): Promise<AddTablesResult[]> {
+  await condition(() => run.state !== undefined);
+  const state = run.state!;
+  const fullRefresh = options?.fullRefresh || undefined;
+  const results: AddTablesResult[] = [];
+  const missing: string[] = [];
+  for (const key of keys) {
+    const known = state.table(key);
+    if (known) results.push({ key, outcome: state.requeue({ ...known, fullRefresh }) });
+    else missing.push(key);
+  }
+  if (missing.length > 0) {
+    const extra = await planRun({ pipeline: run.input.pipeline, tables: missing, fullRefresh });
+    for (const task of extra.tables) results.push({ key: task.key, outcome: state.requeue(task) });
+    for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
+  }
+  run.changed = true;
+  return results;
+}
+
+/**
+ * Starts nodes as the DAG and the limits allow until nothing runs and nothing can start,
+ * or hands over to a continuation when history has grown enough.
+ */
+async function runDag(run: Run, state: RunState, stamp: string, childId: (key: string, n: number) => string): Promise<void> {
+  const finishedAtStart = state.finishedCount();
+  const continueAfter = run.input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
   for (;;) {
     const handOver = state.finishedCount() - finishedAtStart >= continueAfter || workflowInfo().continueAsNewSuggested;
-    if (handOver) draining = true;
+    if (handOver) run.draining = true;
     else {
       const next = state.nextToStart();
-      next.tables.forEach(launchTable);
-      next.steps.forEach(launchStep);
+      next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
+      next.steps.forEach((step) => launchStep(run, state, step));
     }
     if (state.runningCount() === 0 && allHandlersFinished()) {
-      if (draining && state.openCount() > 0) {
+      if (run.draining && state.openCount() > 0) {
         await continueAsNew<typeof nightlySync>({
-          ...input,
+          ...run.input,
           tables: undefined,
-          carried: { startedAt, stamp, plan: state.currentPlan(), results: state.allResults() },
+          carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults() },
         });
       }
       // Nothing runs and nothing could start: whatever is still open can never run.
       state.skipUnreachable();
-      closing = true;
-      break;
+      run.closing = true;
+      return;
     }
-    changed = false;
-    await condition(() => changed);
+    run.changed = false;
+    await condition(() => run.changed);
   }
+}
 
-  const summary = state.summary(startedAt, new Date().toISOString());
-  const outcome = summary.failed > 0 ? 'failed' : 'succeeded';
-  upsertSearchAttributes([{ key: searchAttributes.outcome, value: outcome }]);
-  if (summary.failed > 0) {
-    const failed = summary.results.filter((r) => r.status === 'failed');
-    // A notification that cannot be delivered is visible in history; the run's outcome stands.
-    // (Runs that failed under an older worker replay without it.)
-    if (patched('notify-failed-run')) await notifyFailure({ pipeline: input.pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
-    throw ApplicationFailure.create({
-      type: failureType('TablesFailed'),
-      nonRetryable: true,
-      message:
-        `${summary.failed} of ${summary.results.length} tables/steps failed (${summary.succeeded} succeeded, ` +
-        `${summary.skipped} skipped): ${failed.slice(0, 10).map((r) => `${r.key}: ${r.error}`).join(' | ')}` +
-        (failed.length > 10 ? ` | and ${failed.length - 10} more` : '') +
-        '. Fix the cause, then re-run one table with: bqsync sync <source.table>',
-      details: [summary],
-    });
-  }
-  return summary;
+/** Starts a table's sync as a child workflow, with its search attributes and Web UI summary. */
+function launchTable(run: Run, state: RunState, task: TableTask, workflowId: string): void {
+  const { pipeline } = run.input;
+  state.markRunning(task.key, new Date().toISOString(), workflowId);
+  const began = Date.now();
+  void startChild(tableSync, {
+    workflowId,
+    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout }],
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    typedSearchAttributes: [
+      { key: searchAttributes.pipeline, value: pipeline },
+      { key: searchAttributes.source, value: task.source },
+      { key: searchAttributes.table, value: task.key },
+      { key: searchAttributes.mode, value: task.mode },
+    ],
+    staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
+    staticDetails: describeTable(task),
+  })
+    .then((child) => child.result())
+    .then(
+      (outcome) => state.markFinished(task.key, { status: 'succeeded', ...outcome, durationMs: Date.now() - began }),
+      (err) => state.markFinished(task.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
+    )
+    .finally(() => (run.changed = true));
+}
+
+/** Runs a SQL step as an activity. */
+function launchStep(run: Run, state: RunState, step: StepTask): void {
+  state.markRunning(step.key, new Date().toISOString());
+  const began = Date.now();
+  void stepActivity(step.key)({ pipeline: run.input.pipeline, step: step.key })
+    .then(
+      () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
+      (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
+    )
+    .finally(() => (run.changed = true));
+}
+
+/** Reports the failed run to the webhook, then fails it with the summary in its details. */
+async function failRun(pipeline: string, summary: RunSummary): Promise<never> {
+  const info = workflowInfo();
+  const failed = summary.results.filter((r) => r.status === 'failed');
+  // A notification that cannot be delivered is visible in history; the run's outcome stands.
+  // (Runs that failed under an older worker replay without it.)
+  if (patched('notify-failed-run')) await notifyFailure({ pipeline, workflowId: info.workflowId, runId: info.runId, summary }).catch(() => undefined);
+  throw ApplicationFailure.create({
+    type: failureType('TablesFailed'),
+    nonRetryable: true,
+    message:
+      `${summary.failed} of ${summary.results.length} tables/steps failed (${summary.succeeded} succeeded, ` +
+      `${summary.skipped} skipped): ${failed.slice(0, 10).map((r) => `${r.key}: ${r.error}`).join(' | ')}` +
+      (failed.length > 10 ? ` | and ${failed.length - 10} more` : '') +
+      '. Fix the cause, then re-run one table with: bqsync sync <source.table>',
+    details: [summary],
+  });
 }
 
 function emptySummary(pipeline: string, startedAt: string): RunSummary {
