@@ -1,4 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { RunSummary } from '../../common/payloads';
 import type { LoadedConfig } from '../../config/load';
 import { nightlySync } from '../../workflows';
 import { searchAttributes } from '../../common/search-attributes';
@@ -35,31 +36,11 @@ export async function runCommand(
   try {
     await ensureSearchAttributes(client, config);
     await warnIfNoWorker(client, config);
-    const workflowId = pipelineWorkflowId(pipeline);
-    const p = config.pipelines[pipeline];
     const running = await findRunningRun(client, config, pipeline);
     if (running) return alreadyRunning(loaded, pipeline, running);
-    let handle;
-    try {
-      handle = await client.workflow.start(nightlySync, {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [{ pipeline, fullRefresh: fullRefresh || undefined }],
-        workflowIdConflictPolicy: 'FAIL',
-        typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
-        staticSummary: `Sync pipeline ${pipeline}: ${p.sources.join(', ')} into BigQuery`,
-        staticDetails: [p.description, p.owner && `Owner: ${p.owner}`, p.impact && `If it stops: ${p.impact}`]
-          .filter(Boolean)
-          .join('\n\n'),
-      });
-    } catch (err) {
-      // Started by someone else since the check above.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const { runId } = await client.workflow.getHandle(workflowId).describe();
-        return alreadyRunning(loaded, pipeline, { workflowId, runId });
-      }
-      throw err;
-    }
+    const handle = await startRun(client, loaded, pipeline, fullRefresh);
+    if (!handle) return 2;
+    const workflowId = handle.workflowId;
     const started = { pipeline, workflowId, runId: handle.firstExecutionRunId, link: webUiLink(config.temporal, workflowId, handle.firstExecutionRunId) };
     if (!json) {
       console.log(`started ${workflowId} (run ${started.runId})`);
@@ -69,25 +50,56 @@ export async function runCommand(
       if (json) console.log(JSON.stringify(started, null, 2));
       return 0;
     }
-    try {
-      const summary = await resultThroughRestarts(() => handle.result(), config.temporal.address);
-      console.log(json ? JSON.stringify({ ...started, status: 'succeeded', summary }, null, 2) : formatSummary(summary));
-      return 0;
-    } catch (err) {
-      const summary = summaryFromFailure(err);
-      // The innermost cause says what went wrong (a failed plan arrives wrapped in its activity's failure).
-      let inner = err as Error & { cause?: Error };
-      while (inner.cause) inner = inner.cause as typeof inner;
-      const reason = inner.message;
-      if (json) console.log(JSON.stringify({ ...started, status: 'failed', error: reason, summary }, null, 2));
-      else {
-        if (summary) console.log(formatSummary(summary));
-        console.error(`run failed: ${reason}`);
-      }
-      return 1;
-    }
+    return await reportResult(() => handle.result(), config.temporal.address, started, json);
   } finally {
     await client.connection.close();
+  }
+}
+
+/** Starts the pipeline's run; undefined, having said so, when another start won. */
+async function startRun(client: Client, loaded: LoadedConfig, pipeline: string, fullRefresh: boolean): Promise<WorkflowHandleWithFirstExecutionRunId<typeof nightlySync> | undefined> {
+  const { config } = loaded;
+  const workflowId = pipelineWorkflowId(pipeline);
+  const p = config.pipelines[pipeline];
+  try {
+    return await client.workflow.start(nightlySync, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ pipeline, fullRefresh: fullRefresh || undefined }],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
+      staticSummary: `Sync pipeline ${pipeline}: ${p.sources.join(', ')} into BigQuery`,
+      staticDetails: [p.description, p.owner && `Owner: ${p.owner}`, p.impact && `If it stops: ${p.impact}`].filter(Boolean).join('\n\n'),
+    });
+  } catch (err) {
+    // Started by someone else since the check for a running run.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      const { runId } = await client.workflow.getHandle(workflowId).describe();
+      alreadyRunning(loaded, pipeline, { workflowId, runId });
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Waits for the run's end and prints its summary; 1 when it failed. */
+async function reportResult(result: () => Promise<RunSummary>, address: string, started: object, json: boolean): Promise<number> {
+  try {
+    const summary = await resultThroughRestarts(result, address);
+    console.log(json ? JSON.stringify({ ...started, status: 'succeeded', summary }, null, 2) : formatSummary(summary));
+    return 0;
+  } catch (err) {
+    const summary = summaryFromFailure(err);
+    // The innermost cause says what went wrong (a failed plan arrives wrapped in its activity's failure).
+    let inner = err as Error & { cause?: Error };
+    while (inner.cause) inner = inner.cause as typeof inner;
+    const reason = inner.message;
+    if (json) console.log(JSON.stringify({ ...started, status: 'failed', error: reason, summary }, null, 2));
+    else {
+      if (summary) console.log(formatSummary(summary));
+      console.error(`run failed: ${reason}`);
+    }
+    return 1;
   }
 }
 
