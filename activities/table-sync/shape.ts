@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TableTask } from '../../common/payloads';
-import type { TableLayout } from '../../bigquery/client';
+import type { TableLayout } from '../../bigquery/tables';
 import { applyColumnRules, transformer } from './column-rules';
 import { CURSOR_TYPES } from './cursor';
 import { configFailure, failure, schemaFailure } from '../../common/failures';

@@ -6,24 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LoadedConfig } from '../../config/load';
 import type { TableSyncOutcome, TableTask } from '../../common/payloads';
-import {
-  countRows,
-  createBigQuery,
-  describeTable,
-  destinationTable,
-  dropTable,
-  ensureDataset,
-  maxCursor,
-  submitLoad,
-  submitQuery,
-} from '../../bigquery/client';
+import { createBigQuery, ensureDataset } from '../../bigquery/client';
+import { countRows, describeTable, destinationTable, dropTable, followSchema, maxCursor, restoreDescriptions } from '../../bigquery/tables';
 import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from '../../bigquery/unreachable';
 import { SourceConnectionLost } from '../../sources/connection-lost';
 import { crashPoint } from './crash-point';
 import { cursorLowerBound } from './cursor';
 import { failure, schemaFailure } from '../../common/failures';
-import { awaitJob, jobId, jobPrefix, PriorJob, priorJobs } from '../../bigquery/jobs';
-import { buildMergeSql, quoteBigQuery } from '../../bigquery/merge-sql';
+import { awaitJob, PriorJob, priorJobs, submitLoad, submitQuery } from '../../bigquery/jobs';
+import { jobId, jobPrefix } from '../../bigquery/job-ids';
+import { buildMergeSql } from '../../bigquery/merge-sql';
 import { loadInChunks } from './key-ranges';
 import { openSource } from '../../sources/open-source';
 import { RowEncoder } from '../../bigquery/row-encoder';
@@ -155,10 +147,7 @@ function makeSyncOnce(loaded: LoadedConfig) {
         outcome.rowsLoaded = await verifyCount(bq, task, result.rowsRead);
         await dropTable(bq, staging.dataset, staging.table);
         // The replacing statement takes the staging table's schema: put the descriptions back.
-        await bq
-          .dataset(task.dataset)
-          .table(task.destination)
-          .setMetadata({ description: shape.description, schema: { fields: schema.fields } });
+        await restoreDescriptions(bq, task.dataset, task.destination, shape.description, schema.fields);
         if (task.mode !== 'replace') outcome.cursorTo = await maxCursor(bq, target, shape.cursor!.bigQueryName);
         return outcome;
       }
@@ -206,7 +195,7 @@ function makeSyncOnce(loaded: LoadedConfig) {
       // Incremental: the staging table holds this run's rows; check them, then merge.
       const stagedRows = await countRows(bq, bigquery.project, staging.dataset, staging.table);
       if (stagedRows !== rows) throw countMismatch(task, rows, `${staging.dataset}.${staging.table}`, stagedRows);
-      await followSchema(bq, task, schema);
+      await followSchema(bq, task.dataset, task.destination, schema);
       const mergeId = jobId(prefix, 'merge', next + (stagedEarlier ? 0 : 1), rows);
       const sql = buildMergeSql({
         target,
@@ -246,17 +235,6 @@ function planDestinationSchema(task: TableTask, shape: TableShape, existing: Des
         `(check the queries that read the column first), or change the column back at the source`);
   }
   return plan;
-}
-
-/** Adds new columns to the destination (and widens types) before rows that have them are merged. */
-async function followSchema(bq: BigQuery, task: TableTask, plan: SchemaPlan): Promise<void> {
-  const table = bq.dataset(task.dataset).table(task.destination);
-  if (plan.changes.added.length > 0) await table.setMetadata({ schema: { fields: plan.fields } });
-  for (const w of plan.changes.widened) {
-    await bq.query({
-      query: `ALTER TABLE ${quoteBigQuery(`${bq.projectId}.${task.dataset}.${task.destination}`)} ALTER COLUMN ${quoteBigQuery(w.column)} SET DATA TYPE ${w.to}`,
-    });
-  }
 }
 
 /** The last job of earlier attempts that did not fail, once it has finished. */
