@@ -87,9 +87,11 @@ async function stageRanges(
 ): Promise<StagedRanges> {
   const resumeFrom = landed.at(-1)?.to;
   const total: StagedRows = { rows: landed.reduce((n, j) => n + j.rows, 0), bytes: 0, nulledValues: {} };
+  const summary = (chunks: number, next: number) => ({ ...total, chunks: landed.length + chunks, chunksResumed: landed.length, next });
+  if (resumeFrom === 'end') return summary(0, firstSeq); // every range landed
+  const chunks = await rangesToRead(reader, sync.task, chunking, resumeFrom);
+  const loads = rangeLoads(sync);
   let next = firstSeq;
-  const chunks = resumeFrom === 'end' ? [] : await rangesToRead(reader, sync.task, chunking, resumeFrom);
-  const loads = chunks.length > 0 ? rangeLoads(sync) : undefined;
   try {
     for (const [i, chunk] of chunks.entries()) {
       const range = landed.length + i + 1;
@@ -97,19 +99,19 @@ async function stageRanges(
       const before = { rows: total.rows, bytes: total.bytes };
       const filter = { column: chunking.key.source.name, from: chunk.from, below: chunk.below };
       const staged = await readRowsToFile(sync, reader, plan.shape, filter, file, (p) =>
-        loads!.beat({ phase: 'extract', rows: before.rows + p.rows, bytes: before.bytes + p.bytes, range }),
+        loads.beat({ phase: 'extract', rows: before.rows + p.rows, bytes: before.bytes + p.bytes, range }),
       );
       addTo(total, staged);
       // The first range starts the staging table afresh; the others add to it.
       const disposition = landed.length === 0 && i === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND';
       const id = jobId(sync.jobPrefix, 'chunk', next++, staged.rows, chunk.below ?? 'end');
-      await loads!.submit(rangeLoad(sync, plan, file, id, disposition), { phase: 'load', rows: total.rows, bytes: total.bytes, range });
+      await loads.submit(rangeLoad(sync, plan, file, id, disposition), { phase: 'load', rows: total.rows, bytes: total.bytes, range });
     }
-    await loads?.finished();
+    await loads.finished();
   } finally {
-    loads?.close();
+    loads.close();
   }
-  return { ...total, chunks: landed.length + chunks.length, chunksResumed: landed.length, next };
+  return summary(chunks.length, next);
 }
 
 /** The ranges from `resumeFrom` (or the lowest key) to the end, of about `chunkRows` rows each. */
