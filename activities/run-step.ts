@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { LoadedConfig } from '../config/load';
 import { createBigQuery, ensureDataset } from '../bigquery/client';
+import { awaitJob, BigQueryJobFailed } from '../bigquery/jobs';
 import { configFailure } from '../common/failures';
 
 export interface RunStepInput {
@@ -37,16 +38,14 @@ export function makeRunStep(loaded: LoadedConfig) {
     const bq = createBigQuery(config.bigquery);
     if (step.dataset) await ensureDataset(bq, step.dataset, config.bigquery.location);
     const [job] = await bq.createQueryJob({ query: sql, location: config.bigquery.location });
-    for (;;) {
-      const [meta] = await job.getMetadata();
-      if (meta.status?.state === 'DONE') {
-        if (meta.status.errorResult) {
-          throw configFailure(`step ${step.name}: BigQuery rejected the SQL: ${meta.status.errorResult.message}; fix it in ${file}`);
-        }
-        return { jobId: job.id ?? '' };
+    try {
+      await awaitJob(bq, job.id!, () => Context.current().heartbeat());
+    } catch (err) {
+      if (err instanceof BigQueryJobFailed) {
+        throw configFailure(`step ${step.name}: BigQuery rejected the SQL: ${err.reason}; fix it in ${file}`);
       }
-      Context.current().heartbeat();
-      await new Promise((r) => setTimeout(r, 1000));
+      throw err;
     }
+    return { jobId: job.id ?? '' };
   };
 }

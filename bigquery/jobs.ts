@@ -1,41 +1,55 @@
-import type { BigQuery, JobMetadata } from '@google-cloud/bigquery';
-import { createHash } from 'node:crypto';
+import type { BigQuery, JobMetadata, TableField } from '@google-cloud/bigquery';
+import { JobIdParts, parseJobId } from './job-ids';
+import type { TableLayout } from './tables';
 
-/**
- * Deterministic BigQuery job IDs, so that a retried activity finds the jobs an earlier
- * attempt submitted instead of loading the same rows again.
- *
- * One table sync (a child workflow run) owns the prefix `bqsync_<workflow>_<hash>`. Each
- * job is `<prefix>_<kind><n>_<rows>r`: its kind (load, stage, merge), its sequence number
- * within the sync, and the number of rows it carries, so the retry knows what to verify.
- */
-export type JobKind = 'load' | 'stage' | 'merge' | 'chunk' | 'swap';
-
-export interface PriorJob {
+/** A job an earlier attempt of the sync submitted, as BigQuery reports it now. */
+export interface PriorJob extends JobIdParts {
   id: string;
-  kind: JobKind;
-  n: number;
-  rows: number;
-  /** chunk: the end of its key range (exclusive), or 'end' for the last. */
-  to?: string;
   state: string;
   error?: string;
 }
 
-export function jobPrefix(workflowId: string, runId: string): string {
-  const slug = workflowId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 200);
-  const hash = createHash('sha256').update(`${workflowId}/${runId}`).digest('hex').slice(0, 16);
-  return `bqsync_${slug}_${hash}`;
+export interface LoadRequest {
+  dataset: string;
+  table: string;
+  file: string;
+  schema: TableField[];
+  /** Deterministic (job-ids.ts): re-submitting it after a crash cannot load twice. */
+  jobId: string;
+  /** WRITE_TRUNCATE replaces the table atomically: readers see the old rows or the new ones. */
+  writeDisposition: 'WRITE_TRUNCATE' | 'WRITE_APPEND';
+  layout?: TableLayout;
 }
 
-export function jobId(prefix: string, kind: JobKind, n: number, rows: number, to?: string): string {
-  return `${prefix}_${kind}${n}_${rows}r${to === undefined ? '' : `_to${to}`}`;
+/**
+ * Submits a load job under its deterministic ID. A job with that ID already existing means
+ * an earlier attempt submitted it: that is not an error, the caller waits for it.
+ */
+export async function submitLoad(bq: BigQuery, req: LoadRequest): Promise<void> {
+  try {
+    await bq
+      .dataset(req.dataset)
+      .table(req.table)
+      .createLoadJob(req.file, {
+        sourceFormat: 'NEWLINE_DELIMITED_JSON',
+        schema: { fields: req.schema },
+        writeDisposition: req.writeDisposition,
+        createDisposition: 'CREATE_IF_NEEDED',
+        jobId: req.jobId,
+        ...req.layout,
+      });
+  } catch (err) {
+    if (!isDuplicateJob(err)) throw err;
+  }
 }
 
-function parseJobId(prefix: string, id: string): { kind: JobKind; n: number; rows: number; to?: string } | undefined {
-  if (!id.startsWith(`${prefix}_`)) return undefined;
-  const m = /^(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
-  return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]), to: m[4] } : undefined;
+/** Submits a query (DML or DDL) under its deterministic ID; see submitLoad. */
+export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Promise<void> {
+  try {
+    await bq.createQueryJob({ query: sql, jobId });
+  } catch (err) {
+    if (!isDuplicateJob(err)) throw err;
+  }
 }
 
 /**
@@ -55,9 +69,24 @@ export async function priorJobs(bq: BigQuery, prefix: string, since: Date): Prom
 }
 
 /**
- * Waits for a job to finish; throws with BigQuery's own reasons when it failed. A cancelled
- * activity (a worker shutting down) stops waiting; the job goes on in BigQuery, and the
- * retry finds it by its ID.
+ * A job that ran and failed inside BigQuery (bad SQL, a rejected row), as opposed to a call
+ * that could not reach BigQuery: `reason` is BigQuery's own first error.
+ */
+export class BigQueryJobFailed extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly reason: string,
+    details: string,
+  ) {
+    // The name stays "Error": it is the failure type Temporal records, as before this class.
+    super(`BigQuery job ${jobId} failed: ${reason}${details ? ` (${details})` : ''}`);
+  }
+}
+
+/**
+ * Waits for a job to finish; throws BigQueryJobFailed with BigQuery's own reasons when it
+ * failed. A cancelled activity (a worker shutting down) stops waiting; the job goes on in
+ * BigQuery, and the retry finds it by its ID.
  */
 export async function awaitJob(bq: BigQuery, id: string, onWait: () => void, signal?: AbortSignal): Promise<JobMetadata> {
   const job = bq.job(id);
@@ -68,7 +97,7 @@ export async function awaitJob(bq: BigQuery, id: string, onWait: () => void, sig
       const err = meta.status.errorResult;
       if (err) {
         const details = (meta.status.errors ?? []).slice(0, 5).map((e: { message?: string }) => e.message).join('; ');
-        throw new Error(`BigQuery job ${id} failed: ${err.message}${details ? ` (${details})` : ''}`);
+        throw new BigQueryJobFailed(id, String(err.message), details);
       }
       return meta;
     }

@@ -1,4 +1,4 @@
-import type { TableLayout } from './client';
+import type { TableLayout } from './tables';
 import { quoteBigQuery } from './merge-sql';
 
 /**

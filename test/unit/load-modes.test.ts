@@ -5,7 +5,7 @@ import { transformer } from '../../activities/table-sync/column-rules';
 import { cursorLowerBound } from '../../activities/table-sync/cursor';
 import { buildMergeSql } from '../../bigquery/merge-sql';
 import { planSchema } from '../../bigquery/schema-drift';
-import { jobId, jobPrefix } from '../../bigquery/jobs';
+import { jobId, jobPrefix } from '../../bigquery/job-ids';
 import { planKeyChunks } from '../../activities/table-sync/key-chunks';
 import { buildReplaceSql } from '../../bigquery/replace-sql';
 

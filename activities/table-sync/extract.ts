@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { maxCursor } from '../../bigquery/tables';
+import type { RowFilter, SourceConnection } from '../../sources/driver';
+import { cursorLowerBound } from './cursor';
+import { chunkingKey, StagedRanges, stageKeyRanges } from './key-ranges';
+import type { SyncPlan } from './plan';
+import { readRowsToFile, StagedRows } from './read-rows';
+import type { EarlierWork } from './resume';
+import type { TableShape } from './shape';
+import type { TableSync } from './sync-context';
+
+/** The table's rows in one file; `next` is the sequence number of the job that loads it. */
+export interface StagedFile extends StagedRows {
+  file: string;
+  /** Incremental: the lowest cursor value read (absent on a first load). */
+  cursorFrom?: string;
+  next: number;
+}
+
+/** What extraction leaves for the load stage. */
+export type Extracted =
+  | ({ kind: 'file' } & StagedFile)
+  /** An earlier attempt's staging load: its rows are in the staging table already. */
+  | Extract<EarlierWork, { kind: 'staged' }>
+  /** Every key range is in the staging table, loaded range by range while the next was read. */
+  | ({ kind: 'ranges' } & StagedRanges);
+
+/**
+ * Reads what this attempt needs from the source: nothing when an earlier attempt staged the
+ * rows, the key ranges of a large table, or else one file of the whole table or of the rows
+ * from the cursor on.
+ */
+export async function extract(
+  sync: TableSync,
+  reader: SourceConnection,
+  plan: SyncPlan,
+  earlier: Exclude<EarlierWork, { kind: 'done' }>,
+): Promise<Extracted> {
+  if (earlier.kind === 'staged') return earlier;
+  // A full load of a large table goes in key ranges, so that a crash costs one range.
+  const chunking = plan.incremental ? undefined : await chunkingKey(reader, sync.task, plan.shape, earlier.kind === 'ranges');
+  if (chunking) return { kind: 'ranges', ...(await stageKeyRanges(sync, reader, plan, chunking, earlier)) };
+  const from = plan.incremental ? await incrementalFilter(sync, plan.shape) : undefined;
+  const file = path.join(sync.workDir, sync.gzip ? 'rows.json.gz' : 'rows.json');
+  const staged = await readRowsToFile(sync, reader, plan.shape, from, file, (p) =>
+    sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
+  );
+  return { kind: 'file', file, ...staged, ...(from && { cursorFrom: from.from }), next: earlier.next };
+}
+
+/**
+ * The rows from the highest cursor value already in the destination minus the overlap (the
+ * overlap catches rows that committed late); every row when the destination is empty.
+ */
+async function incrementalFilter(sync: TableSync, shape: TableShape): Promise<RowFilter | undefined> {
+  const cursor = shape.cursor!; // every incremental shape has one (shape.ts)
+  const max = await maxCursor(sync.bq, sync.target, cursor.bigQueryName);
+  if (max === undefined) return undefined;
+  return { column: cursor.source.name, from: cursorLowerBound(max, cursor.bigQueryType, sync.task.overlap) };
+}

@@ -1,0 +1,32 @@
+import type { TableSyncOutcome } from '../../common/payloads';
+import { maxCursor } from '../../bigquery/tables';
+import { hasChanges } from '../../bigquery/schema-drift';
+import type { Extracted } from './extract';
+import type { SyncPlan } from './plan';
+import type { EarlierWork } from './resume';
+import type { TableSync } from './sync-context';
+
+/** What was loaded: by this attempt, or by an earlier one that landed it all. */
+export type LoadedWork = Extracted | Extract<EarlierWork, { kind: 'done' }>;
+
+/** The table's result, as `run --wait`, `status` and the Web UI show it. */
+export async function report(sync: TableSync, plan: SyncPlan, work: LoadedWork, rowsLoaded: number): Promise<TableSyncOutcome> {
+  const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded, bytesStaged: 0, nulledValues: {}, mode: sync.task.mode };
+  if (hasChanges(plan.schema.changes)) outcome.schemaChanges = plan.schema.changes;
+  Object.assign(outcome, whatWasRead(work));
+  // Read back from the destination, so that the cursor advances exactly when the rows do.
+  if (sync.task.mode !== 'replace') outcome.cursorTo = await maxCursor(sync.bq, sync.target, plan.shape.cursor!.bigQueryName);
+  return outcome;
+}
+
+function whatWasRead(work: LoadedWork): Partial<TableSyncOutcome> {
+  switch (work.kind) {
+    case 'done':
+    case 'staged':
+      return { resumedJob: work.job.id, rowsRead: work.job.rows };
+    case 'file':
+      return { rowsRead: work.rows, bytesStaged: work.bytes, nulledValues: work.nulledValues, ...(work.cursorFrom !== undefined && { cursorFrom: work.cursorFrom }) };
+    case 'ranges':
+      return { rowsRead: work.rows, bytesStaged: work.bytes, nulledValues: work.nulledValues, chunks: work.chunks, chunksResumed: work.chunksResumed };
+  }
+}

@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Deterministic BigQuery job IDs, so that a retried activity finds the jobs an earlier
+ * attempt submitted instead of loading the same rows again.
+ *
+ * One table sync (a child workflow run) owns the prefix `bqsync_<workflow>_<hash>`. Each
+ * job is `<prefix>_<kind><n>_<rows>r[_to<end>]`: its kind, its sequence number within the
+ * sync, the number of rows it carries (so the retry knows what to verify) and, for a key
+ * range, the range's end.
+ */
+export type JobKind = 'load' | 'stage' | 'merge' | 'chunk' | 'swap';
+
+/** What a job ID says about its job. */
+export interface JobIdParts {
+  kind: JobKind;
+  n: number;
+  rows: number;
+  /** chunk: the end of its key range (exclusive), or 'end' for the last. */
+  to?: string;
+}
+
+export function jobPrefix(workflowId: string, runId: string): string {
+  const slug = workflowId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 200);
+  const hash = createHash('sha256').update(`${workflowId}/${runId}`).digest('hex').slice(0, 16);
+  return `bqsync_${slug}_${hash}`;
+}
+
+export function jobId(prefix: string, kind: JobKind, n: number, rows: number, to?: string): string {
+  return `${prefix}_${kind}${n}_${rows}r${to === undefined ? '' : `_to${to}`}`;
+}
+
+/** The parts of a job ID of this prefix; undefined for any other job. */
+export function parseJobId(prefix: string, id: string): JobIdParts | undefined {
+  if (!id.startsWith(`${prefix}_`)) return undefined;
+  const m = /^(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
+  return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]), to: m[4] } : undefined;
+}
