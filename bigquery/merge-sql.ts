@@ -1,12 +1,4 @@
-/**
- * A BigQuery path (`project.dataset.table`) or column in backticks. Table names may hold
- * Unicode letters, marks, numbers, connectors, dashes and spaces (isValidBigQueryTableName);
- * nothing that could end the quoting (a backtick or a backslash) ever gets through.
- */
-export function quoteBigQuery(name: string): string {
-  if (!/^[\p{L}\p{M}\p{N}\p{Pc}\p{Pd} .]+$/u.test(name)) throw new Error(`"${name}" cannot be used as a BigQuery identifier`);
-  return '`' + name + '`';
-}
+import { quoteBigQuery } from './names';
 
 export interface MergeSpec {
   /** `project.dataset.table` of the destination and of the staging table. */

@@ -14,3 +14,13 @@ export function isValidBigQueryColumnName(name: string): boolean {
 export function isValidBigQueryTableName(name: string): boolean {
   return BIGQUERY_TABLE.test(name);
 }
+
+/**
+ * A BigQuery path (`project.dataset.table`) or column in backticks. Table names may hold
+ * Unicode letters, marks, numbers, connectors, dashes and spaces (isValidBigQueryTableName);
+ * nothing that could end the quoting (a backtick or a backslash) ever gets through.
+ */
+export function quoteBigQuery(name: string): string {
+  if (!/^[\p{L}\p{M}\p{N}\p{Pc}\p{Pd} .]+$/u.test(name)) throw new Error(`"${name}" cannot be used as a BigQuery identifier`);
+  return '`' + name + '`';
+}

@@ -1,5 +1,5 @@
 import type { TableLayout } from './tables';
-import { quoteBigQuery } from './merge-sql';
+import { quoteBigQuery } from './names';
 
 /**
  * One statement that replaces the destination with the staging table's rows, keeping the

@@ -1,5 +1,5 @@
 import type { BigQuery } from '@google-cloud/bigquery';
-import { quoteBigQuery } from './merge-sql';
+import { quoteBigQuery } from './names';
 import type { DestinationField, SchemaPlan } from './schema-drift';
 
 /** Partitioning and clustering, as the BigQuery API spells them. */

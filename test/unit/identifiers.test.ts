@@ -4,7 +4,7 @@
  * discovery picks. The integration side is test/integration/bad-input.test.ts.
  */
 import { discoveredTables, nothingDiscoveredMessage } from '../../config/discovery';
-import { quoteBigQuery } from '../../bigquery/merge-sql';
+import { quoteBigQuery } from '../../bigquery/names';
 import { quoteMysql } from '../../sources/mysql/errors';
 import { quotePostgres } from '../../sources/postgres/errors';
 import { isValidBigQueryColumnName, isValidBigQueryTableName } from '../../bigquery/names';
