@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { createSmallTables } from '../helpers/source-tables';
-import { MYSQL_URL, POSTGRES_URL } from '../helpers/env';
+import { MYSQL_URL, POSTGRES_URL, TEST_DATABASE } from '../helpers/env';
 import { mysqlConnection, mysqlSource, postgresClient, postgresSource, runCli, startWorker, testConfig, writeConfig } from '../helpers/harness';
 
 async function freePort(): Promise<number> {
@@ -168,19 +168,21 @@ describe('bqsync doctor', () => {
   });
 
   test('a user without SELECT on a table is told which table', async () => {
+    // A user of the slot's own: users and roles are server-wide, the test databases are not.
+    const user = `${TEST_DATABASE}_doctor`;
     const root = await mysqlConnection();
     const pg = await postgresClient();
     const [[{ db }]] = (await root.query('SELECT DATABASE() AS db')) as unknown as [[{ db: string }]];
     try {
-      await root.query("DROP USER IF EXISTS 'bqsync_doctor'@'127.0.0.1'");
-      await root.query("CREATE USER 'bqsync_doctor'@'127.0.0.1' IDENTIFIED BY 'doctor-pw'");
-      await root.query(`GRANT SELECT ON \`${db}\`.\`x_doc_1\` TO 'bqsync_doctor'@'127.0.0.1'`);
-      await pg.query('DROP ROLE IF EXISTS bqsync_doctor');
-      await pg.query('CREATE ROLE bqsync_doctor LOGIN');
-      await pg.query('GRANT USAGE ON SCHEMA public TO bqsync_doctor');
-      await pg.query('GRANT SELECT ON x_doc_1 TO bqsync_doctor');
+      await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+      await root.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'doctor-pw'`);
+      await root.query(`GRANT SELECT ON \`${db}\`.\`x_doc_1\` TO '${user}'@'127.0.0.1'`);
+      await pg.query(`DROP ROLE IF EXISTS ${user}`);
+      await pg.query(`CREATE ROLE ${user} LOGIN`);
+      await pg.query(`GRANT USAGE ON SCHEMA public TO ${user}`);
+      await pg.query(`GRANT SELECT ON x_doc_1 TO ${user}`);
       const file = config('it-doctor');
-      const env = { DOC_MYSQL_URL: MYSQL_URL.replace('root@', 'bqsync_doctor:doctor-pw@'), TEST_POSTGRES_URL: POSTGRES_URL.replace('postgres@', 'bqsync_doctor@') };
+      const env = { DOC_MYSQL_URL: MYSQL_URL.replace('root@', `${user}:doctor-pw@`), TEST_POSTGRES_URL: POSTGRES_URL.replace('postgres@', `${user}@`) };
       const result = await runCli(['--config', file, 'doctor'], env);
       expect(result.code).toBe(1);
       // MySQL hides the tables a user may not read; PostgreSQL lists them and says no.
@@ -188,11 +190,11 @@ describe('bqsync doctor', () => {
       expect(result.stdout).toMatch(/^ {2}FAIL no SELECT privilege on 1 table\(s\): billing\.x_doc_2; GRANT SELECT on them to the user of sources\.billing\.url$/m);
       expect(result.stdout).not.toContain('doctor-pw');
     } finally {
-      await root.query("DROP USER IF EXISTS 'bqsync_doctor'@'127.0.0.1'");
+      await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
       await root.end();
-      await pg.query('REVOKE ALL ON x_doc_1 FROM bqsync_doctor');
-      await pg.query('REVOKE ALL ON SCHEMA public FROM bqsync_doctor');
-      await pg.query('DROP ROLE IF EXISTS bqsync_doctor');
+      await pg.query(`REVOKE ALL ON x_doc_1 FROM ${user}`);
+      await pg.query(`REVOKE ALL ON SCHEMA public FROM ${user}`);
+      await pg.query(`DROP ROLE IF EXISTS ${user}`);
       await pg.end();
     }
   });
