@@ -1,5 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
@@ -8,6 +9,20 @@ import { freePort } from './free-port';
 const SEARCH_ATTRIBUTES = ['BqsyncPipeline', 'BqsyncSource', 'BqsyncTable', 'BqsyncOutcome', 'BqsyncMode'];
 // Where scripts/install-tools.sh puts the Temporal CLI when it was not on PATH.
 const TOOLS_BIN = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'bqsync', 'bin');
+
+/** The Temporal CLI, looked up as scripts/lib.sh does: the one it built first, then PATH. */
+export function temporalExecutable(): string {
+  for (const dir of [TOOLS_BIN, ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)]) {
+    const file = path.join(dir, 'temporal');
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`the Temporal CLI is neither on PATH nor in ${TOOLS_BIN}; run scripts/install-tools.sh`);
+}
 
 /**
  * A Temporal dev server of a test's own, on free ports, keeping its state in a SQLite file,
