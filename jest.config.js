@@ -9,15 +9,18 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.jest.json' }] },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/deploy/cdk.out/', '<rootDir>/deploy/dist/'],
-  testTimeout: 600_000,
 };
 
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // The workflows on a Temporal dev server of each file's own, with mocked activities.
-    // A broken workflow tends to hang rather than throw: fail it within a minute.
-    { ...common, displayName: 'workflow', testMatch: ['<rootDir>/test/workflow/**/*.test.ts'], testTimeout: 60_000 },
+    {
+      ...common,
+      displayName: 'workflow',
+      testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/workflow-timeout.ts'],
+    },
     // The CDK app's tests (deploy/ is its own npm package; scripts/test.sh installs it).
     { ...common, displayName: 'deploy', testMatch: ['<rootDir>/deploy/test/**/*.test.ts'] },
     {
@@ -32,5 +35,7 @@ module.exports = {
   // which serialises its work. scripts/test.sh raises it for the stack-free projects.
   maxWorkers: 1,
   testSequencer: '<rootDir>/test/helpers/sequencer.js',
+  // The integration tests wait for real retries and outages; per project it is not honoured.
+  testTimeout: 600_000,
   reporters: ['default', '<rootDir>/test/helpers/count-reporter.js'],
 };
