@@ -3,6 +3,7 @@
  * and without secrets, and `bqsync doctor` against good and bad settings.
  */
 import net from 'node:net';
+import type { Client as PgClient } from 'pg';
 import { createSmallTables } from '../helpers/source-tables';
 import { MYSQL_URL, POSTGRES_URL, TEST_DATABASE } from '../helpers/env';
 import { mysqlConnection, mysqlSource, postgresClient, postgresSource, runCli, startWorker, testConfig, writeConfig } from '../helpers/harness';
@@ -122,6 +123,15 @@ describe('metrics and logs of a worker', () => {
   });
 });
 
+/** Drops a role with its grants, also one left behind by an interrupted run. */
+async function dropRole(pg: PgClient, role: string): Promise<void> {
+  const { rowCount } = await pg.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  if (!rowCount) return;
+  // Its grants are all in this slot's database, so DROP OWNED here removes every one.
+  await pg.query(`DROP OWNED BY ${role}`);
+  await pg.query(`DROP ROLE ${role}`);
+}
+
 describe('bqsync doctor', () => {
   const tables = ['x_doc_1', 'x_doc_2'];
   const config = (taskQueue: string, address?: string) => {
@@ -177,7 +187,7 @@ describe('bqsync doctor', () => {
       await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
       await root.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'doctor-pw'`);
       await root.query(`GRANT SELECT ON \`${db}\`.\`x_doc_1\` TO '${user}'@'127.0.0.1'`);
-      await pg.query(`DROP ROLE IF EXISTS ${user}`);
+      await dropRole(pg, user);
       await pg.query(`CREATE ROLE ${user} LOGIN`);
       await pg.query(`GRANT USAGE ON SCHEMA public TO ${user}`);
       await pg.query(`GRANT SELECT ON x_doc_1 TO ${user}`);
@@ -192,9 +202,7 @@ describe('bqsync doctor', () => {
     } finally {
       await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
       await root.end();
-      await pg.query(`REVOKE ALL ON x_doc_1 FROM ${user}`);
-      await pg.query(`REVOKE ALL ON SCHEMA public FROM ${user}`);
-      await pg.query(`DROP ROLE IF EXISTS ${user}`);
+      await dropRole(pg, user);
       await pg.end();
     }
   });
