@@ -3,10 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 /**
  * Every failure type an operator can meet in the Web UI, the CLI or a notification, with
  * whether a retry may get past it and what the operator should do. Activities throw these
- * types, workflows decide retries from this table, the worker counts them in metrics and
- * the CLI explains them: one list, so that the four cannot drift apart.
+ * types, workflows decide retries from this table and the CLI explains them: one list, so
+ * that they cannot drift apart.
  */
-export const FAILURES = {
+const ACTIVITY_FAILURES = {
   // A person has to change something: a retry would fail the same way.
   ConfigError: { retryable: false, action: 'fix the config file or the environment named in the message' },
   SchemaError: { retryable: false, action: 'rename or exclude the column or table named in the message' },
@@ -18,20 +18,27 @@ export const FAILURES = {
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
-  // What a run reports for its nodes.
+} as const;
+
+/** What a run reports for a node that did not succeed without an activity failing. */
+const RUN_FAILURES = {
   TablesFailed: { retryable: false, action: 'fix the failed tables, then re-run them with bqsync retry last --failed' },
   UnknownTable: { retryable: false, action: 'name a table of the pipeline as source.table' },
   InputFailed: { retryable: false, action: 'fix the node it waits for; it runs again with it' },
   Unreachable: { retryable: false, action: 'fix the node it waits for; it could not finish in this run' },
-} as const satisfies Record<string, { retryable: boolean; action: string }>;
+} as const;
+
+export const FAILURES = { ...ACTIVITY_FAILURES, ...RUN_FAILURES } satisfies Record<string, { retryable: boolean; action: string }>;
 
 export type FailureType = keyof typeof FAILURES;
 
 /** The name of a failure type, checked at compile time against the catalogue. */
 export const failureType = <T extends FailureType>(type: T): T => type;
 
-/** Types a retry cannot fix: what activity retry policies pass as nonRetryableErrorTypes. */
-export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURES) as FailureType[]).filter((t) => !FAILURES[t].retryable);
+/** Activity failures a retry cannot fix: what activity retry policies pass as nonRetryableErrorTypes. */
+export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(ACTIVITY_FAILURES) as (keyof typeof ACTIVITY_FAILURES)[]).filter(
+  (t) => !ACTIVITY_FAILURES[t].retryable,
+);
 
 /** What the operator should do about a failure type; undefined for a type bqsync does not make. */
 export function operatorAction(type: string | null | undefined): string | undefined {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, when missing: the Temporal CLI (dev server with the
 # Web UI), the BigQuery emulator, the npm dependencies and the build.
+#   --unit  only what `npm run test:unit` needs: the Temporal CLI and the npm dependencies
 set -euo pipefail
+unit_only=false
+[[ "${1:-}" == --unit ]] && unit_only=true
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 mkdir -p "$BQSYNC_BIN"
@@ -16,7 +19,7 @@ if ! command -v temporal >/dev/null; then
   GOBIN="$BQSYNC_BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
 fi
 
-if ! command -v bigquery-emulator >/dev/null; then
+if ! $unit_only && ! command -v bigquery-emulator >/dev/null; then
   need_go bigquery-emulator
   # Built inside a scratch module: `go install pkg@version` asks the proxy for the module's
   # version list, which it refuses for this module. Takes minutes and ~6 GiB of memory.
@@ -37,7 +40,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [[ ! -f dist/client/cli.js || -n "$(find common sources bigquery workflows activities worker client config demo bench -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
+if ! $unit_only && [[ ! -f dist/client/cli.js || -n "$(find common sources bigquery workflows activities worker client config demo bench -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
   log "building"
   npm run --silent build >/dev/null
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The local stack: MariaDB and PostgreSQL (started when down), a Temporal dev server with
 # the Web UI and bqsync's search attributes, and the BigQuery emulator.
-#   scripts/stack.sh up | down | status
+#   scripts/stack.sh up | down | restart | status
 # BQSYNC_STACK=test with other ports runs a second stack beside the first (the tests do).
+# `up` reuses what already listens on the ports; `restart` stops this stack's processes and
+# starts fresh ones (the tests: a stack left by an aborted run holds its old workflows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -72,9 +74,22 @@ case "${1:-up}" in
     stop temporal
     stop bigquery
     ;;
+  restart)
+    stop temporal
+    stop bigquery
+    for port in "$TEMPORAL_PORT" "$BIGQUERY_PORT"; do
+      if port_open "$port"; then
+        log "port $port is taken by a process that $BQSYNC_RUN does not know; stop it, or use other ports"
+        exit 1
+      fi
+    done
+    databases_up
+    temporal_up
+    bigquery_up
+    ;;
   status)
     port_open "$TEMPORAL_PORT" && echo "temporal: up on $TEMPORAL_PORT" || echo "temporal: down"
     port_open "$BIGQUERY_PORT" && echo "bigquery emulator: up on $BIGQUERY_PORT" || echo "bigquery emulator: down"
     ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|restart|status" >&2; exit 2 ;;
 esac

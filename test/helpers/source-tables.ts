@@ -1,3 +1,4 @@
+import { TEST_DATABASE } from './env';
 import { mysqlConnection, postgresClient } from './harness';
 
 /** Creates small tables `name` with `rows` rows in both test databases, replacing old ones. */
@@ -39,16 +40,21 @@ export async function lockTables(names: string[], which: { mysql?: boolean; post
   };
 }
 
-/** bqsync extraction queries running now, per source engine. */
+/**
+ * bqsync extraction queries running now in this slot's test database, per source engine
+ * (other slots' test runs extract from their own databases at the same time).
+ */
 export async function runningExtractions(): Promise<{ mysql: number; postgres: number }> {
   const my = await mysqlConnection();
   const pg = await postgresClient();
   try {
     const [rows] = await my.query(
-      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%bqsync:extract%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%bqsync:extract%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      [TEST_DATABASE],
     );
     const p = await pg.query(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%bqsync:extract%' AND state = 'active' AND pid <> pg_backend_pid()",
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:extract%' AND state = 'active' AND pid <> pg_backend_pid()",
+      [TEST_DATABASE],
     );
     return { mysql: Number((rows as { n: string }[])[0].n), postgres: Number(p.rows[0].n) };
   } finally {

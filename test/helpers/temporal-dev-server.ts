@@ -1,13 +1,27 @@
 import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { searchAttributeNames } from '../../common/search-attributes';
 import { freePort } from './free-port';
 
-/** The search attributes bqsync registers; as scripts/stack.sh starts the shared server. */
-const SEARCH_ATTRIBUTES = ['BqsyncPipeline', 'BqsyncSource', 'BqsyncTable', 'BqsyncOutcome', 'BqsyncMode'];
 // Where scripts/install-tools.sh puts the Temporal CLI when it was not on PATH.
 const TOOLS_BIN = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'bqsync', 'bin');
+
+/** The Temporal CLI, looked up as scripts/lib.sh does: the one it built first, then PATH. */
+export function temporalExecutable(): string {
+  for (const dir of [TOOLS_BIN, ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)]) {
+    const file = path.join(dir, 'temporal');
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`the Temporal CLI is neither on PATH nor in ${TOOLS_BIN}; run scripts/install-tools.sh`);
+}
 
 /**
  * A Temporal dev server of a test's own, on free ports, keeping its state in a SQLite file,
@@ -43,7 +57,7 @@ export class TemporalDevServer {
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--ui-port', String(this.uiPort)];
     args.push('--http-port', String(this.httpPort), '--metrics-port', String(this.metricsPort));
     args.push('--db-filename', this.dbFile, '--log-level', 'warn', '--namespace', 'default');
-    for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+    for (const name of searchAttributeNames) args.push('--search-attribute', `${name}=Keyword`);
     const child = spawn('temporal', args, {
       env: { ...process.env, PATH: `${TOOLS_BIN}${path.delimiter}${process.env.PATH}` },
       stdio: ['ignore', 'pipe', 'pipe'],

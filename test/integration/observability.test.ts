@@ -3,8 +3,9 @@
  * and without secrets, and `bqsync doctor` against good and bad settings.
  */
 import net from 'node:net';
+import type { Client as PgClient } from 'pg';
 import { createSmallTables } from '../helpers/source-tables';
-import { MYSQL_URL, POSTGRES_URL } from '../helpers/env';
+import { MYSQL_URL, POSTGRES_URL, TEST_DATABASE } from '../helpers/env';
 import { mysqlConnection, mysqlSource, postgresClient, postgresSource, runCli, startWorker, testConfig, writeConfig } from '../helpers/harness';
 
 async function freePort(): Promise<number> {
@@ -122,6 +123,15 @@ describe('metrics and logs of a worker', () => {
   });
 });
 
+/** Drops a role with its grants, also one left behind by an interrupted run. */
+async function dropRole(pg: PgClient, role: string): Promise<void> {
+  const { rowCount } = await pg.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  if (!rowCount) return;
+  // Its grants are all in this slot's database, so DROP OWNED here removes every one.
+  await pg.query(`DROP OWNED BY ${role}`);
+  await pg.query(`DROP ROLE ${role}`);
+}
+
 describe('bqsync doctor', () => {
   const tables = ['x_doc_1', 'x_doc_2'];
   const config = (taskQueue: string, address?: string) => {
@@ -168,19 +178,21 @@ describe('bqsync doctor', () => {
   });
 
   test('a user without SELECT on a table is told which table', async () => {
+    // A user of the slot's own: users and roles are server-wide, the test databases are not.
+    const user = `${TEST_DATABASE}_doctor`;
     const root = await mysqlConnection();
     const pg = await postgresClient();
     const [[{ db }]] = (await root.query('SELECT DATABASE() AS db')) as unknown as [[{ db: string }]];
     try {
-      await root.query("DROP USER IF EXISTS 'bqsync_doctor'@'127.0.0.1'");
-      await root.query("CREATE USER 'bqsync_doctor'@'127.0.0.1' IDENTIFIED BY 'doctor-pw'");
-      await root.query(`GRANT SELECT ON \`${db}\`.\`x_doc_1\` TO 'bqsync_doctor'@'127.0.0.1'`);
-      await pg.query('DROP ROLE IF EXISTS bqsync_doctor');
-      await pg.query('CREATE ROLE bqsync_doctor LOGIN');
-      await pg.query('GRANT USAGE ON SCHEMA public TO bqsync_doctor');
-      await pg.query('GRANT SELECT ON x_doc_1 TO bqsync_doctor');
+      await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+      await root.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'doctor-pw'`);
+      await root.query(`GRANT SELECT ON \`${db}\`.\`x_doc_1\` TO '${user}'@'127.0.0.1'`);
+      await dropRole(pg, user);
+      await pg.query(`CREATE ROLE ${user} LOGIN`);
+      await pg.query(`GRANT USAGE ON SCHEMA public TO ${user}`);
+      await pg.query(`GRANT SELECT ON x_doc_1 TO ${user}`);
       const file = config('it-doctor');
-      const env = { DOC_MYSQL_URL: MYSQL_URL.replace('root@', 'bqsync_doctor:doctor-pw@'), TEST_POSTGRES_URL: POSTGRES_URL.replace('postgres@', 'bqsync_doctor@') };
+      const env = { DOC_MYSQL_URL: MYSQL_URL.replace('root@', `${user}:doctor-pw@`), TEST_POSTGRES_URL: POSTGRES_URL.replace('postgres@', `${user}@`) };
       const result = await runCli(['--config', file, 'doctor'], env);
       expect(result.code).toBe(1);
       // MySQL hides the tables a user may not read; PostgreSQL lists them and says no.
@@ -188,11 +200,9 @@ describe('bqsync doctor', () => {
       expect(result.stdout).toMatch(/^ {2}FAIL no SELECT privilege on 1 table\(s\): billing\.x_doc_2; GRANT SELECT on them to the user of sources\.billing\.url$/m);
       expect(result.stdout).not.toContain('doctor-pw');
     } finally {
-      await root.query("DROP USER IF EXISTS 'bqsync_doctor'@'127.0.0.1'");
+      await root.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
       await root.end();
-      await pg.query('REVOKE ALL ON x_doc_1 FROM bqsync_doctor');
-      await pg.query('REVOKE ALL ON SCHEMA public FROM bqsync_doctor');
-      await pg.query('DROP ROLE IF EXISTS bqsync_doctor');
+      await dropRole(pg, user);
       await pg.end();
     }
   });
