@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { searchAttributeNames } from '../../common/search-attributes';
 import { createSmallTables } from '../helpers/source-tables';
 import { bqCount, eventually, mysqlSource, SOURCE_ENV, testConfig, writeConfig } from '../helpers/harness';
 
@@ -54,10 +55,9 @@ test('docker/compose.yaml runs the parts of the local stack and a worker from th
   expect(Object.keys(compose.services).sort()).toEqual(['bigquery', 'bqsync', 'mysql', 'postgres', 'temporal', 'worker']);
   expect(compose.services.mysql.image).toMatch(/^mysql:8/);
   expect(compose.services.bigquery.image).toMatch(/^ghcr\.io\/goccy\/bigquery-emulator:/);
-  // The same search attributes as scripts/stack.sh registers.
-  const stack = fs.readFileSync(path.join(ROOT, 'scripts', 'stack.sh'), 'utf8');
+  // The search attributes bqsync uses (scripts/stack.sh registers the same list, read from common/).
   const attrs = (text: string) => [...text.matchAll(/--search-attribute[= ](\w+=Keyword)/g)].map((m) => m[1]).sort();
-  expect(attrs(compose.services.temporal.command.join(' '))).toEqual(attrs(stack));
+  expect(attrs(compose.services.temporal.command.join(' '))).toEqual(searchAttributeNames.map((n) => `${n}=Keyword`).sort());
   expect(compose.services.worker.build).toMatchObject({ context: '..', dockerfile: 'docker/Dockerfile', target: 'worker' });
   expect(compose.services.worker.stop_grace_period).toBe('120s');
   expect(compose.services.worker.environment.BIGQUERY_ENDPOINT).toBe('http://bigquery:9050');
