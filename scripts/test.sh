@@ -130,7 +130,11 @@ for name in typecheck nostack deploy $(seq -f 'shard%g' 1 "$SHARDS"); do
     cat "$LOGS/$name.log"
     printf '===== end of %s =====\n' "$name"
   fi
-  log "$name: $p passed, $f failed$( ((s > 0)) && echo ", $s skipped") in ${seconds} s (exit $code)"
+  if [[ "$name" == typecheck ]]; then
+    log "typecheck: $( ((code == 0)) && echo 'no type errors' || echo 'type errors') in ${seconds} s"
+  else
+    log "$name: $p passed, $f failed$( ((s > 0)) && echo ", $s skipped") in ${seconds} s (exit $code)"
+  fi
 done
 # Each file's seconds, longest first: the figures for test/helpers/durations.json.
 node -e '
