@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { createBigQuery } from '../../bigquery/client';
+export { eventually } from './eventually';
 import {
   BIGQUERY_ENDPOINT,
   BIGQUERY_LOCATION,
@@ -152,15 +153,4 @@ export async function postgresClient(): Promise<PgClient> {
   await client.connect();
   await client.query("SET TimeZone = 'UTC'");
   return client;
-}
-
-/** Polls until the check returns a value, or fails after the timeout. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 120_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, WorkflowBundleWithS
 import { searchAttributes } from '../../common/search-attributes';
 import type { NodeResult, RunPlan, RunSummary, StepTask, TableSyncOutcome, TableTask } from '../../common/payloads';
 import { temporalExecutable } from './temporal-dev-server';
+import { eventually } from './eventually';
 
 export const table = (key: string, after: string[] = [], extra: Partial<TableTask> = {}): TableTask => {
   const [source, name] = key.split('.');
@@ -237,13 +238,7 @@ export const node = (summary: RunSummary, key: string): NodeResult => {
   return n;
 };
 
-/** Polls until the check holds, or fails naming what it waited for. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls (briefly: the workflow tests wait on in-memory mocks) until the check holds. */
+export function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  return eventually(check, timeoutMs, what, 50);
 }
