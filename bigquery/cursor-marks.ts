@@ -21,12 +21,8 @@ const FIELDS = [
   { name: 'recorded_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
 ];
 
-// Datasets whose marks table this process has seen.
-const known = new Set<string>();
-
-async function ensureMarksTable(bq: BigQuery, dataset: string): Promise<void> {
-  const key = `${bq.projectId}.${dataset}`;
-  if (known.has(key)) return;
+/** Creates the dataset's marks table when it is missing; once per sync, before the other calls. */
+export async function ensureMarksTable(bq: BigQuery, dataset: string): Promise<void> {
   const table = bq.dataset(dataset).table(MARKS_TABLE);
   const [exists] = await table.exists();
   if (!exists) {
@@ -36,27 +32,24 @@ async function ensureMarksTable(bq: BigQuery, dataset: string): Promise<void> {
       if ((err as { code?: number }).code !== 409) throw err; // another sync created it first
     }
   }
-  known.add(key);
 }
 
 const path = (bq: BigQuery, dataset: string) => quoteBigQuery(`${bq.projectId}.${dataset}.${MARKS_TABLE}`);
 
 export async function recordMark(bq: BigQuery, dataset: string, mark: { table: string; sync: string; event: MarkEvent; highWater: string }): Promise<void> {
-  await ensureMarksTable(bq, dataset);
   await bq.query({
     query:
       `INSERT INTO ${path(bq, dataset)} (table_name, sync_id, event, high_water, recorded_at) ` +
-      'VALUES (@table, @sync, @event, @highWater, CURRENT_TIMESTAMP())',
-    params: mark,
+      'VALUES (@tableName, @syncId, @event, @highWater, CURRENT_TIMESTAMP())',
+    params: { tableName: mark.table, syncId: mark.sync, event: mark.event, highWater: mark.highWater },
   });
 }
 
 /** The mark a sync recorded before its first read (an earlier attempt of it), if any. */
 export async function markOfSync(bq: BigQuery, dataset: string, table: string, sync: string): Promise<string | undefined> {
-  await ensureMarksTable(bq, dataset);
   const [rows] = await bq.query({
-    query: `SELECT high_water FROM ${path(bq, dataset)} WHERE table_name = @table AND sync_id = @sync AND event = 'read' LIMIT 1`,
-    params: { table, sync },
+    query: `SELECT high_water FROM ${path(bq, dataset)} WHERE table_name = @tableName AND sync_id = @syncId AND event = 'read' LIMIT 1`,
+    params: { tableName: table, syncId: sync },
   });
   return rows[0]?.high_water ?? undefined;
 }
@@ -67,13 +60,12 @@ export async function markOfSync(bq: BigQuery, dataset: string, table: string, s
  * when the table has none, e.g. it was loaded before marks were kept.
  */
 export async function marksSinceLastLanded(bq: BigQuery, dataset: string, table: string): Promise<string[]> {
-  await ensureMarksTable(bq, dataset);
   const marks = path(bq, dataset);
   const [rows] = await bq.query({
     query:
-      `SELECT high_water FROM ${marks} WHERE table_name = @table AND recorded_at >= ` +
-      `COALESCE((SELECT MAX(recorded_at) FROM ${marks} WHERE table_name = @table AND event = 'landed'), TIMESTAMP '1970-01-01')`,
-    params: { table },
+      `SELECT high_water FROM ${marks} WHERE table_name = @tableName AND recorded_at >= ` +
+      `COALESCE((SELECT MAX(recorded_at) FROM ${marks} WHERE table_name = @tableName AND event = 'landed'), TIMESTAMP '1970-01-01')`,
+    params: { tableName: table },
   });
   return rows.map((r: { high_water: string }) => r.high_water);
 }

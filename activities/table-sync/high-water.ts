@@ -1,4 +1,4 @@
-import { markOfSync, marksSinceLastLanded, recordMark } from '../../bigquery/cursor-marks';
+import { ensureMarksTable, markOfSync, marksSinceLastLanded, recordMark } from '../../bigquery/cursor-marks';
 import { maxCursor } from '../../bigquery/tables';
 import type { RowFilter, SourceConnection } from '../../sources/driver';
 import { earliestCursor, highWaterMark, nextLowerBound } from './cursor';
@@ -28,6 +28,7 @@ export async function startCursorRead(sync: TableSync, reader: SourceConnection,
   const type = cursor.bigQueryType;
   const stats = await reader.cursorStats(sync.task.table, cursor.source.name, type !== 'INT64');
   const mark = { table: sync.task.destination, sync: sync.jobPrefix };
+  await ensureMarksTable(sync.bq, sync.task.dataset);
   const earlier = sync.attempt > 1 ? await markOfSync(sync.bq, sync.task.dataset, mark.table, mark.sync) : undefined;
   const highWater = earlier ?? highWaterMark(stats, type);
   if (earlier === undefined && highWater !== undefined) {
