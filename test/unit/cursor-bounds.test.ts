@@ -1,5 +1,7 @@
 import { earliestCursor, highWaterMark, nextLowerBound } from '../../activities/table-sync/cursor';
 import { filterClause } from '../../sources/driver';
+import { formatSummary } from '../../client/summary-format';
+import type { NodeResult } from '../../common/payloads';
 
 describe('cursors that skip rows: the next lower bound', () => {
   test('a load read in key ranges: the bound comes from its high-water mark, not from MAX in BigQuery', () => {
@@ -66,5 +68,35 @@ describe('rows whose cursor is NULL', () => {
       params: ['2024-01-01'],
     });
     expect(filterClause({ column: 'id', from: '1', below: '9' }, q, () => '?').where).toBe(' WHERE "id" >= ? AND "id" < ?');
+  });
+});
+
+describe('what a table result says about its cursor', () => {
+  const summary = (result: Partial<NodeResult>) =>
+    formatSummary({
+      pipeline: 'nightly',
+      startedAt: '2026-12-04T02:00:00Z',
+      succeeded: 1,
+      failed: 0,
+      skipped: 0,
+      running: 0,
+      pending: 0,
+      rowsLoaded: 12,
+      results: [{ key: 'shop.orders', kind: 'table', status: 'succeeded', rowsRead: 12, rowsLoaded: 12, mode: 'merge', ...result }],
+    });
+
+  test('NULL and future-dated cursors are counted, a new column of an incremental table names the full refresh', () => {
+    const text = summary({
+      cursorFrom: '2026-12-03 01:50:00.000',
+      cursorNulls: 4,
+      cursorAhead: 1,
+      schemaChanges: { added: ['tier', 'note'], dropped: [], widened: [] },
+      nullUntilFullRefresh: ['tier'],
+    });
+    expect(text).toContain('4 rows with a NULL cursor (read on every run)');
+    expect(text).toContain("1 row dated after the source's clock (read on every run; the bound stops at the clock)");
+    expect(text).toContain('column tier added: existing rows hold NULL until a full refresh (bqsync sync shop.orders --full-refresh)');
+    expect(text).toContain('new columns: note');
+    expect(text).not.toContain('new columns: tier');
   });
 });
