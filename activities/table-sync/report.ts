@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { TableSyncOutcome } from '../../common/payloads';
 import { maxCursor } from '../../bigquery/tables';
 import { hasChanges } from '../../bigquery/schema-drift';
@@ -15,6 +16,11 @@ export async function report(sync: TableSync, plan: SyncPlan, work: LoadedWork, 
   const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded, bytesStaged: 0, nulledValues: {}, mode: sync.task.mode };
   if (hasChanges(plan.schema.changes)) outcome.schemaChanges = plan.schema.changes;
   Object.assign(outcome, whatWasRead(work), cursorCounts(plan, cursor));
+  if (outcome.nullUntilFullRefresh) {
+    log.warn(`${sync.task.key}: new columns hold NULL in the rows this run did not read; run "bqsync sync ${sync.task.key} --full-refresh"`, {
+      columns: outcome.nullUntilFullRefresh,
+    });
+  }
   await recordLanded(sync, cursor);
   // Read back from the destination, so that the cursor advances exactly when the rows do.
   if (sync.task.mode !== 'replace') outcome.cursorTo = await maxCursor(sync.bq, sync.target, plan.shape.cursor!.bigQueryName);
