@@ -34,10 +34,17 @@ function note(r: NodeResult): string {
   const nulled = Object.entries(r.nulledValues ?? {});
   if (nulled.length) notes.push('NULL for unrepresentable values: ' + nulled.map(([c, n]) => `${c}=${n}`).join(', '));
   const drift = r.schemaChanges;
-  if (drift?.added.length) notes.push(`new columns: ${drift.added.join(', ')}`);
+  const nullUntilRefresh = new Set(r.nullUntilFullRefresh ?? []);
+  const newColumns = drift?.added.filter((c) => !nullUntilRefresh.has(c)) ?? [];
+  if (newColumns.length) notes.push(`new columns: ${newColumns.join(', ')}`);
+  for (const c of nullUntilRefresh) notes.push(`column ${c} added: existing rows hold NULL until a full refresh (bqsync sync ${r.key} --full-refresh)`);
   if (drift?.dropped.length) notes.push(`dropped at the source, kept as NULL: ${drift.dropped.join(', ')}`);
   if (drift?.widened.length) notes.push('widened: ' + drift.widened.map((w) => `${w.column} ${w.from}->${w.to}`).join(', '));
+  if (r.cursorNulls) notes.push(`${rowCount(r.cursorNulls)} with a NULL cursor (read on every run)`);
+  if (r.cursorAhead) notes.push(`${rowCount(r.cursorAhead)} dated after the source's clock (read on every run; the bound stops at the clock)`);
   if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
   if (r.chunks) notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}`);
   return notes.join('; ');
 }
+
+const rowCount = (n: number) => `${num(n)} row${n === 1 ? '' : 's'}`;

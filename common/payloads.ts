@@ -103,6 +103,12 @@ export interface TableSyncOutcome {
   /** Incremental runs: the cursor range read (from is inclusive; absent on a first load). */
   cursorFrom?: string;
   cursorTo?: string;
+  /** Source rows whose cursor is NULL: a `>=` never selects them, so every incremental run reads them. */
+  cursorNulls?: number;
+  /** Source rows dated after the source's clock: the bound stops at the clock, so they are read on every run. */
+  cursorAhead?: number;
+  /** Columns an incremental run added: rows it did not read hold NULL there until a full refresh. */
+  nullUntilFullRefresh?: string[];
   /** Schema drift seen at the source and how the destination followed it. */
   schemaChanges?: SchemaChanges;
   /** The load job of an earlier attempt that had already landed, so it was not repeated. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The opt-in suite: the type round trip and the load-mode tests against a real BigQuery
+# The opt-in suite: the type round trip, the load-mode and the cursor tests against a real BigQuery
 # project instead of the emulator, for what the emulator cannot show (gzip loads, schema
 # changes on existing tables, BYTES, NaN and Infinity, partitioning and clustering).
 #   BQSYNC_REAL_BIGQUERY=my-project [BQSYNC_REAL_BIGQUERY_LOCATION=US] \
@@ -15,4 +15,4 @@ if [[ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" && ! -f "$HOME/.config/gcloud/app
   echo "test:bigquery: no credentials: set GOOGLE_APPLICATION_CREDENTIALS or run 'gcloud auth application-default login'" >&2
   exit 2
 fi
-exec bash scripts/test.sh test/integration/types.test.ts test/integration/load-modes.test.ts "$@"
+exec bash scripts/test.sh test/integration/types.test.ts test/integration/load-modes.test.ts test/integration/cursors.test.ts "$@"

@@ -56,17 +56,36 @@ export interface SourceConnection {
    * read ends the stream with SourceConnectionLost.
    */
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches;
+  /**
+   * What an incremental read needs to know of its cursor column before it reads: the highest
+   * value, rows whose value is NULL, and for a time cursor the server's clock (UTC) and the
+   * rows dated after it.
+   */
+  cursorStats(table: string, column: string, time: boolean): Promise<CursorStats>;
   close(): Promise<void>;
 }
 
+/** Values as text in the server's form (UTC for times); counts as numbers. */
+export interface CursorStats {
+  /** The highest cursor value; undefined when no row has one. */
+  max?: string;
+  nulls: number;
+  /** Time cursors: the server's clock, and the rows whose cursor is later than it. */
+  now?: string;
+  ahead: number;
+}
+
 /**
- * Rows with `column >= from` (a cursor, or a key range's start) and `column < below` (a key
- * range's end); values are sent as query parameters, never spliced in.
+ * Rows with `column >= from` (a cursor, or a key range's start; with `orNull`, also those
+ * where it is NULL) and `column < below` (a key range's end); values are sent as query
+ * parameters, never spliced in.
  */
 export interface RowFilter {
   column: string;
   from?: string;
   below?: string;
+  /** Also the rows whose column is NULL (a cursor a `>=` would never select). */
+  orNull?: boolean;
 }
 
 /** A comment that marks bqsync's extraction queries in the process list / pg_stat_activity. */
@@ -79,7 +98,8 @@ export function filterClause(filter: RowFilter | undefined, quote: (id: string) 
   const params: string[] = [];
   if (filter.from !== undefined) {
     params.push(filter.from);
-    parts.push(`${quote(filter.column)} >= ${placeholder(params.length)}`);
+    const atLeast = `${quote(filter.column)} >= ${placeholder(params.length)}`;
+    parts.push(filter.orNull ? `(${atLeast} OR ${quote(filter.column)} IS NULL)` : atLeast);
   }
   if (filter.below !== undefined) {
     params.push(filter.below);

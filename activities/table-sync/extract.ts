@@ -1,12 +1,10 @@
 import path from 'node:path';
-import { maxCursor } from '../../bigquery/tables';
-import type { RowFilter, SourceConnection } from '../../sources/driver';
-import { cursorLowerBound } from './cursor';
+import type { SourceConnection } from '../../sources/driver';
+import { CursorRead, incrementalFilter } from './high-water';
 import { chunkingKey, StagedRanges, stageKeyRanges } from './key-ranges';
 import type { SyncPlan } from './plan';
 import { readRowsToFile, StagedRows } from './read-rows';
 import type { EarlierWork } from './resume';
-import type { TableShape } from './shape';
 import type { TableSync } from './sync-context';
 
 /** The table's rows in one file; `next` is the sequence number of the job that loads it. */
@@ -35,26 +33,16 @@ export async function extract(
   reader: SourceConnection,
   plan: SyncPlan,
   earlier: Exclude<EarlierWork, { kind: 'done' }>,
+  cursor: CursorRead | undefined,
 ): Promise<Extracted> {
   if (earlier.kind === 'staged') return earlier;
   // A full load of a large table goes in key ranges, so that a crash costs one range.
   const chunking = plan.incremental ? undefined : await chunkingKey(reader, sync.task, plan.shape, earlier.kind === 'ranges');
   if (chunking) return { kind: 'ranges', ...(await stageKeyRanges(sync, reader, plan, chunking, earlier)) };
-  const from = plan.incremental ? await incrementalFilter(sync, plan.shape) : undefined;
+  const from = plan.incremental ? await incrementalFilter(sync, plan, cursor!) : undefined;
   const file = path.join(sync.workDir, sync.gzip ? 'rows.json.gz' : 'rows.json');
   const staged = await readRowsToFile(sync, reader, plan.shape, from, file, (p) =>
     sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
   );
   return { kind: 'file', file, ...staged, ...(from && { cursorFrom: from.from }), next: earlier.next };
-}
-
-/**
- * The rows from the highest cursor value already in the destination minus the overlap (the
- * overlap catches rows that committed late); every row when the destination is empty.
- */
-async function incrementalFilter(sync: TableSync, shape: TableShape): Promise<RowFilter | undefined> {
-  const cursor = shape.cursor!; // every incremental shape has one (shape.ts)
-  const max = await maxCursor(sync.bq, sync.target, cursor.bigQueryName);
-  if (max === undefined) return undefined;
-  return { column: cursor.source.name, from: cursorLowerBound(max, cursor.bigQueryType, sync.task.overlap) };
 }

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../../config/load';
 import type { TableSyncOutcome, TableTask } from '../../common/payloads';
 import { extract } from './extract';
 import { readableFault } from './faults';
+import { startCursorRead } from './high-water';
 import { loadIncremental, mergeStaged } from './load-incremental';
 import { replaceFromRanges } from './load-key-ranges';
 import { loadReplace } from './load-replace';
@@ -35,14 +36,16 @@ async function syncOnce(loaded: LoadedConfig, task: TableTask): Promise<TableSyn
   const sync = await startSync(loaded, task);
   try {
     // The source connection is open for these three stages only (source-connection.ts).
-    const { plan, work } = await withSource(loaded, task.source, async (reader) => {
+    const { plan, cursor, work } = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
+      // Before any row is read: the next run's bound must not be later than this moment.
+      const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
-      const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier);
-      return { plan, work };
+      const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier, cursor);
+      return { plan, cursor, work };
     });
     const rowsLoaded = await loadByMode(sync, plan, work);
-    return await report(sync, plan, work, rowsLoaded);
+    return await report(sync, plan, work, rowsLoaded, cursor);
   } finally {
     await endSync(sync);
   }

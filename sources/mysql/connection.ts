@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
-import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { isLostMysqlConnection, quoteMysql } from './errors';
@@ -144,6 +144,17 @@ export class MysqlConnection implements SourceConnection {
       });
     });
     return out;
+  }
+
+  async cursorStats(table: string, column: string, time: boolean): Promise<CursorStats> {
+    const c = quoteMysql(column);
+    const t = this.qualified(table);
+    // Subqueries, so that each can use an index on the cursor. The session is in UTC (sql.ts).
+    const clock = time ? `, NOW(6) AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > NOW(6)) AS ahead` : '';
+    const [r] = await this.rows<{ hi: string | null; nulls: string | number; now?: string; ahead?: string | number }>(
+      `SELECT (SELECT MAX(${c}) FROM ${t}) AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
+    );
+    return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
   }
 
   async close(): Promise<void> {

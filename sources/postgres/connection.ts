@@ -1,6 +1,6 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
 import { SourceConnectionLost } from '../connection-lost';
-import { EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { isLostPostgresConnection, quotePostgres } from './errors';
@@ -109,6 +109,17 @@ export class PostgresConnection implements SourceConnection {
       (e) => out.destroy(e),
     );
     return out;
+  }
+
+  async cursorStats(table: string, column: string, time: boolean): Promise<CursorStats> {
+    const c = quotePostgres(column);
+    const t = this.qualified(table);
+    // Subqueries, so that each can use an index on the cursor.
+    const clock = time ? `, (now() AT TIME ZONE 'UTC')::text AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > now()) AS ahead` : '';
+    const [r] = await this.rows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
+      `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
+    );
+    return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
   }
 
   async close(): Promise<void> {
