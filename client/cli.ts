@@ -43,7 +43,13 @@ program
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('BQSYNC_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'json (one object per line) or text').env('BQSYNC_LOG_FORMAT').default('text'))
   .addOption(new Option('--health-file <path>', 'keep the worker state in this file, for the container health check').env('BQSYNC_HEALTH_FILE'))
-  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string }) => {
+  .addOption(
+    new Option('--scale-in-idle <seconds>', 'on ECS: clear the task\'s scale-in protection after this long without running activities')
+      .env('BQSYNC_SCALE_IN_IDLE_SECONDS')
+      .default('120')
+      .argParser(Number),
+  )
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number }) => {
     const { runWorker } = await import('../worker/main');
     const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
     await runWorker(config(), {
@@ -52,6 +58,7 @@ program
       logLevel: parseLogLevel(opts.logLevel),
       logFormat: parseLogFormat(opts.logFormat),
       healthFile: opts.healthFile,
+      scaleInIdleSeconds: opts.scaleInIdle,
     });
   });
 
