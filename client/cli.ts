@@ -49,9 +49,15 @@ program
       .default('120')
       .argParser(Number),
   )
-  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number }) => {
+  .addOption(
+    new Option('--staging-budget <size>', 'at most this many bytes of staged files on this worker at once (e.g. 15GiB); no limit by default').env(
+      'BQSYNC_STAGING_BUDGET_BYTES',
+    ),
+  )
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string }) => {
     const { runWorker } = await import('../worker/main');
     const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
+    const { parseByteSize } = await import('../worker/byte-size');
     await runWorker(config(), {
       shutdownGraceSeconds: opts.shutdownGrace,
       metricsPort: opts.metricsPort,
@@ -59,6 +65,7 @@ program
       logFormat: parseLogFormat(opts.logFormat),
       healthFile: opts.healthFile,
       scaleInIdleSeconds: opts.scaleInIdle,
+      stagingBudgetBytes: opts.stagingBudget === undefined ? undefined : parseByteSize(opts.stagingBudget, 'BQSYNC_STAGING_BUDGET_BYTES'),
     });
   });
 

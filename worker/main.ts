@@ -16,6 +16,8 @@ export interface WorkerOptions extends TelemetryOptions {
   healthFile?: string;
   /** Seconds without running activities before ECS scale-in protection is cleared. */
   scaleInIdleSeconds?: number;
+  /** At most this many bytes of staged files at once across the worker's table syncs; no limit when undefined. */
+  stagingBudgetBytes?: number;
 }
 
 /** The workflow bundle made at build time, or the workflow sources when there is none. */
@@ -50,14 +52,14 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       ...workflowSource(),
-      activities: createActivities(loaded),
+      activities: createActivities(loaded, { stagingBudgetBytes: options.stagingBudgetBytes }),
       interceptors: { activity: [tableSyncTelemetry, protectWhileRunning(protection)] },
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
       // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
       maxHeartbeatThrottleInterval: '10s',
     });
     const running = worker.run();
-    if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile);
+    if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile, (message) => logger.warn(message));
     await running;
   } finally {
     stopHealth();
