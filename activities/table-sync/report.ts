@@ -13,6 +13,7 @@ export type LoadedWork = Extracted | Extract<EarlierWork, { kind: 'done' }>;
 export async function report(sync: TableSync, plan: SyncPlan, work: LoadedWork, rowsLoaded: number): Promise<TableSyncOutcome> {
   const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded, bytesStaged: 0, nulledValues: {}, mode: sync.task.mode };
   if (hasChanges(plan.schema.changes)) outcome.schemaChanges = plan.schema.changes;
+  if (plan.rulesChanged) outcome.rulesChanged = true;
   Object.assign(outcome, whatWasRead(work));
   // Read back from the destination, so that the cursor advances exactly when the rows do.
   if (sync.task.mode !== 'replace') outcome.cursorTo = await maxCursor(sync.bq, sync.target, plan.shape.cursor!.bigQueryName);

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../../config/load';
 import type { TableSyncOutcome, TableTask } from '../../common/payloads';
+import { recordColumnRules } from './column-rules-record';
 import { extract } from './extract';
 import { readableFault } from './faults';
 import { loadIncremental, mergeStaged } from './load-incremental';
@@ -43,6 +44,7 @@ async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBu
       return { plan, work };
     });
     const rowsLoaded = await loadByMode(sync, plan, work);
+    await recordColumnRules(sync, plan.destination);
     return await report(sync, plan, work, rowsLoaded);
   } finally {
     await endSync(sync);
