@@ -2,13 +2,17 @@ import type { LoadedConfig } from '../config/load';
 import { makeNotifyFailure } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
+import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
 
-/** The activities a worker registers; they read the config the worker was started with. */
-export function createActivities(loaded: LoadedConfig) {
+/**
+ * The activities a worker registers; they read the config the worker was started with.
+ * `stagingBudgetBytes`: at most this many bytes of staged files at once on the worker.
+ */
+export function createActivities(loaded: LoadedConfig, options: { stagingBudgetBytes?: number } = {}) {
   return {
     planRun: makePlanRun(loaded),
-    syncTable: makeSyncTable(loaded),
+    syncTable: makeSyncTable(loaded, new StagingBudget(options.stagingBudgetBytes)),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
   };

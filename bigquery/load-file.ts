@@ -24,10 +24,25 @@ export async function writeStagingFile(
   encoder: RowEncoder,
   file: string,
   onProgress: (p: StagingProgress) => void,
-  options: { gzip: boolean; signal?: AbortSignal },
+  options: {
+    gzip: boolean;
+    signal?: AbortSignal;
+    /** Called before each chunk is written, with its size before compression; the write waits for it. */
+    reserve?: (bytes: number) => Promise<void>;
+  },
 ): Promise<StagingProgress> {
   const progress: StagingProgress = { rows: 0, bytes: 0 };
   let pending = '';
+  const reserve = options.reserve ?? (() => Promise.resolve());
+  const emit = (done: (err?: Error | null, chunk?: Buffer) => void) => {
+    const chunk = Buffer.from(pending, 'utf8');
+    pending = '';
+    reserve(chunk.length).then(() => {
+      progress.bytes += chunk.length;
+      onProgress(progress);
+      done(null, chunk);
+    }, done);
+  };
   const encode = new Transform({
     writableObjectMode: true,
     // A couple of batches queued at most: memory stays flat however wide the rows.
@@ -35,20 +50,11 @@ export async function writeStagingFile(
     transform(batch: RawValue[][], _enc, done) {
       for (const row of batch) pending += encoder.encode(row);
       progress.rows += batch.length;
-      if (pending.length >= CHUNK_BYTES) {
-        const chunk = Buffer.from(pending, 'utf8');
-        pending = '';
-        progress.bytes += chunk.length;
-        onProgress(progress);
-        done(null, chunk);
-      } else done();
+      if (pending.length >= CHUNK_BYTES) emit(done);
+      else done();
     },
     flush(done) {
-      const chunk = Buffer.from(pending, 'utf8');
-      pending = '';
-      progress.bytes += chunk.length;
-      onProgress(progress);
-      done(null, chunk);
+      emit(done);
     },
   });
   const out = fs.createWriteStream(file);

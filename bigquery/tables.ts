@@ -12,6 +12,7 @@ export interface TableLayout {
 export interface DestinationTable {
   fields: DestinationField[];
   description?: string;
+  labels?: Record<string, string>;
 }
 
 /** The destination table's schema and description, or undefined when it does not exist yet. */
@@ -19,7 +20,7 @@ export async function destinationTable(bq: BigQuery, dataset: string, table: str
   try {
     // One call, not exists() and then getMetadata(): this runs for every table of every run.
     const [meta] = await bq.dataset(dataset).table(table).getMetadata();
-    return { fields: (meta.schema?.fields ?? []) as DestinationField[], description: meta.description ?? undefined };
+    return { fields: (meta.schema?.fields ?? []) as DestinationField[], description: meta.description ?? undefined, labels: meta.labels ?? undefined };
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
@@ -29,6 +30,11 @@ export async function destinationTable(bq: BigQuery, dataset: string, table: str
 /** Sets the table's description (from the source table's comment) when it differs. */
 export async function describeTable(bq: BigQuery, dataset: string, table: string, description: string, current?: string): Promise<void> {
   if (description !== current) await bq.dataset(dataset).table(table).setMetadata({ description });
+}
+
+/** Sets labels on the table, keeping its other labels. */
+export async function labelTable(bq: BigQuery, dataset: string, table: string, labels: Record<string, string>): Promise<void> {
+  await bq.dataset(dataset).table(table).setMetadata({ labels });
 }
 
 /**

@@ -43,15 +43,29 @@ program
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('BQSYNC_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'json (one object per line) or text').env('BQSYNC_LOG_FORMAT').default('text'))
   .addOption(new Option('--health-file <path>', 'keep the worker state in this file, for the container health check').env('BQSYNC_HEALTH_FILE'))
-  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string }) => {
+  .addOption(
+    new Option('--scale-in-idle <seconds>', 'on ECS: clear the task\'s scale-in protection after this long without running activities')
+      .env('BQSYNC_SCALE_IN_IDLE_SECONDS')
+      .default('120')
+      .argParser(Number),
+  )
+  .addOption(
+    new Option('--staging-budget <size>', 'at most this many bytes of staged files on this worker at once (e.g. 15GiB); no limit by default').env(
+      'BQSYNC_STAGING_BUDGET_BYTES',
+    ),
+  )
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string }) => {
     const { runWorker } = await import('../worker/main');
     const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
+    const { parseByteSize } = await import('../worker/byte-size');
     await runWorker(config(), {
       shutdownGraceSeconds: opts.shutdownGrace,
       metricsPort: opts.metricsPort,
       logLevel: parseLogLevel(opts.logLevel),
       logFormat: parseLogFormat(opts.logFormat),
       healthFile: opts.healthFile,
+      scaleInIdleSeconds: opts.scaleInIdle,
+      stagingBudgetBytes: opts.stagingBudget === undefined ? undefined : parseByteSize(opts.stagingBudget, 'BQSYNC_STAGING_BUDGET_BYTES'),
     });
   });
 

@@ -15,9 +15,12 @@ const ACTIVITY_FAILURES = {
   UnrepresentableValues: { retryable: false, action: 'fix the values at the source, or set invalidValues: null' },
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
   WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
+  StagingBudgetTooSmall: { retryable: false, action: 'raise BQSYNC_STAGING_BUDGET_BYTES (and the disk) above the size of the table\'s staged file' },
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
+  StagingDiskFull: { retryable: true, action: 'none if a retry succeeds; else free space, give the worker more disk, or lower BQSYNC_STAGING_BUDGET_BYTES' },
+  StagingBudgetWait: { retryable: true, action: 'none: the table is retried when other tables have freed the staging budget' },
 } as const;
 
 /** What a run reports for a node that did not succeed without an activity failing. */

@@ -113,6 +113,8 @@ export interface TableSyncOutcome {
   schemaChanges?: SchemaChanges;
   /** The load job of an earlier attempt that had already landed, so it was not repeated. */
   resumedJob?: string;
+  /** The column rules (exclude, hash, mask) differ from those the table was loaded with: it was rebuilt. */
+  rulesChanged?: boolean;
   /** Key ranges the table was read in, and how many of them an earlier attempt had landed. */
   chunks?: number;
   chunksResumed?: number;

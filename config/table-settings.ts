@@ -25,17 +25,31 @@ export function tableSettingsProblems(settings: TableSettings): string[] {
         seen.set(column, rule);
       }
     }
-    // A cursor or key that is missing or masked cannot find rows again; a hashed key can
-    // (the hash is deterministic), a hashed cursor cannot (its order is lost).
-    const uses: [string, string | undefined, string[]][] = [
-      ['cursor', settings.cursor, ['exclude', 'hash', 'mask']],
-      ['deleteWhen', settings.deleteWhen, ['exclude', 'hash', 'mask']],
-      ...(settings.key ?? []).map((k): [string, string, string[]] => ['key', k, ['exclude', 'mask']]),
+    // A cursor or key that is missing, masked or hashed cannot find rows again (keyRuleReason).
+    const uses: [string, string | undefined][] = [
+      ['cursor', settings.cursor],
+      ['deleteWhen', settings.deleteWhen],
+      ...(settings.key ?? []).map((k): [string, string] => ['key', k]),
     ];
-    for (const [what, column, forbidden] of uses) {
+    for (const [what, column] of uses) {
       const rule = column ? seen.get(column) : undefined;
-      if (rule && forbidden.includes(rule)) problems.push(`${what} column "${column}" cannot be under columns.${rule}`);
+      if (!rule) continue;
+      const why = what === 'key' && rule !== 'exclude' ? `: ${keyRuleReason(rule as 'hash' | 'mask')}` : '';
+      problems.push(`${what} column "${column}" cannot be under columns.${rule}${why}`);
     }
   }
   return problems;
+}
+
+/**
+ * Why a key column of an append or merge table may not be hashed or masked: the MERGE finds
+ * rows by their key. A hashed key changes with BQSYNC_HASH_KEY (and from clear to hashed when
+ * the rule is added), so every row would be inserted again beside the old one; masked keys
+ * collide, so different rows would overwrite each other.
+ */
+export function keyRuleReason(rule: 'hash' | 'mask'): string {
+  return rule === 'hash'
+    ? 'a merge finds rows by their key, and a hashed key changes with the hash key, so rows would be inserted twice instead of updated; ' +
+        'hash other columns, or use mode replace'
+    : 'a merge finds rows by their key, and masked keys collide, so different rows would overwrite each other; use mode replace';
 }

@@ -16,17 +16,34 @@ export interface HealthRecord {
  * health check (worker/healthcheck.ts). A stale file means a stuck event loop or a dead
  * worker; a state other than RUNNING means it is shutting down or failed.
  */
-export function writeHealthFile(worker: Worker, file: string, intervalMs = HEALTH_INTERVAL_MS): () => void {
+export function writeHealthFile(
+  worker: Pick<Worker, 'getState'>,
+  file: string,
+  warn: (message: string) => void,
+  intervalMs = HEALTH_INTERVAL_MS,
+): () => void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let lastState = '';
   let lastWrite = 0;
+  let failing: string | undefined;
   const tick = () => {
     const state = worker.getState();
     if (state === lastState && Date.now() - lastWrite < intervalMs) return;
     const record: HealthRecord = { state, pid: process.pid, time: new Date().toISOString() };
-    // Write then rename, so that the check never reads half a file.
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
-    fs.renameSync(`${file}.tmp`, file);
+    try {
+      // Write then rename, so that the check never reads half a file.
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+      fs.renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      // A full disk must not end the worker and every sync on it: the file ages instead,
+      // and the check reports it if the disk stays full. Said once, not every second.
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (failing !== code) warn(`the health file ${file} could not be written (${code}); the worker goes on, the health check will see the file age`);
+      failing = code;
+      return;
+    }
+    if (failing) warn(`the health file ${file} is written again`);
+    failing = undefined;
     lastState = state;
     lastWrite = Date.now();
   };

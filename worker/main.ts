@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createActivities } from '../activities';
@@ -6,6 +6,7 @@ import { LoadedConfig } from '../config/load';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { writeHealthFile } from './health';
 import { tableSyncTelemetry } from './metrics';
+import { DEFAULT_PROTECTION, protectWhileRunning, taskProtection } from './task-protection';
 import { installTelemetry, TelemetryOptions } from './telemetry';
 
 export interface WorkerOptions extends TelemetryOptions {
@@ -13,6 +14,10 @@ export interface WorkerOptions extends TelemetryOptions {
   shutdownGraceSeconds: number;
   /** Where to write the health file for the container's health check; none when undefined. */
   healthFile?: string;
+  /** Seconds without running activities before ECS scale-in protection is cleared. */
+  scaleInIdleSeconds?: number;
+  /** At most this many bytes of staged files at once across the worker's table syncs; no limit when undefined. */
+  stagingBudgetBytes?: number;
 }
 
 /** The workflow bundle made at build time, or the workflow sources when there is none. */
@@ -31,6 +36,15 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
   installTelemetry(loaded, options);
   const { temporal } = loaded.config;
   const connection = await NativeConnection.connect(temporalConnectionOptions(loaded.config, loaded.file));
+  const { logger } = Runtime.instance();
+  const protection = taskProtection({
+    ...DEFAULT_PROTECTION,
+    ...(options.scaleInIdleSeconds !== undefined && { idleMs: options.scaleInIdleSeconds * 1000 }),
+    // Set by the ECS agent in every container of a task; absent locally.
+    agentUri: process.env.ECS_AGENT_URI,
+    warn: (message) => logger.warn(message),
+    info: (message) => logger.info(message),
+  });
   let stopHealth = () => {};
   try {
     const worker = await Worker.create({
@@ -38,17 +52,18 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       ...workflowSource(),
-      activities: createActivities(loaded),
-      interceptors: { activity: [tableSyncTelemetry] },
+      activities: createActivities(loaded, { stagingBudgetBytes: options.stagingBudgetBytes }),
+      interceptors: { activity: [tableSyncTelemetry, protectWhileRunning(protection)] },
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
       // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
       maxHeartbeatThrottleInterval: '10s',
     });
     const running = worker.run();
-    if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile);
+    if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile, (message) => logger.warn(message));
     await running;
   } finally {
     stopHealth();
+    await protection.close();
     await connection.close();
   }
 }

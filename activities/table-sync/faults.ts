@@ -4,6 +4,7 @@ import type { TableTask } from '../../common/payloads';
 import { failure } from '../../common/failures';
 import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from '../../bigquery/unreachable';
 import { SourceConnectionLost } from '../../sources/connection-lost';
+import { stagingSpaceFault } from './disk-full';
 
 /**
  * Faults of the world around the sync (a source connection cut, BigQuery out of reach) as
@@ -15,6 +16,8 @@ export function readableFault(err: unknown, task: TableTask, loaded: LoadedConfi
     return failure('SourceConnectionLost', `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
         "A retry reads the table again; if it repeats, the database server's log says who ended the connection");
   }
+  const space = stagingSpaceFault(err, task, attempt);
+  if (space) return space;
   if (isBigQueryUnreachable(err)) {
     const endpoint = loaded.config.bigquery.endpoint ?? GOOGLE_BIGQUERY_ENDPOINT;
     const reason = (err as { code?: string }).code ?? (err as Error).message;

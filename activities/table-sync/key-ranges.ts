@@ -153,7 +153,7 @@ function rangeLoads(sync: TableSync) {
       await previous;
       await submitLoad(sync.bq, req);
       crashPoint('chunk-submitted');
-      previous = awaitJob(sync.bq, req.jobId, () => sync.heartbeat(progress), aborter.signal).then(() => fs.rm(req.file, { force: true }));
+      previous = awaitJob(sync.bq, req.jobId, () => sync.heartbeat(progress), aborter.signal).then(() => removeStaged(sync, req.file));
       // Awaited before the next submit, or by finished(); a failure meanwhile must not go unhandled.
       previous.catch(() => undefined);
     },
@@ -163,4 +163,10 @@ function rangeLoads(sync: TableSync) {
       sync.signal.removeEventListener('abort', cancel);
     },
   };
+}
+
+/** A range's file goes once its job has landed, and its bytes back to the staging budget. */
+async function removeStaged(sync: TableSync, file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+  sync.budget.release((f) => f === file);
 }

@@ -4,6 +4,7 @@ import { ensureDataset } from '../../bigquery/client';
 import { DestinationTable, destinationTable } from '../../bigquery/tables';
 import { DestinationField, planSchema, SchemaPlan } from '../../bigquery/schema-drift';
 import type { SourceConnection } from '../../sources/driver';
+import { columnRulesChanged } from './column-rules-record';
 import { describeShape, TableShape } from './shape';
 import type { TableSync } from './sync-context';
 
@@ -16,6 +17,8 @@ export interface SyncPlan {
   schema: SchemaPlan;
   /** Only rows from the cursor on, merged or appended; otherwise the whole table is rewritten. */
   incremental: boolean;
+  /** The destination was loaded under other column rules: it is rebuilt, so no clear value stays. */
+  rulesChanged: boolean;
 }
 
 /**
@@ -27,10 +30,12 @@ export async function planSync(sync: TableSync, reader: SourceConnection): Promi
   const shape = await describeShape(reader, task, sync.file);
   await ensureDataset(bq, task.dataset, sync.location);
   const destination = await destinationTable(bq, task.dataset, task.destination);
-  const schema = planDestinationSchema(task, shape, destination?.fields);
+  const rulesChanged = columnRulesChanged(task, destination);
+  const fullRefresh = Boolean(task.fullRefresh) || rulesChanged;
+  const schema = planDestinationSchema(task, shape, destination?.fields, fullRefresh);
   // A first load, a full refresh and mode replace all rewrite the whole table.
-  const incremental = task.mode !== 'replace' && !task.fullRefresh && destination !== undefined;
-  return { shape, destination, schema, incremental };
+  const incremental = task.mode !== 'replace' && !fullRefresh && destination !== undefined;
+  return { shape, destination, schema, incremental, rulesChanged };
 }
 
 /** The source's columns as BigQuery fields; column comments become their descriptions. */
@@ -43,8 +48,9 @@ export function sourceFields(shape: TableShape): DestinationField[] {
   }));
 }
 
-function planDestinationSchema(task: TableTask, shape: TableShape, existing: DestinationField[] | undefined): SchemaPlan {
-  const plan = planSchema(existing, sourceFields(shape), Boolean(task.fullRefresh));
+function planDestinationSchema(task: TableTask, shape: TableShape, existing: DestinationField[] | undefined, fullRefresh: boolean): SchemaPlan {
+  // A rebuild takes the source's schema as it is: an excluded column goes, a hashed one becomes STRING.
+  const plan = planSchema(existing, sourceFields(shape), fullRefresh);
   if (plan.incompatible.length > 0) {
     throw failure('SchemaDrift', `${task.key}: ${plan.incompatible.join('; ')} at the source, which BigQuery cannot widen in place. ` +
         `Run "bqsync sync ${task.key} --full-refresh" to rebuild ${task.dataset}.${task.destination} with the new type ` +

@@ -26,7 +26,13 @@ export async function readRowsToFile(
 ): Promise<StagedRows> {
   const encoder = new RowEncoder(shape.mappings);
   const rows = reader.streamRows(sync.task.table, shape.mappings.map((m) => m.source), filter);
-  const written = await writeStagingFile(rows, encoder, file, onProgress, { gzip: sync.gzip, signal: sync.signal });
+  const reserve = (bytes: number) => sync.budget.reserve(file, bytes);
+  let written;
+  try {
+    written = await writeStagingFile(rows, encoder, file, onProgress, { gzip: sync.gzip, signal: sync.signal, reserve });
+  } finally {
+    sync.budget.doneWriting(file);
+  }
   failOnInvalidValues(sync.task, encoder, sync.file);
   return { rows: written.rows, bytes: written.bytes, nulledValues: encoder.nulledValues };
 }

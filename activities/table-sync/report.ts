@@ -15,6 +15,7 @@ export type LoadedWork = Extracted | Extract<EarlierWork, { kind: 'done' }>;
 export async function report(sync: TableSync, plan: SyncPlan, work: LoadedWork, rowsLoaded: number, cursor?: CursorRead): Promise<TableSyncOutcome> {
   const outcome: TableSyncOutcome = { rowsRead: 0, rowsLoaded, bytesStaged: 0, nulledValues: {}, mode: sync.task.mode };
   if (hasChanges(plan.schema.changes)) outcome.schemaChanges = plan.schema.changes;
+  if (plan.rulesChanged) outcome.rulesChanged = true;
   Object.assign(outcome, whatWasRead(work), cursorCounts(plan, cursor));
   if (outcome.nullUntilFullRefresh) {
     log.warn(`${sync.task.key}: new columns hold NULL in the rows this run did not read; run "bqsync sync ${sync.task.key} --full-refresh"`, {

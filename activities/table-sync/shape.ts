@@ -3,6 +3,7 @@ import type { TableLayout } from '../../bigquery/tables';
 import { applyColumnRules, transformer } from './column-rules';
 import { CURSOR_TYPES } from './cursor';
 import { configFailure, failure, schemaFailure } from '../../common/failures';
+import { keyRuleReason } from '../../config/table-settings';
 import type { SourceConnection } from '../../sources/driver';
 import { isValidBigQueryColumnName } from '../../bigquery/names';
 import { bigQueryColumn, ColumnMapping } from '../../bigquery/types';
@@ -83,6 +84,7 @@ async function incrementalColumns(reader: SourceConnection, task: TableTask, col
         `set key: [column, ...] for the table in ${file}`,
     );
   }
+  refuseRuledKey(task, key, file);
   key.forEach((k) => column(k, 'key'));
   const cursor = column(task.cursor!, 'cursor');
   if (!CURSOR_TYPES.includes(cursor.bigQueryType)) {
@@ -92,6 +94,18 @@ async function incrementalColumns(reader: SourceConnection, task: TableTask, col
     );
   }
   return { key, cursor, ...(task.deleteWhen && { deleteWhen: column(task.deleteWhen, 'deleteWhen') }) };
+}
+
+/** The key of an append or merge table (the primary key, when not declared) in clear. */
+function refuseRuledKey(task: TableTask, key: string[], file: string): void {
+  for (const rule of ['hash', 'mask'] as const) {
+    const ruled = key.find((k) => task.columns?.[rule].includes(k));
+    if (ruled === undefined) continue;
+    throw configFailure(
+      `${task.key}: key column "${ruled}" cannot be ${rule === 'hash' ? 'hashed' : 'masked'} in mode ${task.mode}: ${keyRuleReason(rule)}. ` +
+        `Fix the columns: entry for the table in ${file}`,
+    );
+  }
 }
 
 /** Partitioning and clustering, checked against the columns' types. */

@@ -9,6 +9,7 @@ import { schemaFailure } from '../../common/failures';
 import { createBigQuery } from '../../bigquery/client';
 import { jobPrefix } from '../../bigquery/job-ids';
 import { isValidBigQueryTableName } from '../../bigquery/names';
+import type { StagingBudget } from './staging-budget';
 
 /** What a heartbeat carries: the stage, and how far it got (`range`: the key range, from 1). */
 export interface Progress {
@@ -37,13 +38,15 @@ export interface TableSync {
   attempt: number;
   /** When the sync was first scheduled: earlier attempts' jobs are younger. */
   scheduledAt: Date;
+  /** The worker's staging budget, shared by its table syncs (staging-budget.ts). */
+  budget: StagingBudget;
   /** Aborted when the activity is cancelled (the worker shuts down). */
   signal: AbortSignal;
   heartbeat(progress: Progress): void;
 }
 
 /** Checks the destination's name, then sets up the client, the job IDs and a work directory. */
-export async function startSync(loaded: LoadedConfig, task: TableTask): Promise<TableSync> {
+export async function startSync(loaded: LoadedConfig, task: TableTask, budget: StagingBudget): Promise<TableSync> {
   const ctx = Context.current();
   const { bigquery } = loaded.config;
   checkDestinationName(task, loaded.file);
@@ -61,6 +64,7 @@ export async function startSync(loaded: LoadedConfig, task: TableTask): Promise<
     staging: { dataset: task.dataset, table: `_bqsync_stage_${task.destination}_${prefix.slice(-16)}` },
     workDir: await fs.mkdtemp(path.join(os.tmpdir(), 'bqsync-')),
     attempt: ctx.info.attempt,
+    budget,
     scheduledAt: new Date(ctx.info.scheduledTimestampMs),
     signal: ctx.cancellationSignal,
     heartbeat: (progress) => ctx.heartbeat(progress),
@@ -70,6 +74,7 @@ export async function startSync(loaded: LoadedConfig, task: TableTask): Promise<
 /** The staged files go, whatever happened. */
 export async function endSync(sync: TableSync): Promise<void> {
   await fs.rm(sync.workDir, { recursive: true, force: true });
+  sync.budget.release((file) => file.startsWith(sync.workDir + path.sep));
 }
 
 function checkDestinationName(task: TableTask, file: string): void {

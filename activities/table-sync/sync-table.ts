@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../../config/load';
 import type { TableSyncOutcome, TableTask } from '../../common/payloads';
+import { recordColumnRules } from './column-rules-record';
 import { extract } from './extract';
 import { readableFault } from './faults';
 import { startCursorRead } from './high-water';
@@ -10,6 +11,7 @@ import { planSync, SyncPlan } from './plan';
 import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
+import { StagingBudget } from './staging-budget';
 import { endSync, startSync, TableSync } from './sync-context';
 
 /**
@@ -22,18 +24,18 @@ import { endSync, startSync, TableSync } from './sync-context';
  *   report    the table's result (report.ts)
  * One activity on purpose: the staged file lives on this worker's disk.
  */
-export function makeSyncTable(loaded: LoadedConfig) {
+export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new StagingBudget()) {
   return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
     try {
-      return await syncOnce(loaded, task);
+      return await syncOnce(loaded, task, budget);
     } catch (err) {
       throw readableFault(err, task, loaded);
     }
   };
 }
 
-async function syncOnce(loaded: LoadedConfig, task: TableTask): Promise<TableSyncOutcome> {
-  const sync = await startSync(loaded, task);
+async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBudget): Promise<TableSyncOutcome> {
+  const sync = await startSync(loaded, task, budget);
   try {
     // The source connection is open for these three stages only (source-connection.ts).
     const { plan, cursor, work } = await withSource(loaded, task.source, async (reader) => {
@@ -45,6 +47,7 @@ async function syncOnce(loaded: LoadedConfig, task: TableTask): Promise<TableSyn
       return { plan, cursor, work };
     });
     const rowsLoaded = await loadByMode(sync, plan, work);
+    await recordColumnRules(sync, plan.destination);
     return await report(sync, plan, work, rowsLoaded, cursor);
   } finally {
     await endSync(sync);

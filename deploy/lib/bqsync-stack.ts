@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -68,6 +69,11 @@ export interface BqsyncStackProps extends StackProps {
   shutdownGraceSeconds?: number;
   /** Port of the worker's Prometheus endpoint. */
   metricsPort?: number;
+  /**
+   * Seconds a worker must be idle before it clears its task's scale-in protection; shorter
+   * than the scale-in cooldown, so that an idle task can go at the next scale-in.
+   */
+  scaleInIdleSeconds?: number;
 }
 
 export const DEFAULTS = {
@@ -79,6 +85,7 @@ export const DEFAULTS = {
   stopTimeoutSeconds: 120,
   shutdownGraceSeconds: 90,
   metricsPort: 9464,
+  scaleInIdleSeconds: 120,
   logRetention: logs.RetentionDays.ONE_MONTH,
 };
 
@@ -189,12 +196,26 @@ export class BqsyncStack extends Stack {
         ephemeralStorageGiB: spec.ephemeralStorageGiB,
         runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       });
+      // The worker protects its own task from scale-in while it syncs (worker/task-protection.ts):
+      // the ECS agent's endpoint calls these APIs with the task role's credentials.
+      taskDefinition.addToTaskRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+          resources: [this.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` })],
+        }),
+      );
       // Staging files need a writable /tmp; everything else stays read-only.
       taskDefinition.addVolume({ name: 'tmp' });
       const container = taskDefinition.addContainer('worker', {
         image,
         command: ['worker'],
-        environment: { ...environment, BQSYNC_SHUTDOWN_GRACE_SECONDS: String(grace), BQSYNC_METRICS_PORT: String(metricsPort), BQSYNC_HEALTH_FILE: '/tmp/bqsync/worker.health' },
+        environment: {
+          ...environment,
+          BQSYNC_SHUTDOWN_GRACE_SECONDS: String(grace),
+          BQSYNC_METRICS_PORT: String(metricsPort),
+          BQSYNC_HEALTH_FILE: '/tmp/bqsync/worker.health',
+          BQSYNC_SCALE_IN_IDLE_SECONDS: String(props.scaleInIdleSeconds ?? DEFAULTS.scaleInIdleSeconds),
+        },
         secrets: { ...temporalSecrets, ...gcpKey, ...sourceSecrets },
         logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'worker' }),
         stopTimeout: Duration.seconds(stopTimeout),
@@ -228,6 +249,8 @@ export class BqsyncStack extends Stack {
         targetUtilizationPercent: 60,
         scaleOutCooldown: Duration.minutes(2),
         // Scaling in stops a task (SIGTERM); wait long, so that a night's load does not flap.
+        // A task with running syncs is protected from it (scale-in protection, above) and
+        // stays; scaling in then stops an idle one, or waits until one is idle.
         scaleInCooldown: Duration.minutes(30),
       });
 

@@ -161,7 +161,7 @@ test('no plaintext secret anywhere in the template', () => {
   expect(text).not.toMatch(/-----BEGIN/);
   expect(text).not.toMatch(/(mysql|postgres(ql)?):\/\/[^"]*:[^"]*@/);
   // Every plain environment value is a known, non-secret setting.
-  const allowed = new Set(['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'BQSYNC_LOG_FORMAT', 'BQSYNC_LOG_LEVEL', 'BQSYNC_SHUTDOWN_GRACE_SECONDS', 'BQSYNC_METRICS_PORT', 'BQSYNC_HEALTH_FILE']);
+  const allowed = new Set(['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'BQSYNC_LOG_FORMAT', 'BQSYNC_LOG_LEVEL', 'BQSYNC_SHUTDOWN_GRACE_SECONDS', 'BQSYNC_METRICS_PORT', 'BQSYNC_HEALTH_FILE', 'BQSYNC_SCALE_IN_IDLE_SECONDS']);
   for (const [, td] of resources(template, 'AWS::ECS::TaskDefinition')) {
     for (const c of td.Properties.ContainerDefinitions) for (const e of c.Environment ?? []) expect(allowed).toContain(e.Name);
   }
@@ -214,7 +214,7 @@ test('security groups: no ingress; egress only HTTPS, Temporal and the service o
   template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
 });
 
-test('IAM: reads only the named secrets, no wildcard except the ECR token, task roles without policies', () => {
+test('IAM: reads only the named secrets, no wildcard except the ECR token, task roles with the task-protection policy alone', () => {
   const policies = resources(template, 'AWS::IAM::Policy');
   const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
   for (const s of statements) {
@@ -225,11 +225,48 @@ test('IAM: reads only the named secrets, no wildcard except the ECR token, task 
   const secretReads = statements.filter((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'));
   expect(secretReads.length).toBeGreaterThan(0);
   for (const s of secretReads) expect(JSON.stringify(s.Resource)).toMatch(/secret:bqsync\//);
-  // The worker calls no AWS API: its task role carries no policy.
+  // The worker calls no AWS API itself; its task role lets the ECS agent set the task's
+  // scale-in protection, and nothing else.
   const taskRoles = resources(template, 'AWS::ECS::TaskDefinition').map(([, r]) => r.Properties.TaskRoleArn['Fn::GetAtt'][0]);
   for (const role of taskRoles) {
-    expect(policies.some(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`))).toBe(false);
+    const attached = policies.filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`));
+    const actions = attached.flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) => ([] as string[]).concat(st.Action)));
+    expect(actions.filter((a) => !['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'].includes(a))).toEqual([]);
   }
+});
+
+describe('scale-in stops a task mid-sync', () => {
+  const workerRoles = () =>
+    resources(template, 'AWS::ECS::TaskDefinition')
+      .filter(([, r]) => (r.Properties.ContainerDefinitions as { Name: string }[]).some((c) => c.Name === 'worker'))
+      .map(([, r]) => r.Properties.TaskRoleArn['Fn::GetAtt'][0] as string);
+
+  test("each worker's task role may set its own task's scale-in protection, on the tasks of its cluster only", () => {
+    const policies = resources(template, 'AWS::IAM::Policy');
+    expect(workerRoles()).toHaveLength(2);
+    for (const role of workerRoles()) {
+      const statements = policies
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]);
+      const protection = statements.find((st) => ([] as string[]).concat(st.Action).includes('ecs:UpdateTaskProtection'));
+      expect(protection).toBeDefined();
+      const resource = JSON.stringify(protection!.Resource);
+      expect(resource).toContain(':task/');
+      expect(resource).toContain('"Ref":"Cluster'); // the stack's cluster, not every cluster
+      expect(resource).not.toBe('"*"');
+    }
+  });
+
+  test('the worker gets the idle time after which it clears the protection, shorter than the scale-in cooldown', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'worker', Environment: Match.arrayWith([{ Name: 'BQSYNC_SCALE_IN_IDLE_SECONDS', Value: '120' }]) })],
+    });
+    const cooldowns = resources(template, 'AWS::ApplicationAutoScaling::ScalingPolicy').map(
+      ([, p]) => p.Properties.TargetTrackingScalingPolicyConfiguration.ScaleInCooldown as number,
+    );
+    expect(cooldowns.length).toBe(2);
+    for (const c of cooldowns) expect(c).toBeGreaterThan(120);
+  });
 });
 
 test('Temporal Cloud by API key, by mTLS, or a self-hosted address without secrets', () => {

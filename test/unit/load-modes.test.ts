@@ -95,6 +95,8 @@ describe('table settings in the config file', () => {
     ]);
     expect(tableSettingsProblems({ mode: 'merge', cursor: 'updated_at', key: ['email'], columns: { exclude: [], hash: ['email', 'updated_at'], mask: [] } })).toEqual([
       'cursor column "updated_at" cannot be under columns.hash',
+      'key column "email" cannot be under columns.hash: a merge finds rows by their key, and a hashed key changes with the hash key, ' +
+        'so rows would be inserted twice instead of updated; hash other columns, or use mode replace',
     ]);
   });
   test('the error names the file, the source and the table', () => {

@@ -9,7 +9,8 @@ import { ConfigError, parseConfig } from '../../config/load';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { materializeGcpCredentials } from '../../client/gcp-credentials';
 import { jsonLine, makeRedactor } from '../../worker/logging';
-import { healthProblem } from '../../worker/health';
+import { healthProblem, writeHealthFile } from '../../worker/health';
+import { parseByteSize } from '../../worker/byte-size';
 import { pipelineOfWorkflowId } from '../../common/workflow-ids';
 
 const base = (temporal: string) => `
@@ -148,5 +149,34 @@ describe('GCP key from Secrets Manager', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(materializeGcpCredentials({ GOOGLE_APPLICATION_CREDENTIALS_JSON: '{}', GOOGLE_APPLICATION_CREDENTIALS: '/k.json' })).toBeUndefined();
     expect(() => materializeGcpCredentials({ GOOGLE_APPLICATION_CREDENTIALS_JSON: 'not json' })).toThrow(/is not JSON/);
+  });
+});
+
+describe('full disks: worker settings and the health file', () => {
+  test('the staging budget is read as bytes or with a unit; a wrong one is named', () => {
+    expect(parseByteSize('5000000000', 'BQSYNC_STAGING_BUDGET_BYTES')).toBe(5_000_000_000);
+    expect(parseByteSize('15GiB', 'BQSYNC_STAGING_BUDGET_BYTES')).toBe(15 * 2 ** 30);
+    expect(parseByteSize('1.5 GB', 'BQSYNC_STAGING_BUDGET_BYTES')).toBe(1_500_000_000);
+    expect(() => parseByteSize('lots', 'BQSYNC_STAGING_BUDGET_BYTES')).toThrow(
+      'BQSYNC_STAGING_BUDGET_BYTES "lots" is not a size: write bytes (5000000000) or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB',
+    );
+  });
+
+  test('a health file that cannot be written is reported once and does not end the process', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-health-'));
+    const file = path.join(dir, 'worker.health');
+    // The temporary file's name taken by a directory: every write fails, as on a full disk.
+    fs.mkdirSync(`${file}.tmp`);
+    const warnings: string[] = [];
+    let state = 'RUNNING';
+    const stop = writeHealthFile({ getState: () => state as never }, file, (m) => warnings.push(m), 50);
+    state = 'DRAINING';
+    await new Promise((r) => setTimeout(r, 2_300)); // two ticks of the 1 s timer
+    expect(warnings).toEqual([`the health file ${file} could not be written (EISDIR); the worker goes on, the health check will see the file age`]);
+    fs.rmdirSync(`${file}.tmp`);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(warnings[1]).toBe(`the health file ${file} is written again`);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).state).toBe('DRAINING');
+    stop();
   });
 });
