@@ -18,6 +18,7 @@ const ACTIVITY_FAILURES = {
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
+  AttemptSuperseded: { retryable: true, action: 'none: a later attempt of the same table sync carries on' },
 } as const;
 
 /** What a run reports for a node that did not succeed without an activity failing. */

@@ -10,6 +10,7 @@ import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
 import { endSync, startSync, TableSync } from './sync-context';
+import { endStaging } from './writes';
 
 /**
  * Syncs one table, in stages:
@@ -42,7 +43,12 @@ async function syncOnce(loaded: LoadedConfig, task: TableTask): Promise<TableSyn
       return { plan, work };
     });
     const rowsLoaded = await loadByMode(sync, plan, work);
-    return await report(sync, plan, work, rowsLoaded);
+    const outcome = await report(sync, plan, work, rowsLoaded);
+    await endStaging(sync);
+    return outcome;
+  } catch (err) {
+    await endStaging(sync, err);
+    throw err;
   } finally {
     await endSync(sync);
   }
