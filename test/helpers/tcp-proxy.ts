@@ -16,6 +16,8 @@ export class TcpProxy {
   cut = 0;
   /** Bytes per second from clients to the service; undefined: as fast as it goes. */
   private rate?: number;
+  /** The most bytes one connection passed while slowed: at the rate, it was busy at least that long. */
+  mostSlowedBytes = 0;
 
   private constructor(
     readonly port: number,
@@ -63,9 +65,12 @@ export class TcpProxy {
   /** Passes each chunk on once the bytes before it have had their time at the current rate. */
   private throttle(): Transform {
     let freeAt = 0;
+    let slowed = 0;
     return new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         if (!this.rate) return done(null, chunk);
+        slowed += chunk.length;
+        this.mostSlowedBytes = Math.max(this.mostSlowedBytes, slowed);
         const now = Date.now();
         freeAt = Math.max(freeAt, now) + (chunk.length / this.rate) * 1000;
         setTimeout(() => done(null, chunk), freeAt - now);
