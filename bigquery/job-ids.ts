@@ -5,14 +5,17 @@ import { createHash } from 'node:crypto';
  * attempt submitted instead of loading the same rows again.
  *
  * One table sync (a child workflow run) owns the prefix `bqsync_<workflow>_<hash>`. Each
- * job is `<prefix>_<kind><n>_<rows>r[_to<end>]`: its kind, its sequence number within the
- * sync, the number of rows it carries (so the retry knows what to verify) and, for a key
- * range, the range's end.
+ * job is `<prefix>_a<attempt>_<kind><n>_<rows>r[_to<end>]`: the activity attempt that
+ * submitted it (so that two attempts never share a job), its kind, its sequence number
+ * within the sync, the number of rows it carries (so the retry knows what to verify) and,
+ * for a key range, the range's end. IDs without the attempt, of older versions, still parse.
  */
 export type JobKind = 'load' | 'stage' | 'merge' | 'chunk' | 'swap';
 
 /** What a job ID says about its job. */
 export interface JobIdParts {
+  /** The attempt that submitted it; undefined for IDs of older versions. */
+  attempt?: number;
   kind: JobKind;
   n: number;
   rows: number;
@@ -26,13 +29,14 @@ export function jobPrefix(workflowId: string, runId: string): string {
   return `bqsync_${slug}_${hash}`;
 }
 
-export function jobId(prefix: string, kind: JobKind, n: number, rows: number, to?: string): string {
-  return `${prefix}_${kind}${n}_${rows}r${to === undefined ? '' : `_to${to}`}`;
+export function jobId(prefix: string, attempt: number, kind: JobKind, n: number, rows: number, to?: string): string {
+  return `${prefix}_a${attempt}_${kind}${n}_${rows}r${to === undefined ? '' : `_to${to}`}`;
 }
 
 /** The parts of a job ID of this prefix; undefined for any other job. */
 export function parseJobId(prefix: string, id: string): JobIdParts | undefined {
   if (!id.startsWith(`${prefix}_`)) return undefined;
-  const m = /^(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
-  return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]), to: m[4] } : undefined;
+  const m = /^(?:a(\d+)_)?(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
+  if (!m) return undefined;
+  return { ...(m[1] ? { attempt: Number(m[1]) } : {}), kind: m[2] as JobKind, n: Number(m[3]), rows: Number(m[4]), to: m[5] };
 }

@@ -1,4 +1,8 @@
 import type { BigQuery, JobMetadata, TableField } from '@google-cloud/bigquery';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { JobIdParts, parseJobId } from './job-ids';
 import type { TableLayout } from './tables';
 
@@ -7,6 +11,8 @@ export interface PriorJob extends JobIdParts {
   id: string;
   state: string;
   error?: string;
+  /** A load job's destination table. */
+  table?: string;
 }
 
 export interface LoadRequest {
@@ -21,26 +27,54 @@ export interface LoadRequest {
   layout?: TableLayout;
 }
 
+/** Hooks of a load job's upload, which may take long for a large file. */
+export interface UploadHooks {
+  /** Runs before the upload's last bytes leave: BigQuery creates the job only once they arrive; throw to abandon it. */
+  beforeCommit?: () => Promise<void>;
+  /** Aborts the upload; no job is created. */
+  signal?: AbortSignal;
+}
+
 /**
- * Submits a load job under its deterministic ID. A job with that ID already existing means
- * an earlier attempt submitted it: that is not an error, the caller waits for it.
+ * Submits a load job under its deterministic ID, uploading the file with the job (one
+ * multipart request). A job with that ID already existing means it was submitted before
+ * (a retried request): that is not an error, the caller waits for it.
  */
-export async function submitLoad(bq: BigQuery, req: LoadRequest): Promise<void> {
+export async function submitLoad(bq: BigQuery, req: LoadRequest, hooks: UploadHooks = {}): Promise<void> {
+  const upload = bq.dataset(req.dataset).table(req.table).createWriteStream_({
+    sourceFormat: 'NEWLINE_DELIMITED_JSON',
+    schema: { fields: req.schema },
+    writeDisposition: req.writeDisposition,
+    createDisposition: 'CREATE_IF_NEEDED',
+    jobId: req.jobId,
+    ...req.layout,
+  });
   try {
-    await bq
-      .dataset(req.dataset)
-      .table(req.table)
-      .createLoadJob(req.file, {
-        sourceFormat: 'NEWLINE_DELIMITED_JSON',
-        schema: { fields: req.schema },
-        writeDisposition: req.writeDisposition,
-        createDisposition: 'CREATE_IF_NEEDED',
-        jobId: req.jobId,
-        ...req.layout,
-      });
+    const created = once(upload, 'job');
+    created.catch(() => undefined); // awaited below; an upload that failed first must not leave it unhandled
+    await pipeline(fs.createReadStream(req.file), holdingLastChunk(hooks.beforeCommit), upload, { signal: hooks.signal });
+    await created;
   } catch (err) {
     if (!isDuplicateJob(err)) throw err;
   }
+}
+
+/** Passes the file on, but its last chunk only once `beforeCommit` allows it. */
+function holdingLastChunk(beforeCommit?: () => Promise<void>): Transform {
+  let held: Buffer | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const previous = held;
+      held = chunk;
+      done(null, previous);
+    },
+    flush(done) {
+      (beforeCommit ?? (async () => undefined))().then(
+        () => done(null, held),
+        (err: unknown) => done(err as Error),
+      );
+    },
+  });
 }
 
 /** Submits a query (DML or DDL) under its deterministic ID; see submitLoad. */
@@ -63,7 +97,8 @@ export async function priorJobs(bq: BigQuery, prefix: string, since: Date): Prom
     const parsed = job.id ? parseJobId(prefix, job.id) : undefined;
     if (!parsed) continue;
     const [meta] = await job.getMetadata();
-    found.push({ id: job.id!, ...parsed, state: meta.status?.state ?? 'PENDING', error: meta.status?.errorResult?.message });
+    const table: string | undefined = meta.configuration?.load?.destinationTable?.tableId ?? undefined;
+    found.push({ id: job.id!, ...parsed, state: meta.status?.state ?? 'PENDING', error: meta.status?.errorResult?.message, ...(table && { table }) });
   }
   return found.sort((a, b) => a.n - b.n);
 }

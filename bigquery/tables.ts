@@ -1,4 +1,4 @@
-import type { BigQuery } from '@google-cloud/bigquery';
+import type { BigQuery, TableField } from '@google-cloud/bigquery';
 import { quoteBigQuery } from './names';
 import type { DestinationField, SchemaPlan } from './schema-drift';
 
@@ -69,6 +69,25 @@ export async function maxCursor(bq: BigQuery, table: string, column: string): Pr
   const m = rows[0]?.m as { value?: unknown } | string | number | null | undefined;
   if (m === null || m === undefined) return undefined;
   return typeof m === 'object' && 'value' in m ? String(m.value) : String(m);
+}
+
+/**
+ * Creates an empty table that BigQuery deletes by itself after `expiresInMs`: a staging
+ * table that nothing drops (a worker killed, a drop that failed) does not stay for good.
+ * One that exists already (a request sent twice) is left as it is.
+ */
+export async function createExpiringTable(bq: BigQuery, dataset: string, table: string, fields: TableField[], expiresInMs: number): Promise<void> {
+  try {
+    await bq.dataset(dataset).createTable(table, { schema: { fields }, expirationTime: String(Date.now() + expiresInMs) });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}
+
+/** Whether the table exists. */
+export async function tableExists(bq: BigQuery, dataset: string, table: string): Promise<boolean> {
+  const [exists] = await bq.dataset(dataset).table(table).exists();
+  return exists;
 }
 
 export async function dropTable(bq: BigQuery, dataset: string, table: string): Promise<void> {

@@ -21,6 +21,7 @@ const ACTIVITY_FAILURES = {
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
   StagingDiskFull: { retryable: true, action: 'none if a retry succeeds; else free space, give the worker more disk, or lower BQSYNC_STAGING_BUDGET_BYTES' },
   StagingBudgetWait: { retryable: true, action: 'none: the table is retried when other tables have freed the staging budget' },
+  AttemptSuperseded: { retryable: true, action: 'none: a later attempt of the same table sync carries on' },
 } as const;
 
 /** What a run reports for a node that did not succeed without an activity failing. */

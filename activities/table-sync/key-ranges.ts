@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TableTask } from '../../common/payloads';
-import { awaitJob, LoadRequest, PriorJob, submitLoad } from '../../bigquery/jobs';
+import { awaitJob, LoadRequest, PriorJob } from '../../bigquery/jobs';
 import { jobId } from '../../bigquery/job-ids';
 import type { ColumnMapping } from '../../bigquery/types';
 import { isWholeNumber } from '../../sources/logical-types';
@@ -11,6 +11,7 @@ import { KeyChunk, planKeyChunks } from './key-chunks';
 import type { SyncPlan } from './plan';
 import { readRowsToFile, StagedRows } from './read-rows';
 import { JobSequence, landedRangePrefix } from './resume';
+import { createStagingTable, loadJob } from './writes';
 import type { TableShape } from './shape';
 import type { Progress, TableSync } from './sync-context';
 import { rangesCountMismatch, stagingRows } from './verify';
@@ -105,7 +106,7 @@ async function stageRanges(
       addTo(total, staged);
       // The first range starts the staging table afresh; the others add to it.
       const disposition = landed.length === 0 && i === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND';
-      const id = jobId(sync.jobPrefix, 'chunk', next++, staged.rows, chunk.below ?? 'end');
+      const id = jobId(sync.jobPrefix, sync.attempt, 'chunk', next++, staged.rows, chunk.below ?? 'end');
       await loads.submit(rangeLoad(sync, plan, file, id, disposition), { phase: 'load', rows: total.rows, bytes: total.bytes, range });
     }
     await loads.finished();
@@ -151,7 +152,9 @@ function rangeLoads(sync: TableSync) {
     async submit(req: LoadRequest, loading: Progress): Promise<void> {
       progress = loading;
       await previous;
-      await submitLoad(sync.bq, req);
+      // The first range starts this attempt's own staging table, with its expiry.
+      if (req.writeDisposition === 'WRITE_TRUNCATE') await createStagingTable(sync, req.schema);
+      await loadJob(sync, req);
       crashPoint('chunk-submitted');
       previous = awaitJob(sync.bq, req.jobId, () => sync.heartbeat(progress), aborter.signal).then(() => removeStaged(sync, req.file));
       // Awaited before the next submit, or by finished(); a failure meanwhile must not go unhandled.

@@ -1,10 +1,11 @@
-import { awaitJob, submitQuery } from '../../bigquery/jobs';
+import { awaitJob } from '../../bigquery/jobs';
 import { jobId } from '../../bigquery/job-ids';
 import { buildReplaceSql } from '../../bigquery/replace-sql';
-import { dropTable, restoreDescriptions } from '../../bigquery/tables';
+import { restoreDescriptions } from '../../bigquery/tables';
 import { crashPoint } from './crash-point';
 import type { StagedRanges } from './key-ranges';
 import type { SyncPlan } from './plan';
+import { queryJob } from './writes';
 import type { TableShape } from './shape';
 import type { TableSync } from './sync-context';
 import { verifyDestination } from './verify';
@@ -15,13 +16,12 @@ import { verifyDestination } from './verify';
  * Returns the rows the destination holds.
  */
 export async function replaceFromRanges(sync: TableSync, plan: SyncPlan, ranges: StagedRanges): Promise<number> {
-  const { bq, task, staging } = sync;
-  const id = jobId(sync.jobPrefix, 'swap', ranges.next, ranges.rows);
-  await submitQuery(bq, replaceSql(sync, plan.shape), id);
+  const { bq, task } = sync;
+  const id = jobId(sync.jobPrefix, sync.attempt, 'swap', ranges.next, ranges.rows);
+  await queryJob(sync, replaceSql(sync, plan.shape), id);
   crashPoint('swap-submitted');
   await awaitJob(bq, id, () => sync.heartbeat({ phase: 'load', rows: ranges.rows, bytes: ranges.bytes }), sync.signal);
   const rowsLoaded = await verifyDestination(sync, ranges.rows);
-  await dropTable(bq, staging.dataset, staging.table);
   // The replacing statement takes the staging table's schema: put the descriptions back.
   await restoreDescriptions(bq, task.dataset, task.destination, plan.shape.description, plan.schema.fields);
   return rowsLoaded;

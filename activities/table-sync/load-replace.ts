@@ -1,9 +1,10 @@
-import { awaitJob, submitLoad } from '../../bigquery/jobs';
+import { awaitJob } from '../../bigquery/jobs';
 import { jobId } from '../../bigquery/job-ids';
 import { describeTable } from '../../bigquery/tables';
 import { crashPoint } from './crash-point';
 import type { StagedFile } from './extract';
 import type { SyncPlan } from './plan';
+import { loadJob } from './writes';
 import type { TableSync } from './sync-context';
 import { verifyDestination } from './verify';
 
@@ -14,10 +15,10 @@ import { verifyDestination } from './verify';
  */
 export async function loadReplace(sync: TableSync, plan: SyncPlan, staged: StagedFile): Promise<number> {
   const { bq, task } = sync;
-  const id = jobId(sync.jobPrefix, 'load', staged.next, staged.rows);
+  const id = jobId(sync.jobPrefix, sync.attempt, 'load', staged.next, staged.rows);
   const progress = { phase: 'load', rows: staged.rows, bytes: staged.bytes };
   sync.heartbeat(progress);
-  await submitLoad(bq, {
+  await loadJob(sync, {
     dataset: task.dataset,
     table: task.destination,
     file: staged.file,

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { awaitJob, PriorJob, priorJobs } from '../../bigquery/jobs';
-import { countRows } from '../../bigquery/tables';
+import { countRows, tableExists } from '../../bigquery/tables';
 import type { SyncPlan } from './plan';
 import type { TableSync } from './sync-context';
 
@@ -37,9 +37,10 @@ export async function resumeEarlierAttempt(sync: TableSync, plan: SyncPlan): Pro
       return { kind: 'done', job: last, rowsLoaded: last.rows };
     case 'stage':
       // Staged rows are merged only by an incremental sync; any other reads the table again.
-      return plan.incremental ? { kind: 'staged', job: last, ...jobs } : { kind: 'fresh', ...jobs };
+      if (!plan.incremental) return { kind: 'fresh', ...jobs };
+      return (await takeOverStaging(sync, last)) ? { kind: 'staged', job: last, ...jobs } : startAfresh(jobs);
     case 'chunk':
-      return { kind: 'ranges', ...jobs };
+      return (await takeOverStaging(sync, last)) ? { kind: 'ranges', ...jobs } : startAfresh(jobs);
     default:
       return { kind: 'fresh', ...jobs };
   }
@@ -56,6 +57,23 @@ export async function landedRangePrefix(sync: TableSync, prior: PriorJob[]): Pro
     landed.push(job);
   }
   return landed;
+}
+
+/**
+ * This attempt goes on with the staging table an earlier attempt's job loaded (its rows
+ * are there), instead of its own; false when that table is gone (dropped or expired).
+ */
+async function takeOverStaging(sync: TableSync, job: PriorJob): Promise<boolean> {
+  const table = job.table ?? sync.staging.table;
+  if (!(await tableExists(sync.bq, sync.staging.dataset, table))) return false;
+  sync.staging = { dataset: sync.staging.dataset, table };
+  sync.usesStaging = true;
+  return true;
+}
+
+/** Nothing of the earlier attempts is built on: their staging table is gone. */
+function startAfresh(jobs: JobSequence): EarlierWork {
+  return { kind: 'fresh', prior: [], next: jobs.next };
 }
 
 /** A landed replace load or swap counts when the table holds its rows (the count is in its ID). */

@@ -10,14 +10,10 @@ import { createBigQuery } from '../../bigquery/client';
 import { jobPrefix } from '../../bigquery/job-ids';
 import { isValidBigQueryTableName } from '../../bigquery/names';
 import type { StagingBudget } from './staging-budget';
+import { Attempt, currentAttempt } from './attempt';
+import { Heartbeats, Progress, startHeartbeats } from './heartbeats';
 
-/** What a heartbeat carries: the stage, and how far it got (`range`: the key range, from 1). */
-export interface Progress {
-  phase: string;
-  rows: number;
-  bytes: number;
-  range?: number;
-}
+export type { Progress } from './heartbeats';
 
 /** What every stage of one table sync works with. */
 export interface TableSync {
@@ -31,11 +27,19 @@ export interface TableSync {
   jobPrefix: string;
   /** `project.dataset.table` of the destination. */
   target: string;
-  /** Where incremental rows and key ranges land before they reach the destination. */
+  /**
+   * Where incremental rows and key ranges land before they reach the destination: this
+   * attempt's own table (stagingTable), or the one of an earlier attempt whose staged rows
+   * this attempt goes on with (resume.ts).
+   */
   staging: { dataset: string; table: string };
+  /** Set once this attempt created or took over a staging table: it drops them at the end. */
+  usesStaging: boolean;
   /** This attempt's directory for staged files, removed by endSync. */
   workDir: string;
   attempt: number;
+  /** Asks Temporal whether this attempt is still the one it runs (attempt.ts). */
+  current: Attempt;
   /** When the sync was first scheduled: earlier attempts' jobs are younger. */
   scheduledAt: Date;
   /** The worker's staging budget, shared by its table syncs (staging-budget.ts). */
@@ -43,6 +47,7 @@ export interface TableSync {
   /** Aborted when the activity is cancelled (the worker shuts down). */
   signal: AbortSignal;
   heartbeat(progress: Progress): void;
+  heartbeats: Heartbeats;
 }
 
 /** Checks the destination's name, then sets up the client, the job IDs and a work directory. */
@@ -53,6 +58,9 @@ export async function startSync(loaded: LoadedConfig, task: TableTask, budget: S
   // Always run by the tableSync workflow; the fallback keeps the job IDs unique regardless.
   const { workflowId, runId } = ctx.info.workflowExecution ?? { workflowId: ctx.info.activityType, runId: ctx.info.activityId };
   const prefix = jobPrefix(workflowId, runId);
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bqsync-'));
+  // Started last: endSync stops it, and nothing after it can fail before endSync is due.
+  const heartbeats = startHeartbeats();
   return {
     task,
     file: loaded.file,
@@ -61,18 +69,30 @@ export async function startSync(loaded: LoadedConfig, task: TableTask, budget: S
     gzip: bigquery.stagingCompression === 'gzip',
     jobPrefix: prefix,
     target: `${bigquery.project}.${task.dataset}.${task.destination}`,
-    staging: { dataset: task.dataset, table: `_bqsync_stage_${task.destination}_${prefix.slice(-16)}` },
-    workDir: await fs.mkdtemp(path.join(os.tmpdir(), 'bqsync-')),
+    staging: { dataset: task.dataset, table: stagingTable(task.destination, prefix, ctx.info.attempt) },
+    usesStaging: false,
+    workDir,
     attempt: ctx.info.attempt,
     budget,
+    current: currentAttempt(task.key, () => heartbeats.again()),
     scheduledAt: new Date(ctx.info.scheduledTimestampMs),
     signal: ctx.cancellationSignal,
-    heartbeat: (progress) => ctx.heartbeat(progress),
+    heartbeat: (progress) => heartbeats.beat(progress),
+    heartbeats,
   };
 }
 
-/** The staged files go, whatever happened. */
+/**
+ * The staging table of one attempt of a sync: attempts never share one, so a superseded
+ * attempt that is still running cannot write into the table the current one uses.
+ */
+export function stagingTable(destination: string, prefix: string, attempt: number): string {
+  return `_bqsync_stage_${destination}_${prefix.slice(-16)}_a${attempt}`;
+}
+
+/** The staged files go, whatever happened, and the heartbeats stop. */
 export async function endSync(sync: TableSync): Promise<void> {
+  sync.heartbeats.stop();
   await fs.rm(sync.workDir, { recursive: true, force: true });
   sync.budget.release((file) => file.startsWith(sync.workDir + path.sep));
 }

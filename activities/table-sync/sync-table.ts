@@ -13,6 +13,7 @@ import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
 import { StagingBudget } from './staging-budget';
 import { endSync, startSync, TableSync } from './sync-context';
+import { endStaging } from './writes';
 
 /**
  * Syncs one table, in stages:
@@ -48,7 +49,12 @@ async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBu
     });
     const rowsLoaded = await loadByMode(sync, plan, work);
     await recordColumnRules(sync, plan.destination);
-    return await report(sync, plan, work, rowsLoaded, cursor);
+    const outcome = await report(sync, plan, work, rowsLoaded, cursor);
+    await endStaging(sync);
+    return outcome;
+  } catch (err) {
+    await endStaging(sync, err);
+    throw err;
   } finally {
     await endSync(sync);
   }

@@ -1,9 +1,11 @@
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 /**
  * A TCP proxy in front of a local service, that a test can take down and bring back:
  * `down()` stops listening (new connections are refused) and destroys the open ones, as a
- * network outage does; `up()` listens again on the same port.
+ * network outage does; `up()` listens again on the same port. `slow(bytesPerSecond)` holds
+ * what clients send to that rate, as a thin link does; `slow(undefined)` lifts it.
  */
 export class TcpProxy {
   private server?: net.Server;
@@ -12,6 +14,10 @@ export class TcpProxy {
   /** Connections accepted, and open connections cut by `down()`. */
   accepted = 0;
   cut = 0;
+  /** Bytes per second from clients to the service; undefined: as fast as it goes. */
+  private rate?: number;
+  /** The most bytes one connection passed while slowed: at the rate, it was busy at least that long. */
+  mostSlowedBytes = 0;
 
   private constructor(
     readonly port: number,
@@ -40,7 +46,7 @@ export class TcpProxy {
         // A reset on one side closes the other; nothing to report.
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).on('error', () => client.destroy());
+      client.pipe(this.throttle()).pipe(upstream).on('error', () => client.destroy());
       upstream.pipe(client).on('error', () => upstream.destroy());
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -49,6 +55,26 @@ export class TcpProxy {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  slow(bytesPerSecond: number | undefined): void {
+    this.rate = bytesPerSecond;
+  }
+
+  /** Passes each chunk on once the bytes before it have had their time at the current rate. */
+  private throttle(): Transform {
+    let freeAt = 0;
+    let slowed = 0;
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        if (!this.rate) return done(null, chunk);
+        slowed += chunk.length;
+        this.mostSlowedBytes = Math.max(this.mostSlowedBytes, slowed);
+        const now = Date.now();
+        freeAt = Math.max(freeAt, now) + (chunk.length / this.rate) * 1000;
+        setTimeout(() => done(null, chunk), freeAt - now);
+      },
     });
   }
 

@@ -5,7 +5,7 @@ import { transformer } from '../../activities/table-sync/column-rules';
 import { cursorLowerBound } from '../../activities/table-sync/cursor';
 import { buildMergeSql } from '../../bigquery/merge-sql';
 import { planSchema } from '../../bigquery/schema-drift';
-import { jobId, jobPrefix } from '../../bigquery/job-ids';
+import { jobId, jobPrefix, parseJobId } from '../../bigquery/job-ids';
 import { planKeyChunks } from '../../activities/table-sync/key-chunks';
 import { buildReplaceSql } from '../../bigquery/replace-sql';
 
@@ -120,11 +120,15 @@ pipelines: { nightly: { sources: [shop] } }
   });
 });
 
-test('job IDs are the same for every attempt of one table sync and differ between syncs', () => {
+test('job IDs share a prefix in every attempt of one table sync, differ between syncs, and name their attempt', () => {
   const a = jobPrefix('bqsync-nightly.20241101T020000Z.shop.orders', 'run-1');
   expect(a).toBe(jobPrefix('bqsync-nightly.20241101T020000Z.shop.orders', 'run-1'));
   expect(a).not.toBe(jobPrefix('bqsync-nightly.20241101T020000Z.shop.orders', 'run-2'));
-  expect(jobId(a, 'load', 1, 1500)).toMatch(/^bqsync_bqsync-nightly_20241101T020000Z_shop_orders_[0-9a-f]{16}_load1_1500r$/);
+  expect(jobId(a, 1, 'load', 1, 1500)).toMatch(/^bqsync_bqsync-nightly_20241101T020000Z_shop_orders_[0-9a-f]{16}_a1_load1_1500r$/);
+  // Two attempts never share a job; IDs of versions without the attempt are still read.
+  expect(jobId(a, 2, 'load', 1, 1500)).not.toBe(jobId(a, 1, 'load', 1, 1500));
+  expect(parseJobId(a, jobId(a, 3, 'chunk', 4, 10, '99'))).toEqual({ attempt: 3, kind: 'chunk', n: 4, rows: 10, to: '99' });
+  expect(parseJobId(a, `${a}_merge2_105r`)).toEqual({ kind: 'merge', n: 2, rows: 105, to: undefined });
 });
 
 describe('key ranges of a large table', () => {
