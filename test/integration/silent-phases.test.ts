@@ -131,9 +131,10 @@ describe('silent phases and superseded attempts', () => {
       await lock.query(`LOCK TABLE ${MERGED} IN ACCESS EXCLUSIVE MODE`);
       const running = sync(`billing.${MERGED}`);
       await eventually(
-        async () => (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%bqsync:extract%${MERGED}%'`)).rowCount! > 0,
+        // The sync's first read of the table (its cursor's state, then the scan) waits.
+        async () => (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM %${MERGED}%'`)).rowCount! > 0,
         60_000,
-        'the incremental scan to wait for the lock',
+        "the sync's read of the table to wait for the lock",
       );
       const heldFrom = Date.now();
       await new Promise((r) => setTimeout(r, (3 * HEARTBEAT_SECONDS + 2) * 1000));
