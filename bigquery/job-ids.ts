@@ -36,3 +36,18 @@ export function parseJobId(prefix: string, id: string): JobIdParts | undefined {
   const m = /^(load|stage|merge|chunk|swap)(\d+)_(\d+)r(?:_to(-?\d+|end))?$/.exec(id.slice(prefix.length + 1));
   return m ? { kind: m[1] as JobKind, n: Number(m[2]), rows: Number(m[3]), to: m[4] } : undefined;
 }
+
+/**
+ * The job IDs of one SQL step of one run: `bqsync_step_<step>_<hash>_<n>`. The hash covers
+ * the pipeline run (workflow and run ID) and the activity that runs the step, so every
+ * attempt of that step in that run finds the jobs of the attempts before it, and another
+ * run never does. `n` counts the jobs: a job that failed for a passing reason is followed by
+ * the next number.
+ */
+export function stepJobPrefix(execution: { workflowId: string; runId: string; activityId: string }, step: string): string {
+  const slug = step.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 200);
+  const hash = createHash('sha256').update(`${execution.workflowId}/${execution.runId}/${execution.activityId}/${step}`).digest('hex').slice(0, 16);
+  return `bqsync_step_${slug}_${hash}`;
+}
+
+export const stepJobId = (prefix: string, n: number): string => `${prefix}_${n}`;

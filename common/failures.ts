@@ -13,11 +13,13 @@ const ACTIVITY_FAILURES = {
   SourceTableMissing: { retryable: false, action: 'restore the table at the source, or remove it from the config' },
   RowCountMismatch: { retryable: false, action: 're-run the table; if it repeats, compare source and destination by key' },
   UnrepresentableValues: { retryable: false, action: 'fix the values at the source, or set invalidValues: null' },
+  RowsRejected: { retryable: false, action: 'fix the values of the column the message names at the source, or exclude that column; then bqsync sync <table>' },
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
   WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
+  BigQueryBusy: { retryable: true, action: "none if a retry succeeds; else check BigQuery's status page and the project's quotas" },
 } as const;
 
 /** What a run reports for a node that did not succeed without an activity failing. */
