@@ -93,16 +93,19 @@ async function jobMetadata(bq: BigQuery, id: string, location: string): Promise<
 }
 
 /**
- * Submits a step's query. The client throws when BigQuery answers with a job that already
- * failed (the emulator runs queries inside the insert call): that job exists under its ID,
- * and awaiting it reports the failure.
+ * Submits a step's query. When BigQuery answers with a job that already failed (the
+ * emulator runs queries inside the insert call), the client throws with that job's errors:
+ * they are the job's failure. (The emulator's own record of such a job shows no error.)
  */
 async function submitStepQuery(bq: BigQuery, sql: string, jobId: string, location: string): Promise<void> {
   try {
     await bq.createQueryJob({ query: sql, jobId, location });
   } catch (err) {
     if (isDuplicateJob(err)) return;
-    if ((await jobMetadata(bq, jobId, location).catch(() => undefined))?.status?.state === 'DONE') return;
+    const errors = (err as { errors?: { reason?: string; message?: string }[] }).errors;
+    if (errors?.length && errors[0].reason) {
+      throw new BigQueryJobFailed(jobId, errors[0].reason, errors.map((e) => String(e.message ?? '')));
+    }
     throw err;
   }
 }
