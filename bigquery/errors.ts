@@ -26,11 +26,11 @@ const TRANSIENT_REASONS = new Set([
 const REJECTED_REASONS = new Set(['invalidQuery', 'invalid', 'notFound', 'duplicate', 'accessDenied', 'resourcesExceeded', 'responseTooLarge']);
 
 /**
- * The emulator reports every failed query job as `jobInternalError` (real BigQuery: a
- * passing fault); its message then starts with the SQL analyzer's status when the SQL was
- * at fault.
+ * `jobInternalError` is a passing fault in BigQuery ("an internal error during execution");
+ * the emulator uses it for every failed job, also for SQL and rows it refuses. Only these
+ * words mean a passing fault there.
  */
-const ANALYZER_REFUSAL = /\b(INVALID_ARGUMENT|NOT_FOUND|ALREADY_EXISTS)\b|not found|failed to analyze|syntax error/i;
+const INTERNAL_BUT_PASSING = /failed to get connection|context canceled|database is locked|internal error during execution|unable to complete/i;
 
 /** BigQuery's reason code of an API error or a failed job; undefined for other errors. */
 export function bigQueryReason(err: unknown): string | undefined {
@@ -45,7 +45,7 @@ export function classifyBigQueryError(err: unknown): BigQueryErrorKind {
   if (isBigQueryUnreachable(err)) return 'unreachable';
   const reason = bigQueryReason(err);
   const code = (err as { code?: unknown } | null)?.code;
-  if (reason === 'jobInternalError') return ANALYZER_REFUSAL.test(rawText(err)) ? 'rejected' : 'transient';
+  if (reason === 'jobInternalError') return INTERNAL_BUT_PASSING.test(rawText(err)) ? 'transient' : 'rejected';
   if (reason && REJECTED_REASONS.has(reason)) return 'rejected';
   if (reason && TRANSIENT_REASONS.has(reason)) return 'transient';
   if (typeof code === 'number' && (code >= 500 || code === 429)) return 'transient';
@@ -73,23 +73,41 @@ export interface RejectedValue {
 /**
  * Finds the column and the row of a rejected load in BigQuery's messages, without taking
  * any other text from them: BigQuery's messages quote values ("Value: ...", "Could not
- * parse '...'"), and the emulator's carry whole rows.
+ * parse '...'"), and the emulator's carry whole rows. A column is named only when the
+ * message names it, or when the kind of parse that failed fits one column of the table.
  */
-export function locateRejectedValue(err: unknown, columns: string[]): RejectedValue {
+export function locateRejectedValue(err: unknown, columns: { name: string; type: string }[]): RejectedValue {
   const text = rawText(err);
   const found: RejectedValue = {};
-  const field = /\bField: ([^\s;,]+)|\bfor field ([^\s;,]+)|\bcolumn[ :]+[`'"]?([A-Za-z_][A-Za-z0-9_]*)/i.exec(text);
-  const named = field?.[1] ?? field?.[2] ?? field?.[3];
-  if (named && columns.includes(named)) found.column = named;
-  else found.column = columns.find((c) => new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(c)}([^A-Za-z0-9_]|$)`).test(text) && c.length > 2);
-  const line = /\b(?:line|row)[: ]+(\d+)\b/i.exec(text);
-  if (line) found.line = Number(line[1]);
-  const position = /\bposition[: ]+(\d+)\b/i.exec(text);
-  if (position) found.position = Number(position[1]);
+  const named = /\bcolumn_name:\s*"?([^\s",;]+)|\bField: ([^\s;,]+)|\bfor field ([^\s;,]+)/i.exec(text);
+  const name = named?.[1] ?? named?.[2] ?? named?.[3];
+  found.column = columns.find((c) => c.name === name)?.name ?? columnByParseKind(text, columns);
+  const line = /\bline_number:\s*(\d+)|\bline (\d+)\b/i.exec(text);
+  if (line) found.line = Number(line[1] ?? line[2]);
+  const position = /\bbyte_offset_to_start_of_line:\s*(\d+)|\brow starting at position (\d+)/i.exec(text);
+  if (position) found.position = Number(position[1] ?? position[2]);
   return found;
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The types whose values each kind of parse failure reads (JSON text, a number). */
+const PARSE_KINDS: [RegExp, string[]][] = [
+  [/parse_json|looking for beginning of value|invalid JSON|JSON parsing/i, ['JSON']],
+  [/ParseFloat|ParseInt|out of range/i, ['JSON', 'FLOAT64', 'NUMERIC', 'BIGNUMERIC', 'INT64']],
+];
+
+function columnByParseKind(text: string, columns: { name: string; type: string }[]): string | undefined {
+  for (const [pattern, types] of PARSE_KINDS) {
+    if (!pattern.test(text)) continue;
+    const fits = columns.filter((c) => types.includes(c.type));
+    if (fits.length === 1) return fits[0].name;
+    // The worker writes numeric columns from the database's own digits; JSON text is the
+    // one place an unreadable number comes from the source as it is.
+    const json = fits.filter((c) => c.type === 'JSON');
+    return json.length === 1 ? json[0].name : undefined;
+  }
+  return undefined;
+}
+
 
 /**
  * What BigQuery said about a statement it refused, for the one who fixes the SQL ("Unrecognized

@@ -41,7 +41,7 @@ export async function submitLoad(bq: BigQuery, req: LoadRequest): Promise<void> 
         ...req.layout,
       });
   } catch (err) {
-    if (!isDuplicateJob(err)) throw err;
+    if (!isDuplicateJob(err)) throw asJobFailure(err, req.jobId);
   }
 }
 
@@ -50,7 +50,7 @@ export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Pro
   try {
     await bq.createQueryJob({ query: sql, jobId });
   } catch (err) {
-    if (!isDuplicateJob(err)) throw err;
+    if (!isDuplicateJob(err)) throw asJobFailure(err, jobId);
   }
 }
 
@@ -102,12 +102,19 @@ async function submitStepQuery(bq: BigQuery, sql: string, jobId: string, locatio
     await bq.createQueryJob({ query: sql, jobId, location });
   } catch (err) {
     if (isDuplicateJob(err)) return;
-    const errors = (err as { errors?: { reason?: string; message?: string }[] }).errors;
-    if (errors?.length && errors[0].reason) {
-      throw new BigQueryJobFailed(jobId, errors[0].reason, errors.map((e) => String(e.message ?? '')));
-    }
-    throw err;
+    throw asJobFailure(err, jobId);
   }
+}
+
+/**
+ * BigQuery's answer to submitting a job, when it says why the job failed (the emulator
+ * loads and queries inside the insert call), as that job's failure; other errors (the
+ * network) as they are.
+ */
+function asJobFailure(err: unknown, jobId: string): unknown {
+  const errors = (err as { errors?: { reason?: string; message?: string }[] }).errors;
+  if (!errors?.length || !errors[0].reason) return err;
+  return new BigQueryJobFailed(jobId, errors[0].reason, errors.map((e) => String(e.message ?? '')));
 }
 
 /**

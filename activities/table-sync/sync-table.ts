@@ -23,20 +23,23 @@ import { endSync, startSync, TableSync } from './sync-context';
  */
 export function makeSyncTable(loaded: LoadedConfig) {
   return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
+    let planned: SyncPlan | undefined;
     try {
-      return await syncOnce(loaded, task);
+      return await syncOnce(loaded, task, (plan) => (planned = plan));
     } catch (err) {
-      throw readableFault(err, task, loaded);
+      // The planned columns let a refused load name the column and its BigQuery type.
+      throw readableFault(err, task, loaded, planned?.schema.fields);
     }
   };
 }
 
-async function syncOnce(loaded: LoadedConfig, task: TableTask): Promise<TableSyncOutcome> {
+async function syncOnce(loaded: LoadedConfig, task: TableTask, onPlan: (plan: SyncPlan) => void): Promise<TableSyncOutcome> {
   const sync = await startSync(loaded, task);
   try {
     // The source connection is open for these three stages only (source-connection.ts).
     const { plan, work } = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
+      onPlan(plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
       const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier);
       return { plan, work };
