@@ -111,13 +111,17 @@ function columnByParseKind(text: string, columns: { name: string; type: string }
 
 /**
  * What BigQuery said about a statement it refused, for the one who fixes the SQL ("Unrecognized
- * name: total at [3:5]"), with anything that could be a value taken out: quoted text, and
- * whatever follows "value" (runtime errors quote the value that broke a CAST or a division).
+ * name: total at [3:5]", "Not found: Table p:d.t"), with anything that could be a value
+ * taken out: quoted text, and whatever follows "value" (runtime errors quote the value
+ * that broke a CAST or a division).
  */
 export function refusedSqlHint(err: unknown): string {
   const first = rawText(err).split('\n').find((m) => m.trim()) ?? '';
   const masked = first
     .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, '<…>')
+    // The emulator lists a failed statement's bound values, base64-encoded.
+    .replace(/\bargs \[[^\]]*\]?/g, 'args <…>')
+    .replace(/[A-Za-z0-9+/]{16,}={0,2}/g, '<…>')
     .replace(/\b(values?)\b\s*:?.*$/i, '$1 <…>');
   return masked.length > 300 ? `${masked.slice(0, 299)}…` : masked;
 }

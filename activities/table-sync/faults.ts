@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../../config/load';
 import type { TableTask } from '../../common/payloads';
 import { failure } from '../../common/failures';
 import { GOOGLE_BIGQUERY_ENDPOINT, isBigQueryUnreachable } from '../../bigquery/unreachable';
-import { bigQueryReason, classifyBigQueryError, locateRejectedValue } from '../../bigquery/errors';
+import { bigQueryReason, classifyBigQueryError, locateRejectedValue, refusedSqlHint } from '../../bigquery/errors';
 import { BigQueryJobFailed } from '../../bigquery/jobs';
 import { driverFor } from '../../sources/registry';
 import { SourceConnectionLost } from '../../sources/connection-lost';
@@ -59,7 +59,7 @@ function bigQueryFault(err: unknown, task: TableTask, file: string, schema: Tabl
   }
   if (kind === 'rejected' && isLoad(err)) return rowsRejected(err, task, file, schema, reason);
   const job = err instanceof BigQueryJobFailed ? ` job ${err.jobId}` : '';
-  return new Error(`${task.key}: BigQuery${job} failed (${reason}) in attempt ${attempt}`);
+  return new Error(`${task.key}: BigQuery${job} failed (${reason}) in attempt ${attempt}: ${refusedSqlHint(err)}`);
 }
 
 /** A load job (a replace, a staging load or a key range), by its ID (job-ids.ts). */

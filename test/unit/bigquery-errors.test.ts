@@ -92,3 +92,10 @@ describe('row values in failure messages', () => {
     expect(activityAttempts(events)).toBe(4);
   });
 });
+
+describe('row values in failure messages: BigQuery words shown for other errors', () => {
+  test('the bound values the emulator lists are masked', () => {
+    const err = new BigQueryJobFailed('j', 'jobInternalError', ['failed to execute query INSERT INTO `t` (`a`) VALUES (?): args [2 U0VDUkVULU1BUktFUi1OQU1F]: bad']);
+    expect(refusedSqlHint(err)).toBe('failed to execute query INSERT INTO `t` (`a`) VALUES <…>');
+  });
+});
