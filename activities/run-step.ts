@@ -1,8 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { LoadedConfig } from '../config/load';
 import { createBigQuery, ensureDataset } from '../bigquery/client';
-import { awaitJob, BigQueryJobFailed } from '../bigquery/jobs';
+import { awaitJob, submitQueryOnce } from '../bigquery/jobs';
+import { stepJobId, stepJobPrefix } from '../bigquery/job-ids';
 import { configFailure } from '../common/failures';
+import { crashPoint } from './table-sync/crash-point';
+import { stepFault } from './step-fault';
 
 export interface RunStepInput {
   pipeline: string;
@@ -22,30 +25,42 @@ export function renderStepSql(
   });
 }
 
-/** Runs one BigQuery SQL step of a pipeline (a mart table, a view) as a query job. */
+/**
+ * Runs one BigQuery SQL step of a pipeline (a mart table, a view) as a query job, once:
+ * the job's ID is the same in every attempt of the step in its run (job-ids.ts), so a retry
+ * after a lost worker awaits the job it submitted instead of running an INSERT twice.
+ */
 export function makeRunStep(loaded: LoadedConfig) {
   return async function runStep(input: RunStepInput): Promise<{ jobId: string }> {
     const { config, file } = loaded;
     const step = config.pipelines[input.pipeline]?.steps.find((s) => s.name === input.step);
     if (!step) throw configFailure(`step "${input.step}" of pipeline "${input.pipeline}" is not in ${file}`);
+    const where = `pipelines.${input.pipeline}.steps.${step.name}.sql in ${file}`;
     const datasets = Object.fromEntries(Object.entries(config.sources).map(([n, s]) => [n, s.dataset ?? n]));
     let sql: string;
     try {
       sql = renderStepSql(step.sql, { project: config.bigquery.project, dataset: step.dataset, datasets });
     } catch (err) {
-      throw configFailure(`pipelines.${input.pipeline}.steps.${step.name}.sql in ${file}: ${(err as Error).message}`);
+      throw configFailure(`${where}: ${(err as Error).message}`);
     }
-    const bq = createBigQuery(config.bigquery);
-    if (step.dataset) await ensureDataset(bq, step.dataset, config.bigquery.location);
-    const [job] = await bq.createQueryJob({ query: sql, location: config.bigquery.location });
+    const ctx = Context.current();
+    const { location } = config.bigquery;
     try {
-      await awaitJob(bq, job.id!, () => Context.current().heartbeat());
+      const bq = createBigQuery(config.bigquery);
+      if (step.dataset) await ensureDataset(bq, step.dataset, location);
+      const prefix = stepJobPrefix(stepExecution(ctx), step.name);
+      const job = await submitQueryOnce(bq, sql, (n) => stepJobId(prefix, n), location);
+      if (job.submitted) crashPoint('step-submitted');
+      await awaitJob(bq, job.id, () => ctx.heartbeat(), ctx.cancellationSignal, location);
+      return { jobId: job.id };
     } catch (err) {
-      if (err instanceof BigQueryJobFailed) {
-        throw configFailure(`step ${step.name}: BigQuery rejected the SQL: ${err.reason}; fix it in ${file}`);
-      }
-      throw err;
+      throw stepFault(err, { step: step.name, where, attempt: ctx.info.attempt, endpoint: config.bigquery.endpoint });
     }
-    return { jobId: job.id ?? '' };
   };
+}
+
+/** The run and the activity that run the step: the same in every attempt of it. */
+function stepExecution(ctx: Context): { workflowId: string; runId: string; activityId: string } {
+  const run = ctx.info.workflowExecution ?? { workflowId: ctx.info.activityType, runId: '' };
+  return { ...run, activityId: ctx.info.activityId };
 }

@@ -40,3 +40,18 @@ export function parseJobId(prefix: string, id: string): JobIdParts | undefined {
   if (!m) return undefined;
   return { ...(m[1] ? { attempt: Number(m[1]) } : {}), kind: m[2] as JobKind, n: Number(m[3]), rows: Number(m[4]), to: m[5] };
 }
+
+/**
+ * The job IDs of one SQL step of one run: `bqsync_step_<step>_<hash>_<n>`. The hash covers
+ * the pipeline run (workflow and run ID) and the activity that runs the step, so every
+ * attempt of that step in that run finds the jobs of the attempts before it, and another
+ * run never does. `n` counts the jobs: a job that failed for a passing reason is followed by
+ * the next number.
+ */
+export function stepJobPrefix(execution: { workflowId: string; runId: string; activityId: string }, step: string): string {
+  const slug = step.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 200);
+  const hash = createHash('sha256').update(`${execution.workflowId}/${execution.runId}/${execution.activityId}/${step}`).digest('hex').slice(0, 16);
+  return `bqsync_step_${slug}_${hash}`;
+}
+
+export const stepJobId = (prefix: string, n: number): string => `${prefix}_${n}`;

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { classifyBigQueryError } from './errors';
 import { JobIdParts, parseJobId } from './job-ids';
 import type { TableLayout } from './tables';
 
@@ -10,6 +11,7 @@ import type { TableLayout } from './tables';
 export interface PriorJob extends JobIdParts {
   id: string;
   state: string;
+  /** BigQuery's reason code when the job failed. */
   error?: string;
   /** A load job's destination table. */
   table?: string;
@@ -55,7 +57,7 @@ export async function submitLoad(bq: BigQuery, req: LoadRequest, hooks: UploadHo
     await pipeline(fs.createReadStream(req.file), holdingLastChunk(hooks.beforeCommit), upload, { signal: hooks.signal });
     await created;
   } catch (err) {
-    if (!isDuplicateJob(err)) throw err;
+    if (!isDuplicateJob(err)) throw asJobFailure(err, req.jobId);
   }
 }
 
@@ -82,8 +84,71 @@ export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Pro
   try {
     await bq.createQueryJob({ query: sql, jobId });
   } catch (err) {
-    if (!isDuplicateJob(err)) throw err;
+    if (!isDuplicateJob(err)) throw asJobFailure(err, jobId);
   }
+}
+
+/**
+ * Runs a query (a SQL step) once across the attempts of its activity. Its jobs are
+ * `idFor(1)`, `idFor(2)`, ...: the first that BigQuery does not know is submitted; one an
+ * earlier attempt submitted that is running or landed is the one to await, not run again;
+ * one that failed for a passing reason (a backend error, a rate limit) is passed over, so
+ * the next number runs the query afresh. Returns the job to await and whether this call
+ * submitted it.
+ */
+export async function submitQueryOnce(
+  bq: BigQuery,
+  sql: string,
+  idFor: (n: number) => string,
+  location: string,
+): Promise<{ id: string; submitted: boolean }> {
+  for (let n = 1; ; n++) {
+    const id = idFor(n);
+    const meta = await jobMetadata(bq, id, location);
+    if (!meta) {
+      await submitStepQuery(bq, sql, id, location);
+      return { id, submitted: true };
+    }
+    const failed = meta.status?.errorResult;
+    const passing = failed && classifyBigQueryError({ reason: failed.reason, message: failed.message }) === 'transient';
+    if (!passing) return { id, submitted: false };
+  }
+}
+
+/** A job's metadata; undefined when BigQuery has no job of that ID. */
+async function jobMetadata(bq: BigQuery, id: string, location: string): Promise<JobMetadata | undefined> {
+  try {
+    const [meta] = await bq.job(id, { location }).getMetadata();
+    return meta;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Submits a step's query. When BigQuery answers with a job that already failed (the
+ * emulator runs queries inside the insert call), the client throws with that job's errors:
+ * they are the job's failure. (The emulator's own record of such a job shows no error.)
+ */
+async function submitStepQuery(bq: BigQuery, sql: string, jobId: string, location: string): Promise<void> {
+  try {
+    await bq.createQueryJob({ query: sql, jobId, location });
+  } catch (err) {
+    if (isDuplicateJob(err)) return;
+    throw asJobFailure(err, jobId);
+  }
+}
+
+/**
+ * BigQuery's answer to submitting a job, when it says why the job failed (the emulator
+ * loads and queries inside the insert call), as that job's failure; other errors (the
+ * network) as they are.
+ */
+function asJobFailure(err: unknown, jobId: string): unknown {
+  const errors = (err as { errors?: { reason?: string; message?: string }[] }).errors;
+  if (!errors?.length || !errors[0].reason) return err;
+  return new BigQueryJobFailed(jobId, errors[0].reason, errors.map((e) => String(e.message ?? '')));
 }
 
 /**
@@ -98,23 +163,36 @@ export async function priorJobs(bq: BigQuery, prefix: string, since: Date): Prom
     if (!parsed) continue;
     const [meta] = await job.getMetadata();
     const table: string | undefined = meta.configuration?.load?.destinationTable?.tableId ?? undefined;
-    found.push({ id: job.id!, ...parsed, state: meta.status?.state ?? 'PENDING', error: meta.status?.errorResult?.message, ...(table && { table }) });
+    found.push({ id: job.id!, ...parsed, state: meta.status?.state ?? 'PENDING', error: failedReason(meta), ...(table && { table }) });
   }
   return found.sort((a, b) => a.n - b.n);
 }
 
+/** BigQuery's reason code of a failed job (never its message, which can quote values). */
+const failedReason = (meta: JobMetadata): string | undefined =>
+  meta.status?.errorResult ? String(meta.status.errorResult.reason ?? 'failed') : undefined;
+
 /**
  * A job that ran and failed inside BigQuery (bad SQL, a rejected row), as opposed to a call
- * that could not reach BigQuery: `reason` is BigQuery's own first error.
+ * that could not reach BigQuery: `reason` is BigQuery's reason code (`invalidQuery`,
+ * `backendError`, ...). BigQuery's own messages stay out of the message: they can quote row
+ * values. They are kept, unlisted, for errors.ts to find the column and row in.
  */
 export class BigQueryJobFailed extends Error {
+  readonly #messages: string[];
   constructor(
     readonly jobId: string,
     readonly reason: string,
-    details: string,
+    messages: string[],
   ) {
     // The name stays "Error": it is the failure type Temporal records, as before this class.
-    super(`BigQuery job ${jobId} failed: ${reason}${details ? ` (${details})` : ''}`);
+    super(`BigQuery job ${jobId} failed (${reason})`);
+    this.#messages = messages;
+  }
+
+  /** BigQuery's words, which may quote values: for classification, never for display. */
+  bigQueryMessages(): string[] {
+    return [...this.#messages];
   }
 }
 
@@ -123,16 +201,16 @@ export class BigQueryJobFailed extends Error {
  * failed. A cancelled activity (a worker shutting down) stops waiting; the job goes on in
  * BigQuery, and the retry finds it by its ID.
  */
-export async function awaitJob(bq: BigQuery, id: string, onWait: () => void, signal?: AbortSignal): Promise<JobMetadata> {
-  const job = bq.job(id);
+export async function awaitJob(bq: BigQuery, id: string, onWait: () => void, signal?: AbortSignal, location?: string): Promise<JobMetadata> {
+  const job = bq.job(id, location ? { location } : undefined);
   for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
     signal?.throwIfAborted();
     const [meta] = await job.getMetadata();
     if (meta.status?.state === 'DONE') {
       const err = meta.status.errorResult;
       if (err) {
-        const details = (meta.status.errors ?? []).slice(0, 5).map((e: { message?: string }) => e.message).join('; ');
-        throw new BigQueryJobFailed(id, String(err.message), details);
+        const messages = [err.message, ...(meta.status.errors ?? []).slice(0, 5).map((e: { message?: string }) => e.message)];
+        throw new BigQueryJobFailed(id, String(err.reason ?? 'unknown'), messages.map((m) => String(m ?? '')));
       }
       return meta;
     }

@@ -13,6 +13,7 @@ const ACTIVITY_FAILURES = {
   SourceTableMissing: { retryable: false, action: 'restore the table at the source, or remove it from the config' },
   RowCountMismatch: { retryable: false, action: 're-run the table; if it repeats, compare source and destination by key' },
   UnrepresentableValues: { retryable: false, action: 'fix the values at the source, or set invalidValues: null' },
+  RowsRejected: { retryable: false, action: 'fix the values of the column the message names at the source, or exclude that column; then bqsync sync <table>' },
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
   WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
   StagingBudgetTooSmall: { retryable: false, action: 'raise BQSYNC_STAGING_BUDGET_BYTES (and the disk) above the size of the table\'s staged file' },
@@ -22,6 +23,7 @@ const ACTIVITY_FAILURES = {
   StagingDiskFull: { retryable: true, action: 'none if a retry succeeds; else free space, give the worker more disk, or lower BQSYNC_STAGING_BUDGET_BYTES' },
   StagingBudgetWait: { retryable: true, action: 'none: the table is retried when other tables have freed the staging budget' },
   AttemptSuperseded: { retryable: true, action: 'none: a later attempt of the same table sync carries on' },
+  BigQueryBusy: { retryable: true, action: "none if a retry succeeds; else check BigQuery's status page and the project's quotas" },
 } as const;
 
 /** What a run reports for a node that did not succeed without an activity failing. */

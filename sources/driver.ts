@@ -15,6 +15,11 @@ export interface SourceDriver {
   quote(identifier: string): string;
   /** What kind of failure an error of this engine's driver is. */
   classifyError(err: unknown): SourceErrorKind;
+  /**
+   * An error of this engine's driver in one line without row values: the server's code and
+   * its message with quoted values masked; never the driver's `sql`, parameters or details.
+   */
+  describeError(err: unknown): string;
 }
 
 export interface ConnectOptions {
@@ -26,10 +31,11 @@ export interface ConnectOptions {
 /**
  * - auth: the server refused the login or the database (a person must fix the credentials);
  * - lost-connection: the session ended under the read (killed, restarted, network cut);
- * - data: the server refused the query itself (missing table or privilege, bad value);
+ * - data: the server refused the query itself (missing table or privilege);
+ * - bad-value: the server could not convert or hold a value of the rows (a person must fix the data);
  * - other: anything else, e.g. the server is not reachable yet.
  */
-export type SourceErrorKind = 'auth' | 'lost-connection' | 'data' | 'other';
+export type SourceErrorKind = 'auth' | 'lost-connection' | 'data' | 'bad-value' | 'other';
 
 /** An open session on one source database and schema. */
 export interface SourceConnection {

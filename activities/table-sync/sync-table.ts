@@ -27,20 +27,23 @@ import { endStaging } from './writes';
  */
 export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new StagingBudget()) {
   return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
+    let planned: SyncPlan | undefined;
     try {
-      return await syncOnce(loaded, task, budget);
+      return await syncOnce(loaded, task, budget, (plan) => (planned = plan));
     } catch (err) {
-      throw readableFault(err, task, loaded);
+      // The planned columns let a refused load name the column and its BigQuery type.
+      throw readableFault(err, task, loaded, planned?.schema.fields);
     }
   };
 }
 
-async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBudget): Promise<TableSyncOutcome> {
+async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBudget, onPlan: (plan: SyncPlan) => void): Promise<TableSyncOutcome> {
   const sync = await startSync(loaded, task, budget);
   try {
     // The source connection is open for these three stages only (source-connection.ts).
     const { plan, cursor, work } = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
+      onPlan(plan);
       // Before any row is read: the next run's bound must not be later than this moment.
       const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);

@@ -55,6 +55,14 @@ export function parseSince(text: string): number {
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
+/**
+ * How many times the table's activity ran. Temporal writes no event for a retry: an
+ * activity's one ActivityTaskStarted event carries the number of its last attempt.
+ */
+export function activityAttempts(events: { activityTaskStartedEventAttributes?: { attempt?: number | null } | null }[]): number {
+  return events.reduce((n, e) => n + (e.activityTaskStartedEventAttributes?.attempt ?? 0), 0);
+}
+
 /** Every table sync that failed in the window, with its message, attempts and Web UI link. */
 export async function failuresCommand(loaded: LoadedConfig, since: string, json: boolean): Promise<number> {
   const { config } = loaded;
@@ -66,7 +74,7 @@ export async function failuresCommand(loaded: LoadedConfig, since: string, json:
     for await (const wf of client.workflow.list({ query })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       const events = history.events ?? [];
-      const attempts = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      const attempts = activityAttempts(events);
       const lastFailure = [...events].reverse().find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
         ?.failure;
       const get = (key: (typeof searchAttributes)[keyof typeof searchAttributes]) => wf.typedSearchAttributes.get(key) ?? '';

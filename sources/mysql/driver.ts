@@ -1,6 +1,6 @@
 import type { SourceDriver } from '../driver';
 import { MysqlConnection } from './connection';
-import { classifyMysqlError, quoteMysql } from './errors';
+import { classifyMysqlError, describeMysqlError, quoteMysql } from './errors';
 
 /** MySQL 8 / Aurora MySQL and MariaDB. */
 export const mysqlDriver: SourceDriver = {
@@ -9,4 +9,5 @@ export const mysqlDriver: SourceDriver = {
   connect: (url, options = {}) => MysqlConnection.open(url, options.schema, options.connectTimeoutMs ?? 20_000),
   quote: quoteMysql,
   classifyError: classifyMysqlError,
+  describeError: describeMysqlError,
 };

@@ -1,6 +1,6 @@
 import type { SourceDriver } from '../driver';
 import { PostgresConnection } from './connection';
-import { classifyPostgresError, quotePostgres } from './errors';
+import { classifyPostgresError, describePostgresError, quotePostgres } from './errors';
 
 const DEFAULT_SCHEMA = 'public';
 
@@ -11,4 +11,5 @@ export const postgresDriver: SourceDriver = {
   connect: (url, options = {}) => PostgresConnection.open(url, options.schema ?? DEFAULT_SCHEMA, options.connectTimeoutMs ?? 20_000),
   quote: quotePostgres,
   classifyError: classifyPostgresError,
+  describeError: describePostgresError,
 };

@@ -1,5 +1,6 @@
 import { errorCode, isSocketError } from '../connection-lost';
 import { checkIdentifier, SourceErrorKind } from '../driver';
+import { valueFreeMessage } from '../value-free';
 
 /** PostgreSQL identifiers are quoted with double quotes, an inner quote doubled. */
 export function quotePostgres(identifier: string): string {
@@ -23,6 +24,18 @@ export function classifyPostgresError(err: unknown): SourceErrorKind {
   const code = errorCode(err);
   if (AUTH_STATES.has(code)) return 'auth';
   if (isLostPostgresConnection(err)) return 'lost-connection';
+  // Class 22 (data exception: conversion, range, encoding), 23 (integrity): a value's fault.
+  if (code.startsWith('22') || code.startsWith('23')) return 'bad-value';
   // The server's errors carry a five-character SQLSTATE; pg's own failures do not.
   return /^[0-9A-Z]{5}$/.test(code) ? 'data' : 'other';
+}
+
+/**
+ * pg's error without values: SQLSTATE, the message with quoted values masked, and the column
+ * when the server names it; never `detail`, `where` or `hint`, which quote rows and keys.
+ */
+export function describePostgresError(err: unknown): string {
+  const column = (err as { column?: unknown })?.column;
+  const text = valueFreeMessage(errorCode(err), String((err as Error)?.message ?? err), `'"`);
+  return typeof column === 'string' && column ? `${text} (column ${column})` : text;
 }
