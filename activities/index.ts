@@ -3,6 +3,7 @@ import { makeNotifyFailure } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { makeSyncTable } from './table-sync/sync-table';
+import { makeWriteLockActivities } from './write-locks';
 
 /** The activities a worker registers; they read the config the worker was started with. */
 export function createActivities(loaded: LoadedConfig) {
@@ -11,6 +12,7 @@ export function createActivities(loaded: LoadedConfig) {
     syncTable: makeSyncTable(loaded),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
+    ...makeWriteLockActivities(loaded),
   };
 }
 

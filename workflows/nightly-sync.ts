@@ -20,6 +20,7 @@ import { RunState } from './run-state';
 import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
+import { tableWaitingSignal } from './table-waiting';
 import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
@@ -91,6 +92,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 
 /** The status query, and the addTables update ("sync this table now"). */
 function setHandlers(run: Run): void {
+  setHandler(tableWaitingSignal, ({ key, workflowId, message }) => run.state?.markWaiting(key, workflowId, message));
   setHandler(statusQuery, () => (run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
   setHandler(addTablesUpdate, (keys: string[], options?: AddTablesOptions) => addTables(run, keys, options), {
     validator: (keys: string[], _options?: AddTablesOptions) => {
@@ -118,7 +120,7 @@ async function addTables(run: Run, keys: string[], options?: AddTablesOptions): 
   if (missing.length > 0) {
     const extra = await planRun({ pipeline: run.input.pipeline, tables: missing, fullRefresh });
     for (const task of extra.tables) results.push({ key: task.key, outcome: state.requeue(task) });
-    for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
+    for (const u of [...extra.unknown, ...(extra.conflicts ?? [])]) results.push({ key: u.key, outcome: 'unknown', message: u.message });
   }
   run.changed = true;
   return results;
@@ -164,7 +166,7 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
   const began = Date.now();
   void startChild(tableSync, {
     workflowId,
-    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout }],
+    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [
       { key: searchAttributes.pipeline, value: pipeline },
