@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { LoadedConfig } from '../config/load';
-import { ACQUIRE_SIGNAL, WRITE_LOCKS_WORKFLOW_ID, WRITE_LOCKS_WORKFLOW_TYPE, WriteLockRequest } from '../common/write-locks';
+import { ACQUIRE_SIGNAL, writeLocksWorkflowId, WRITE_LOCKS_WORKFLOW_TYPE, WriteLockRequest } from '../common/write-locks';
 
 /**
  * The activities of the write locks: workflow code cannot signal-with-start, so a table
@@ -14,7 +14,7 @@ export function makeWriteLockActivities(loaded: Pick<LoadedConfig, 'config'>) {
     async requestWriteLock(request: WriteLockRequest): Promise<void> {
       const ctx = Context.current();
       await ctx.client.workflow.signalWithStart(WRITE_LOCKS_WORKFLOW_TYPE, {
-        workflowId: WRITE_LOCKS_WORKFLOW_ID,
+        workflowId: writeLocksWorkflowId(ctx.info.taskQueue),
         taskQueue: ctx.info.taskQueue,
         args: [{}],
         signal: ACQUIRE_SIGNAL,

@@ -5,8 +5,14 @@
  * (workflows/write-locks.ts); these names are shared with the activity that reaches it.
  */
 
-/** The lock workflow's fixed ID: one per namespace, started on demand by the first request. */
-export const WRITE_LOCKS_WORKFLOW_ID = 'bqsync.write-locks';
+/**
+ * The lock workflow's ID: one per task queue (the workers of one deployment, which run its
+ * every pipeline, schedule and CLI call), started on demand by the first request and run by
+ * those workers. Not a pipeline's ID: pipeline names hold no dot.
+ */
+export function writeLocksWorkflowId(taskQueue: string): string {
+  return `bqsync.write-locks.${taskQueue}`;
+}
 export const WRITE_LOCKS_WORKFLOW_TYPE = 'writeLocks';
 /** Holder -> lock workflow. */
 export const ACQUIRE_SIGNAL = 'acquireWriteLock';

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { WRITE_LOCKS_WORKFLOW_ID } from '../common/write-locks';
+import { writeLocksWorkflowId } from '../common/write-locks';
 import type { TableSyncInput } from '../common/payloads';
 import { releaseWriteLockSignal, writeLockGrantedSignal, writeLockWaitingSignal } from './write-locks';
 import { tableWaitingSignal } from './table-waiting';
@@ -58,7 +58,7 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
   } finally {
     // Also when cancelled: a lock left behind would hold the table until the holder check frees it.
     await CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(WRITE_LOCKS_WORKFLOW_ID).signal(releaseWriteLockSignal, requestId).catch(() => undefined),
+      getExternalWorkflowHandle(writeLocksWorkflowId(info.taskQueue)).signal(releaseWriteLockSignal, requestId).catch(() => undefined),
     );
   }
 }

@@ -241,7 +241,25 @@ describe('two writers on one table', () => {
   });
 });
 
-describe('two writers on one table: discovered names that collide', () => {
+describe('two writers on one table: names that collide', () => {
+  test('validate and run refuse two sources whose tables land in one BigQuery table, naming both entries', async () => {
+    const clash = writeConfig(
+      testConfig(
+        'it-two-writers',
+        { shop: mysqlSource('it_tw_one', { tables: [SHARED] }), billing: postgresSource('it_tw_one', { tables: [SHARED] }) },
+        { twx: { sources: ['shop'] }, twy: { sources: ['billing'] } },
+      ),
+    );
+    for (const verb of [['validate'], ['run', 'twx']]) {
+      const res = await runCli(['--config', clash, ...verb]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(
+        `${clash}: sources.billing.tables "x_tw_shared" and sources.shop.tables "x_tw_shared" both land in BigQuery table it_tw_one.x_tw_shared, ` +
+          'so each would overwrite the other; give one of them a destination: (or its source another dataset:)',
+      );
+    }
+  });
+
   test('both tables fail at plan time naming each other, and neither is written', async () => {
     const my = await mysqlConnection();
     try {

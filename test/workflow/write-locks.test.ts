@@ -4,7 +4,7 @@
  * shows, holders that were terminated, and the lock workflow's own continue-as-new.
  */
 import { nightlySync, statusQuery, writeLocks } from '../../workflows';
-import { WRITE_LOCKS_WORKFLOW_ID } from '../../common/write-locks';
+import { writeLocksWorkflowId } from '../../common/write-locks';
 import type { RunPlan, RunSummary, TableTask } from '../../common/payloads';
 import { MockActivities, node, startWorkflowEnv, table, until, WorkflowTestEnv } from '../helpers/workflow-env';
 
@@ -44,7 +44,7 @@ beforeAll(async () => {
   // Started ahead of the first request with a quick holder check and a low handover point,
   // so that the tests see terminated holders freed and the lock state carried over.
   await t.env.client.workflow.start(writeLocks, {
-    workflowId: WRITE_LOCKS_WORKFLOW_ID,
+    workflowId: writeLocksWorkflowId(t.taskQueue),
     taskQueue: t.taskQueue,
     args: [{ sweepEvery: '1s', continueAsNewAfterEvents: 60 }],
   });
@@ -105,9 +105,9 @@ describe('two writers on one table', () => {
   });
 
   test('the lock workflow continues as new and carries its holders and queue', async () => {
-    const executions = await t.env.client.workflow.count(`WorkflowId = '${WRITE_LOCKS_WORKFLOW_ID}'`);
+    const executions = await t.env.client.workflow.count(`WorkflowId = '${writeLocksWorkflowId(t.taskQueue)}'`);
     expect(executions.count).toBeGreaterThan(1);
-    const snapshot = await t.env.client.workflow.getHandle(WRITE_LOCKS_WORKFLOW_ID).query('writeLocks');
+    const snapshot = await t.env.client.workflow.getHandle(writeLocksWorkflowId(t.taskQueue)).query('writeLocks');
     expect(snapshot).toEqual({ held: [], queued: [] });
   });
 });
