@@ -4,6 +4,7 @@ import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { makeSyncTable } from './table-sync/sync-table';
 import { makeWriteLockActivities } from './write-locks';
+import { awaitTableSync } from './await-table-sync';
 
 /** The activities a worker registers; they read the config the worker was started with. */
 export function createActivities(loaded: LoadedConfig) {
@@ -13,6 +14,7 @@ export function createActivities(loaded: LoadedConfig) {
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
     ...makeWriteLockActivities(loaded),
+    awaitTableSync,
   };
 }
 

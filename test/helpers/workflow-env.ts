@@ -11,6 +11,7 @@ import type { NodeResult, RunPlan, RunSummary, StepTask, TableSyncOutcome, Table
 import { temporalExecutable } from './temporal-dev-server';
 import { eventually } from './eventually';
 import { makeWriteLockActivities } from '../../activities/write-locks';
+import { awaitTableSync } from '../../activities/await-table-sync';
 import type { LoadedConfig } from '../../config/load';
 import type { WriteLockRequest } from '../../common/write-locks';
 
@@ -235,7 +236,7 @@ export async function startWorkflowEnv(mocks: MockActivities): Promise<WorkflowT
 }
 
 /**
- * The write locks are real (they only talk to Temporal). Scenarios share source names but
+ * The write locks and awaitTableSync are real (they only talk to Temporal). Scenarios share source names but
  * not datasets: each scenario's source permits are its dataset's, so scenarios do not
  * throttle each other.
  */
@@ -243,6 +244,7 @@ function writeLockActivities() {
   const real = makeWriteLockActivities({ config: { bigquery: { project: 'wf-test' } } } as LoadedConfig);
   return {
     ...real,
+    awaitTableSync,
     requestWriteLock: (r: WriteLockRequest) => real.requestWriteLock({ ...r, source: r.label.split('.')[0] }),
   };
 }
