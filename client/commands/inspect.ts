@@ -66,7 +66,13 @@ export async function failuresCommand(loaded: LoadedConfig, since: string, json:
     for await (const wf of client.workflow.list({ query })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       const events = history.events ?? [];
-      const attempts = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      // The table's own activity: its last start says how many attempts it took (the
+      // write lock's activity is not one of them).
+      const syncScheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable').map((e) => String(e.eventId)));
+      const attempts = Math.max(
+        0,
+        ...events.filter((e) => syncScheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId))).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1),
+      );
       const lastFailure = [...events].reverse().find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
         ?.failure;
       const get = (key: (typeof searchAttributes)[keyof typeof searchAttributes]) => wf.typedSearchAttributes.get(key) ?? '';
