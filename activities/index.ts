@@ -4,6 +4,8 @@ import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
+import { makeWriteLockActivities } from './write-locks';
+import { awaitTableSync } from './await-table-sync';
 
 /**
  * The activities a worker registers; they read the config the worker was started with.
@@ -15,6 +17,8 @@ export function createActivities(loaded: LoadedConfig, options: { stagingBudgetB
     syncTable: makeSyncTable(loaded, new StagingBudget(options.stagingBudgetBytes)),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
+    ...makeWriteLockActivities(loaded),
+    awaitTableSync,
   };
 }
 

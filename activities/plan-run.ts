@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load';
-import { destinationName, mergedTableSettings, tableName } from '../config/load';
+import { destinationName, listedLandings, mergedTableSettings, tableName } from '../config/load';
+import { destinationConflicts } from '../config/destination-conflicts';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { TableEntry } from '../config/schema';
@@ -41,18 +42,21 @@ export function makePlanRun(loaded: LoadedConfig) {
       const entries = await sourceEntries(loaded, sourceName, !wanted);
       for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh));
     }
+    const conflicts = discoveredConflicts(loaded, tables);
+    const refused = new Set(conflicts.map((c) => c.key));
     const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact }));
     const known = new Set([...tables, ...steps].map((n) => n.key));
     if (!wanted) checkDag(file, input.pipeline, [...tables, ...steps], known);
     return {
       pipeline: input.pipeline,
-      tables: wanted ? tables.filter((t) => wanted.has(t.key)) : tables,
+      tables: tables.filter((t) => (!wanted || wanted.has(t.key)) && !refused.has(t.key)),
       // Steps run only in a whole-pipeline run; "sync this table now" runs just the tables.
       steps: wanted ? [] : steps,
       sourceConcurrency: Object.fromEntries(pipeline.sources.map((s) => [s, config.sources[s].concurrency])),
       globalConcurrency: pipeline.concurrency,
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
+      conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
     };
   };
 }
@@ -114,6 +118,23 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     owner: settings.owner,
     impact: settings.impact,
   };
+}
+
+/**
+ * Discovered tables that would land in a BigQuery table another table lands in (a listed
+ * one of any source, or another discovered one): they fail rather than overwrite each other.
+ * Listed tables are checked when the file is read.
+ */
+function discoveredConflicts(loaded: LoadedConfig, tables: TableTask[]): { key: string; message: string }[] {
+  const discovered = tables
+    .filter((t) => t.discovered)
+    .map((t) => ({ key: t.key, entry: `table "${t.table}" discovered in source ${t.source}`, dataset: t.dataset, destination: t.destination }));
+  const isDiscovered = new Set(discovered.map((d) => d.key));
+  const failed = new Map<string, string>();
+  for (const c of destinationConflicts([...listedLandings(loaded.config), ...discovered])) {
+    for (const side of [c.landing, c.first]) if (isDiscovered.has(side.key) && !failed.has(side.key)) failed.set(side.key, c.message);
+  }
+  return [...failed].map(([key, message]) => ({ key, message }));
 }
 
 /** A whole-pipeline run's DAG: every after: names a node of the run, and there is no cycle. */

@@ -24,18 +24,21 @@ function activityTime(events: HistoryEvent[]): { ms: number; retried: number } {
   const started = new Map<string, number>();
   let ms = 0;
   let retried = 0;
+  // The write lock's request is orchestration (a signal to the lock workflow), not data work.
+  const lockRequests = new Set<string>();
   for (const e of events) {
     const id = String(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, at(e.eventTime));
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'requestWriteLock') lockRequests.add(id);
+    else if (e.activityTaskScheduledEventAttributes) scheduled.set(id, at(e.eventTime));
     const s = e.activityTaskStartedEventAttributes;
-    if (s) {
+    if (s && !lockRequests.has(String(s.scheduledEventId))) {
       const from = (s.attempt ?? 1) > 1 ? scheduled.get(String(s.scheduledEventId)) : at(e.eventTime);
       if ((s.attempt ?? 1) > 1) retried++;
       started.set(String(s.scheduledEventId), from ?? at(e.eventTime));
     }
     const closed =
       e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (closed) ms += at(e.eventTime) - (started.get(String(closed.scheduledEventId)) ?? at(e.eventTime));
+    if (closed && !lockRequests.has(String(closed.scheduledEventId))) ms += at(e.eventTime) - (started.get(String(closed.scheduledEventId)) ?? at(e.eventTime));
   }
   return { ms, retried };
 }

@@ -30,6 +30,7 @@ export function formatSummary(summary: RunSummary): string {
 function note(r: NodeResult): string {
   if (r.error) return `${r.errorType ?? 'Error'}: ${r.error}`;
   const notes: string[] = [];
+  if (r.waitingFor) notes.push(r.waitingFor);
   if (r.rulesChanged) notes.push('column rules changed since the last load: rebuilt from every source row, no clear value kept');
   if (r.mode && r.mode !== 'replace' && !r.resumedJob) notes.push(`${r.mode}${r.cursorFrom ? ` from ${r.cursorFrom}` : ' (full load)'}`);
   const nulled = Object.entries(r.nulledValues ?? {});

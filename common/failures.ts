@@ -32,6 +32,7 @@ const RUN_FAILURES = {
   UnknownTable: { retryable: false, action: 'name a table of the pipeline as source.table' },
   InputFailed: { retryable: false, action: 'fix the node it waits for; it runs again with it' },
   Unreachable: { retryable: false, action: 'fix the node it waits for; it could not finish in this run' },
+  DestinationConflict: { retryable: false, action: 'give one of the two tables a destination: (or its source another dataset:) so that they land in different BigQuery tables' },
 } as const;
 
 export const FAILURES = { ...ACTIVITY_FAILURES, ...RUN_FAILURES } satisfies Record<string, { retryable: boolean; action: string }>;

@@ -60,6 +60,8 @@ export interface RunPlan {
   heartbeatTimeout?: string;
   /** Requested tables that do not exist, with the reason. */
   unknown: { key: string; message: string }[];
+  /** Discovered tables that would land in the BigQuery table of another: failed, with both named. */
+  conflicts?: { key: string; message: string }[];
 }
 
 export type NodeStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -77,6 +79,8 @@ export interface NodeResult extends Partial<TableSyncOutcome> {
   errorType?: string;
   error?: string;
   workflowId?: string;
+  /** A running table that waits for its destination's write lock or its source: why. */
+  waitingFor?: string;
 }
 
 export interface RunSummary {
@@ -162,4 +166,6 @@ export interface TableSyncInput {
   pipeline: string;
   task: TableTask;
   heartbeatTimeout?: string;
+  /** The source's `concurrency`, which the write locks hold across every run. */
+  sourceConcurrency?: number;
 }

@@ -6,6 +6,7 @@ import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from '.
 import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
 import { isValidBigQueryTableName } from '../bigquery/names';
+import { destinationConflicts, Landing } from './destination-conflicts';
 
 /** A problem in the config file; the message names the file and the key. */
 export class ConfigError extends Error {
@@ -218,6 +219,7 @@ function crossReferenceProblems(config: Config): string[] {
       for (const p of tableSettingsProblems(source.defaults)) problems.push(`sources.${sourceName}.defaults: ${p}`);
     }
   }
+  for (const c of destinationConflicts(listedLandings(config))) problems.push(c.message);
   for (const [pipelineName, pipeline] of Object.entries(config.pipelines)) {
     const where = `pipelines.${pipelineName}`;
     for (const s of pipeline.sources) {
@@ -237,6 +239,18 @@ function crossReferenceProblems(config: Config): string[] {
     if (cycle) problems.push(`${where}: the after: dependencies form a cycle: ${cycle.join(' -> ')}`);
   }
   return problems;
+}
+
+/** Where every listed table lands in BigQuery, in the order of the file. */
+export function listedLandings(config: Config): Landing[] {
+  return Object.entries(config.sources).flatMap(([sourceName, source]) =>
+    (source.tables ?? []).map((entry) => ({
+      key: `${sourceName}.${tableName(entry)}`,
+      entry: `sources.${sourceName}.tables "${tableName(entry)}"`,
+      dataset: source.dataset ?? sourceName,
+      destination: destinationName(source, entry),
+    })),
+  );
 }
 
 /** The DAG as far as the config file alone tells it (discovered tables join at run time). */

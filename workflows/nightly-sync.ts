@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowFailure,
   ParentClosePolicy,
   allHandlersFinished,
@@ -7,6 +8,8 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  getExternalWorkflowHandle,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
@@ -20,6 +23,7 @@ import { RunState } from './run-state';
 import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
+import { tableWaitingSignal } from './table-waiting';
 import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
@@ -36,6 +40,15 @@ const stepActivity = (step: string) =>
     retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: [failureType('ConfigError')] },
     summary: `run the SQL step ${step} in BigQuery`,
   }).runStep;
+
+/** A table sync that an earlier execution of the run started, awaited through the client. */
+const { awaitTableSync } = proxyActivities<Activities>({
+  // As long as a table may wait for its lock and then sync; a silent worker is noticed sooner.
+  startToCloseTimeout: '1 day',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute' },
+  summary: 'await a table sync started before the run continued as new',
+});
 
 const { notifyFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -62,6 +75,16 @@ interface Run {
   draining: boolean;
   /** The run has decided to end: a table added now would never run. */
   closing: boolean;
+  /**
+   * Table syncs outlive a handover (ParentClosePolicy ABANDON; the run cancels them itself
+   * when it is cancelled), so a continuation neither waits for every running table nor
+   * refuses "sync now". Runs that an older worker began replay without.
+   */
+  childrenSurvive: boolean;
+  /** Children whose start is not yet confirmed: a handover waits for them. */
+  starting: number;
+  /** SQL steps running now: they are activities of this execution, so a handover waits for them. */
+  stepsRunning: number;
 }
 
 /**
@@ -71,7 +94,16 @@ interface Run {
  */
 export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> {
   const info = workflowInfo();
-  const run: Run = { input, startedAt: input.carried?.startedAt ?? new Date(info.runStartTime).toISOString(), changed: false, draining: false, closing: false };
+  const run: Run = {
+    input,
+    startedAt: input.carried?.startedAt ?? new Date(info.runStartTime).toISOString(),
+    changed: false,
+    draining: false,
+    closing: false,
+    childrenSurvive: false,
+    starting: 0,
+    stepsRunning: 0,
+  };
   // Handlers come first: an update sent with the start arrives before planning is done.
   setHandlers(run);
   const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
@@ -82,7 +114,14 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const datedIds = patched('run-dated-table-ids');
   const childId = (key: string, n: number) =>
     datedIds ? tableWorkflowId(input.pipeline, stamp, key, n) : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
-  await runDag(run, state, stamp, childId);
+  run.childrenSurvive = patched('children-survive-handover');
+  try {
+    if (run.childrenSurvive) awaitCarriedTables(run, state);
+    await runDag(run, state, stamp, childId);
+  } catch (err) {
+    if (run.childrenSurvive && isCancellation(err)) await cancelRunningTables(state);
+    throw err;
+  }
   const summary = state.summary(run.startedAt, new Date().toISOString());
   upsertSearchAttributes([{ key: searchAttributes.outcome, value: summary.failed > 0 ? 'failed' : 'succeeded' }]);
   if (summary.failed > 0) await failRun(input.pipeline, summary);
@@ -91,12 +130,14 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 
 /** The status query, and the addTables update ("sync this table now"). */
 function setHandlers(run: Run): void {
+  setHandler(tableWaitingSignal, ({ key, workflowId, message }) => run.state?.markWaiting(key, workflowId, message));
   setHandler(statusQuery, () => (run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
   setHandler(addTablesUpdate, (keys: string[], options?: AddTablesOptions) => addTables(run, keys, options), {
     validator: (keys: string[], _options?: AddTablesOptions) => {
       if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
       const bad = keys.filter((k) => typeof k !== 'string' || !/^[^.]+\..+$/.test(k));
       if (bad.length > 0) throw new Error(`not of the form source.table: ${bad.join(', ')}`);
+      // (Only runs begun by an older worker drain before a handover.)
       if (run.draining) throw new Error('this run is handing over to its continuation; retry in a few seconds');
       if (run.closing) throw new Error('this run is finishing; retry in a few seconds');
     },
@@ -118,7 +159,7 @@ async function addTables(run: Run, keys: string[], options?: AddTablesOptions): 
   if (missing.length > 0) {
     const extra = await planRun({ pipeline: run.input.pipeline, tables: missing, fullRefresh });
     for (const task of extra.tables) results.push({ key: task.key, outcome: state.requeue(task) });
-    for (const u of extra.unknown) results.push({ key: u.key, outcome: 'unknown', message: u.message });
+    for (const u of [...extra.unknown, ...(extra.conflicts ?? [])]) results.push({ key: u.key, outcome: 'unknown', message: u.message });
   }
   run.changed = true;
   return results;
@@ -131,30 +172,62 @@ async function addTables(run: Run, keys: string[], options?: AddTablesOptions): 
 async function runDag(run: Run, state: RunState, stamp: string, childId: (key: string, n: number) => string): Promise<void> {
   const finishedAtStart = state.finishedCount();
   const continueAfter = run.input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  const handOverDue = () => state.finishedCount() - finishedAtStart >= continueAfter || workflowInfo().continueAsNewSuggested;
+  // What a handover waits for: children confirmed, no step of this execution running, no handler busy.
+  const mayHandOver = () =>
+    run.childrenSurvive && handOverDue() && state.openCount() > 0 && run.stepsRunning === 0 && run.starting === 0 && allHandlersFinished();
   for (;;) {
-    const handOver = state.finishedCount() - finishedAtStart >= continueAfter || workflowInfo().continueAsNewSuggested;
-    if (handOver) run.draining = true;
+    if (run.childrenSurvive) {
+      // Tables keep starting until the handover; steps (activities of this execution) wait for it.
+      const due = handOverDue();
+      const next = state.nextToStart();
+      next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
+      if (!due) next.steps.forEach((step) => launchStep(run, state, step));
+      if (due && mayHandOver()) await continueAsNew<typeof nightlySync>(continuation(run, state, stamp));
+    } else if (handOverDue()) run.draining = true;
     else {
       const next = state.nextToStart();
       next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
       next.steps.forEach((step) => launchStep(run, state, step));
     }
     if (state.runningCount() === 0 && allHandlersFinished()) {
-      if (run.draining && state.openCount() > 0) {
-        await continueAsNew<typeof nightlySync>({
-          ...run.input,
-          tables: undefined,
-          carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults() },
-        });
-      }
+      if (run.draining && state.openCount() > 0) await continueAsNew<typeof nightlySync>(continuation(run, state, stamp));
       // Nothing runs and nothing could start: whatever is still open can never run.
       state.skipUnreachable();
       run.closing = true;
       return;
     }
     run.changed = false;
-    await condition(() => run.changed);
+    // A handover that waits only for a handler (a "sync now" being planned) goes once it ends.
+    await condition(() => run.changed || mayHandOver());
   }
+}
+
+/** The next execution's input: the plan as it stands and every node's result or state. */
+function continuation(run: Run, state: RunState, stamp: string): NightlySyncInput {
+  return { ...run.input, tables: undefined, carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults() } };
+}
+
+/** Table syncs still running when the run continued as new: their ends, awaited through the client. */
+function awaitCarriedTables(run: Run, state: RunState): void {
+  for (const r of state.allResults()) {
+    if (r.kind !== 'table' || r.status !== 'running' || !r.workflowId) continue;
+    const { key, workflowId } = r;
+    const began = r.startedAt ? Date.parse(r.startedAt) : Date.now();
+    void awaitTableSync(workflowId)
+      .then(
+        (end) =>
+          state.markFinished(key, end.status === 'succeeded' ? { status: 'succeeded', ...end.outcome, durationMs: Date.now() - began } : { ...end, durationMs: Date.now() - began }),
+        (err) => state.markFinished(key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
+      )
+      .finally(() => (run.changed = true));
+  }
+}
+
+/** The run was cancelled: its table syncs (which would outlive it) are cancelled too. */
+async function cancelRunningTables(state: RunState): Promise<void> {
+  const ids = state.allResults().filter((r) => r.kind === 'table' && r.status === 'running' && r.workflowId).map((r) => r.workflowId!);
+  await CancellationScope.nonCancellable(() => Promise.all(ids.map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined))));
 }
 
 /** Starts a table's sync as a child workflow, with its search attributes and Web UI summary. */
@@ -162,10 +235,11 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
   const { pipeline } = run.input;
   state.markRunning(task.key, new Date().toISOString(), workflowId);
   const began = Date.now();
+  run.starting++;
   void startChild(tableSync, {
     workflowId,
-    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout }],
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
+    parentClosePolicy: run.childrenSurvive ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [
       { key: searchAttributes.pipeline, value: pipeline },
       { key: searchAttributes.source, value: task.source },
@@ -175,6 +249,11 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
     staticSummary: `Sync ${task.key} into ${task.dataset}.${task.destination}`,
     staticDetails: describeTable(task),
   })
+    .finally(() => {
+      run.starting--;
+      // Only a pending handover waits for this; older runs' loops replay woken as they were.
+      if (run.childrenSurvive) run.changed = true;
+    })
     .then((child) => child.result())
     .then(
       (outcome) => state.markFinished(task.key, { status: 'succeeded', ...outcome, durationMs: Date.now() - began }),
@@ -187,12 +266,16 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
 function launchStep(run: Run, state: RunState, step: StepTask): void {
   state.markRunning(step.key, new Date().toISOString());
   const began = Date.now();
+  run.stepsRunning++;
   void stepActivity(step.key)({ pipeline: run.input.pipeline, step: step.key })
     .then(
       () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
       (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),
     )
-    .finally(() => (run.changed = true));
+    .finally(() => {
+      run.stepsRunning--;
+      run.changed = true;
+    });
 }
 
 /** Reports the failed run to the webhook, then fails it with the summary in its details. */

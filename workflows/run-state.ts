@@ -21,6 +21,9 @@ export class RunState {
     for (const u of plan.unknown) {
       this.results.set(u.key, { key: u.key, kind: 'table', status: 'failed', errorType: failureType('UnknownTable'), error: u.message });
     }
+    for (const c of plan.conflicts ?? []) {
+      this.results.set(c.key, { key: c.key, kind: 'table', status: 'failed', errorType: failureType('DestinationConflict'), error: c.message });
+    }
   }
 
   private addTable(task: TableTask): void {
@@ -132,12 +135,26 @@ export class RunState {
     r.startedAt = at;
     r.runs = (r.runs ?? 0) + 1;
     r.workflowId = workflowId;
+    delete r.waitingFor;
     delete r.error;
     delete r.errorType;
   }
 
   markFinished(key: string, update: Partial<NodeResult> & { status: 'succeeded' | 'failed' }): void {
-    Object.assign(this.results.get(key)!, update);
+    const r = this.results.get(key)!;
+    delete r.waitingFor;
+    Object.assign(r, update);
+  }
+
+  /**
+   * What a running table sync waits for (a write lock held by another sync, or its source's
+   * permits), or that it no longer waits. A notice from an earlier sync of the table is ignored.
+   */
+  markWaiting(key: string, workflowId: string, message: string | undefined): void {
+    const r = this.results.get(key);
+    if (!r || r.status !== 'running' || r.workflowId !== workflowId) return;
+    if (message === undefined) delete r.waitingFor;
+    else r.waitingFor = message;
   }
 
   runningTables(): TableTask[] {
@@ -163,7 +180,7 @@ export class RunState {
 
   /** The plan as it stands now, including tables added while the run went on. */
   currentPlan(): RunPlan {
-    return { ...this.plan, tables: [...this.tables.values()], steps: [...this.steps.values()], unknown: [] };
+    return { ...this.plan, tables: [...this.tables.values()], steps: [...this.steps.values()], unknown: [], conflicts: [] };
   }
 
   summary(startedAt: string, finishedAt?: string): RunSummary {

@@ -1,10 +1,10 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { searchAttributes } from '../common/search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
-
+import { withWriteLock } from './write-lock-client';
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own
@@ -25,7 +25,9 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
     summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
   });
   try {
-    const outcome = await syncTable(input.task);
+    // One writer per BigQuery table, and the source's concurrency across every run.
+    // (Table syncs that an older worker began replay without the lock.)
+    const outcome = patched('write-lock') ? await withWriteLock(input, () => syncTable(input.task)) : await syncTable(input.task);
     upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'succeeded' }]);
     return outcome;
   } catch (err) {

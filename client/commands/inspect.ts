@@ -55,12 +55,25 @@ export function parseSince(text: string): number {
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
+/** The history events activityAttempts reads. */
+interface ActivityEvent {
+  eventId?: unknown;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  activityTaskStartedEventAttributes?: { attempt?: number | null; scheduledEventId?: unknown } | null;
+}
+
 /**
- * How many times the table's activity ran. Temporal writes no event for a retry: an
- * activity's one ActivityTaskStarted event carries the number of its last attempt.
+ * How many times the table's own activity (syncTable, not the write lock's request) ran.
+ * Temporal writes no event for a retry: an activity's one ActivityTaskStarted event carries
+ * the number of its last attempt.
  */
-export function activityAttempts(events: { activityTaskStartedEventAttributes?: { attempt?: number | null } | null }[]): number {
-  return events.reduce((n, e) => n + (e.activityTaskStartedEventAttributes?.attempt ?? 0), 0);
+export function activityAttempts(events: ActivityEvent[]): number {
+  const syncScheduled = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable').map((e) => String(e.eventId)),
+  );
+  return events
+    .filter((e) => e.activityTaskStartedEventAttributes && syncScheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
+    .reduce((n, e) => n + (e.activityTaskStartedEventAttributes!.attempt ?? 1), 0);
 }
 
 /** Every table sync that failed in the window, with its message, attempts and Web UI link. */

@@ -10,6 +10,10 @@ import { searchAttributes } from '../../common/search-attributes';
 import type { NodeResult, RunPlan, RunSummary, StepTask, TableSyncOutcome, TableTask } from '../../common/payloads';
 import { temporalExecutable } from './temporal-dev-server';
 import { eventually } from './eventually';
+import { makeWriteLockActivities } from '../../activities/write-locks';
+import { awaitTableSync } from '../../activities/await-table-sync';
+import type { LoadedConfig } from '../../config/load';
+import type { WriteLockRequest } from '../../common/write-locks';
 
 export const table = (key: string, after: string[] = [], extra: Partial<TableTask> = {}): TableTask => {
   const [source, name] = key.split('.');
@@ -214,7 +218,7 @@ export async function startWorkflowEnv(mocks: MockActivities): Promise<WorkflowT
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundle,
-    activities: mocks.activities,
+    activities: { ...writeLockActivities(), ...mocks.activities },
     shutdownGraceTime: '1s',
   });
   const running = worker.run();
@@ -228,6 +232,20 @@ export async function startWorkflowEnv(mocks: MockActivities): Promise<WorkflowT
       await running;
       await env.teardown();
     },
+  };
+}
+
+/**
+ * The write locks and awaitTableSync are real (they only talk to Temporal). Scenarios share source names but
+ * not datasets: each scenario's source permits are its dataset's, so scenarios do not
+ * throttle each other.
+ */
+function writeLockActivities() {
+  const real = makeWriteLockActivities({ config: { bigquery: { project: 'wf-test' } } } as LoadedConfig);
+  return {
+    ...real,
+    awaitTableSync,
+    requestWriteLock: (r: WriteLockRequest) => real.requestWriteLock({ ...r, source: r.label.split('.')[0] }),
   };
 }
 

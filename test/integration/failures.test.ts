@@ -90,9 +90,11 @@ test('a failed table is one search-attribute filter away in Temporal, and failed
     expect(found[0].status.name).toBe('FAILED');
     // A schema error is not retried: the activity ran once.
     const history = await client.workflow.getHandle(found[0].workflowId).fetchHistory();
-    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes);
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable');
+    const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     const failed = history.events!.find((e) => e.activityTaskFailedEventAttributes);
     expect(scheduled).toHaveLength(1);
+    expect(started.find((e) => String(e.activityTaskStartedEventAttributes!.scheduledEventId) === String(scheduled[0].eventId))?.activityTaskStartedEventAttributes?.attempt).toBe(1);
     expect(failed?.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.nonRetryable).toBe(true);
   } finally {
     await client.connection.close();

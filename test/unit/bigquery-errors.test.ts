@@ -85,9 +85,11 @@ describe('row values in failure messages', () => {
 
   test("the attempts shown are the activity's real attempts, not its scheduled events", () => {
     const events = [
-      { activityTaskScheduledEventAttributes: {} },
-      { activityTaskStartedEventAttributes: { attempt: 4 } },
-      { activityTaskFailedEventAttributes: {} },
+      { eventId: 5, activityTaskScheduledEventAttributes: { activityType: { name: 'requestWriteLock' } } },
+      { eventId: 6, activityTaskStartedEventAttributes: { attempt: 1, scheduledEventId: 5 } },
+      { eventId: 9, activityTaskScheduledEventAttributes: { activityType: { name: 'syncTable' } } },
+      { eventId: 10, activityTaskStartedEventAttributes: { attempt: 4, scheduledEventId: 9 } },
+      { eventId: 11, activityTaskFailedEventAttributes: {} },
     ];
     expect(activityAttempts(events)).toBe(4);
   });

@@ -115,3 +115,37 @@ describe('config validation', () => {
     expect(problems(withSchedule('{ every: soon }'))).toContain('pipelines.nightly.schedule.every: a duration such as');
   });
 });
+
+describe('two writers on one table: validate', () => {
+  const twoSources = (shop: string, billing: string) => `
+bigquery: { project: p }
+sources:
+  shop: { type: mysql, url: "\${SHOP_URL}", ${shop} }
+  billing: { type: postgres, url: "\${BILLING_URL}", ${billing} }
+pipelines:
+  nightly: { sources: [shop, billing] }
+`;
+
+  test('two sources with one dataset and a table of the same name: both entries named, and the way out', () => {
+    expect(problems(twoSources('dataset: raw, tables: [orders, customers]', 'dataset: raw, tables: [invoices, orders]'))).toBe(
+      'conf/bqsync.yaml: sources.billing.tables "orders" and sources.shop.tables "orders" both land in BigQuery table raw.orders, ' +
+        'so each would overwrite the other; give one of them a destination: (or its source another dataset:)',
+    );
+  });
+
+  test('two names that naming.case makes one, and a destination: that meets a prefixed name', () => {
+    const msg = problems(
+      twoSources(
+        'dataset: raw, naming: { case: lower, tablePrefix: s_ }, tables: [Orders, orders]',
+        'dataset: raw, tables: [{ name: people, destination: s_customers }, { name: customers, destination: x }]',
+      ).replace('tables: [Orders, orders]', 'tables: [Orders, orders, customers]'),
+    );
+    expect(msg).toContain('sources.shop.tables "orders" and sources.shop.tables "Orders" both land in BigQuery table raw.s_orders');
+    expect(msg).toContain('sources.billing.tables "people" and sources.shop.tables "customers" both land in BigQuery table raw.s_customers');
+  });
+
+  test('the same table name in different datasets, or two pipelines of one source, is fine', () => {
+    expect(() => parseConfig(twoSources('tables: [orders]', 'tables: [orders]'), 'f.yaml')).not.toThrow();
+    expect(() => parseConfig(base('  hourly:\n    sources: [shop]\n'), 'f.yaml')).not.toThrow();
+  });
+});

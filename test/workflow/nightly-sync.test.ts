@@ -247,7 +247,9 @@ test('failures a retry cannot fix fail at once; others are retried with backoff 
 
   // The retry policy the table's activity was scheduled with: what the 15 s backoff above came from.
   const history = await t.env.client.workflow.getHandle(node(summary, 'shop.flaky').workflowId!).fetchHistory();
-  const scheduled = history.events!.find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)!;
+  const scheduled = history.events!.find(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable',
+  )!;
   const policy = scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
   expect(Number(policy.initialInterval!.seconds)).toBe(15);
   expect(policy.maximumAttempts).toBe(4);

@@ -119,3 +119,56 @@ test('continue-as-new carries the queued "sync now" requests and the finished re
   expect(carried.plan.tables.map((x: { key: string }) => x.key)).toContain('shop.late');
   expect(carried.results.find((r: { key: string }) => r.key === 'shop.late').status).toMatch(/^(waiting|queued)$/);
 });
+
+describe('continue-as-new stalls the run', () => {
+  test('a held table does not stop other tables or "sync now" across the handover', async () => {
+    const hold = mocks.gate();
+    const quick = [1, 2, 3, 4, 5].map((i) => table(`shop.q${i}`));
+    mocks.add('stall', {
+      plan: plan('stall', [table('shop.long'), ...quick], { perSource: { shop: 2 }, global: 2 }),
+      extra: extraTables('stall', [table('shop.now')]),
+      tables: { 'shop.long': { gate: hold.promise, rows: 100 }, ...Object.fromEntries(quick.map((q) => [q.key, { ms: 50, rows: 1 }])) },
+    });
+    const handle = await t.env.client.workflow.start(nightlySync, {
+      workflowId: 'bqsync-stall',
+      taskQueue: t.taskQueue,
+      args: [{ pipeline: 'stall', continueAsNewAfter: 2 }],
+    });
+    const landed = async (keys: string[]) => {
+      const s = await handle.query(statusQuery);
+      return keys.every((k) => s.results.find((r) => r.key === k)?.status === 'succeeded') && s;
+    };
+    // Handovers happen every 2 finished tables, while shop.long keeps running.
+    const s = await until(() => landed(quick.map((q) => q.key)), 'the other tables to land while shop.long runs');
+    expect(node(s, 'shop.long').status).toBe('running');
+    expect((await t.env.client.workflow.count(`WorkflowId = 'bqsync-stall'`)).count).toBeGreaterThan(1);
+    // "Sync now" is accepted by the continued run, and the table runs beside the held one.
+    expect(byKey(await handle.executeUpdate(addTablesUpdate, { args: [['shop.now']] }))).toEqual({ 'shop.now': 'queued' });
+    await until(() => landed(['shop.now']), 'shop.now to land while shop.long runs');
+    expect(mocks.runningNow('stall')).toEqual(['shop.long']);
+    hold.resolve();
+
+    const summary: RunSummary = await t.env.client.workflow.getHandle('bqsync-stall').result();
+    expect(summary).toMatchObject({ succeeded: 7, failed: 0, skipped: 0, rowsLoaded: 100 + 5 + 10 });
+    expect(node(summary, 'shop.long')).toMatchObject({ status: 'succeeded', runs: 1, rowsLoaded: 100 });
+    expect(mocks.callsOf('stall', 'syncTable').map((c) => c.key).sort()).toEqual(['shop.long', 'shop.now', 'shop.q1', 'shop.q2', 'shop.q3', 'shop.q4', 'shop.q5']);
+  });
+});
+
+describe('continue-as-new stalls the run: cancelling', () => {
+  test('table syncs outlive a handover, not a cancelled run: the run cancels them', async () => {
+    const hold = mocks.gate();
+    mocks.add('cancelled', { plan: plan('cancelled', [table('shop.long')]), tables: { 'shop.long': { gate: hold.promise } } });
+    const handle = await t.env.client.workflow.start(nightlySync, { workflowId: 'bqsync-cancelled', taskQueue: t.taskQueue, args: [{ pipeline: 'cancelled' }] });
+    await until(() => mocks.runningNow('cancelled').includes('shop.long'), 'shop.long to run');
+    const child = node(await handle.query(statusQuery), 'shop.long').workflowId!;
+    await handle.cancel();
+    const status = await until(async () => {
+      const s = (await t.env.client.workflow.getHandle(child).describe()).status.name;
+      return s !== 'RUNNING' && s;
+    }, 'the table sync to close');
+    expect(['CANCELLED', 'FAILED']).toContain(status);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    hold.resolve();
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * The write locks every table sync takes before it writes: one writer per BigQuery table
+ * at any moment, and at most a source's `concurrency` syncs reading that source, across
+ * every pipeline, schedule, CLI call and worker. They are held by one long-lived workflow
+ * (workflows/write-locks.ts); these names are shared with the activity that reaches it.
+ */
+
+/**
+ * The lock workflow's ID: one per task queue (the workers of one deployment, which run its
+ * every pipeline, schedule and CLI call), started on demand by the first request and run by
+ * those workers. Not a pipeline's ID: pipeline names hold no dot.
+ */
+export function writeLocksWorkflowId(taskQueue: string): string {
+  return `bqsync.write-locks.${taskQueue}`;
+}
+export const WRITE_LOCKS_WORKFLOW_TYPE = 'writeLocks';
+/** Holder -> lock workflow. */
+export const ACQUIRE_SIGNAL = 'acquireWriteLock';
+export const RELEASE_SIGNAL = 'releaseWriteLock';
+/** Lock workflow -> holder. */
+export const GRANTED_SIGNAL = 'writeLockGranted';
+export const WAITING_SIGNAL = 'writeLockWaiting';
+
+/** A table sync asking to write one table while reading one source. */
+export interface WriteLockRequest {
+  /** Unique per attempt to hold (the holder's run ID): a repeated request is the same one. */
+  requestId: string;
+  /** The holder's workflow ID: grants and waiting notices are signalled there. */
+  holder: string;
+  /** `source.table`, for the operator. */
+  key: string;
+  /** The destination as the operator reads it: `dataset.table`. */
+  label: string;
+  /** The lock's name: `project.dataset.table`. */
+  table: string;
+  source: string;
+  /** The source's `concurrency`: syncs of that source at once, across every run. */
+  sourceCapacity: number;
+}
+
+/** Why a request still waits, told to its holder whenever the reason changes. */
+export interface WriteLockWaiting {
+  requestId: string;
+  message: string;
+}
+
+export interface WriteLocksSnapshot {
+  held: WriteLockRequest[];
+  queued: WriteLockRequest[];
+}
+
+export interface WriteLocksInput {
+  /** State handed over by continue-as-new. */
+  carried?: WriteLocksSnapshot & { told: [string, string][] };
+  /** How often holders are checked for having closed without releasing (tests lower it). */
+  sweepEvery?: string;
+  /** Continue as new past this many history events (tests lower it). */
+  continueAsNewAfterEvents?: number;
+}

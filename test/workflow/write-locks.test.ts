@@ -1,0 +1,113 @@
+/**
+ * The write locks with mocked table activities on a real dev server: one sync per
+ * destination table across runs, a source's concurrency across runs, what a waiting table
+ * shows, holders that were terminated, and the lock workflow's own continue-as-new.
+ */
+import { nightlySync, statusQuery, writeLocks } from '../../workflows';
+import { writeLocksWorkflowId } from '../../common/write-locks';
+import type { RunPlan, RunSummary, TableTask } from '../../common/payloads';
+import { MockActivities, node, startWorkflowEnv, table, until, WorkflowTestEnv } from '../helpers/workflow-env';
+
+const mocks = new MockActivities();
+let t: WorkflowTestEnv;
+
+/** A plan whose tables land in `dataset` (scenarios that share a dataset share its tables and source permits). */
+const planIn = (pipeline: string, dataset: string, tables: TableTask[], sourceLimit = 8): RunPlan => ({
+  pipeline,
+  tables: tables.map((x) => ({ ...x, dataset })),
+  steps: [],
+  sourceConcurrency: { shop: sourceLimit },
+  globalConcurrency: 8,
+  unknown: [],
+});
+
+const sharedGate = mocks.gate();
+const sourceGate = mocks.gate();
+const killedGate = mocks.gate();
+mocks.add('wla', { plan: planIn('wla', 'wl_shared', [table('shop.orders')]), tables: { 'shop.orders': { gate: sharedGate.promise } } });
+// Same table, same dataset: attributed to wla's scenario by the mocks, so one event list shows both syncs.
+mocks.add('wlb', { plan: planIn('wlb', 'wl_shared', [table('shop.orders')]) });
+mocks.add('wlc', { plan: planIn('wlc', 'wl_src', [table('shop.c1'), table('shop.c2')], 1), tables: { 'shop.c1': { gate: sourceGate.promise }, 'shop.c2': { gate: sourceGate.promise } } });
+mocks.add('wld', { plan: planIn('wld', 'wl_src', [table('shop.d1'), table('shop.d2')], 1), tables: { 'shop.d1': { gate: sourceGate.promise }, 'shop.d2': { gate: sourceGate.promise } } });
+mocks.add('wle', { plan: planIn('wle', 'wl_killed', [table('shop.k')]), tables: { 'shop.k': { gate: killedGate.promise } } });
+mocks.add('wlf', { plan: planIn('wlf', 'wl_killed', [table('shop.k')]) });
+
+const startRun = (pipeline: string) =>
+  t.env.client.workflow.start(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline }] });
+
+const status = (pipeline: string) => t.env.client.workflow.getHandle(`bqsync-${pipeline}`).query(statusQuery);
+/** A node of a run's live state; undefined while the run is still planning. */
+const live = async (pipeline: string, key: string) => (await status(pipeline)).results.find((r) => r.key === key);
+
+beforeAll(async () => {
+  t = await startWorkflowEnv(mocks);
+  // Started ahead of the first request with a quick holder check and a low handover point,
+  // so that the tests see terminated holders freed and the lock state carried over.
+  await t.env.client.workflow.start(writeLocks, {
+    workflowId: writeLocksWorkflowId(t.taskQueue),
+    taskQueue: t.taskQueue,
+    args: [{ sweepEvery: '1s', continueAsNewAfterEvents: 60 }],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('two writers on one table', () => {
+  test('a second run of the same table waits for the first sync, says so, and then syncs it', async () => {
+    const a = await startRun('wla');
+    await until(() => mocks.runningNow('wla').includes('shop.orders'), "wla's sync of shop.orders");
+    const b = await startRun('wlb');
+    const waiting = await until(async () => (await live('wlb', 'shop.orders'))?.waitingFor, 'wlb to say it waits');
+    expect(waiting).toBe(`waiting for wl_shared.orders: being written by ${node(await status('wla'), 'shop.orders').workflowId}`);
+    expect(node(await status('wlb'), 'shop.orders').status).toBe('running');
+    // Only one sync of the table has begun.
+    expect(mocks.callsOf('wla', 'syncTable', 'shop.orders')).toHaveLength(1);
+    sharedGate.resolve();
+    const [ra, rb]: RunSummary[] = await Promise.all([a.result(), b.result()]);
+    expect(node(ra, 'shop.orders').status).toBe('succeeded');
+    expect(node(rb, 'shop.orders')).toMatchObject({ status: 'succeeded' });
+    expect(node(rb, 'shop.orders').waitingFor).toBeUndefined();
+    expect(mocks.events.get('wla')).toEqual(['start:shop.orders', 'end:shop.orders', 'start:shop.orders', 'end:shop.orders']);
+  });
+
+  test("a source's concurrency holds across runs: two runs on a source of concurrency 1 read one table at a time", async () => {
+    const c = await startRun('wlc');
+    const d = await startRun('wld');
+    const waiting = await until(async () => {
+      const all = [...(await status('wlc')).results, ...(await status('wld')).results];
+      return all.find((r) => r.waitingFor)?.waitingFor;
+    }, 'a table to wait for the source');
+    expect(waiting).toMatch(/^waiting for source wl_src \(concurrency 1\): read by bqsync-wl[cd]\./);
+    // Each run's own limit would let one table of each run read at once; the source's does not.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(mocks.runningNow('wlc').length + mocks.runningNow('wld').length).toBe(1);
+    sourceGate.resolve();
+    const [rc, rd]: RunSummary[] = await Promise.all([c.result(), d.result()]);
+    expect([...rc.results, ...rd.results].map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  });
+
+  test('a table sync that was terminated while holding the lock does not hold the table for good', async () => {
+    const e = await startRun('wle');
+    await until(() => mocks.runningNow('wle').includes('shop.k'), "wle's sync of shop.k");
+    const holder = node(await status('wle'), 'shop.k').workflowId!;
+    const f = await startRun('wlf');
+    await until(async () => (await live('wlf', 'shop.k'))?.waitingFor, 'wlf to wait');
+    await t.env.client.workflow.getHandle(holder).terminate('operator stopped it');
+    // The holder check frees the table: wlf's sync begins (the mocks count both runs' syncs under wle).
+    await until(() => mocks.callsOf('wle', 'syncTable', 'shop.k').length === 2, "wlf's sync to begin after the holder was terminated");
+    killedGate.resolve();
+    const rf: RunSummary = await f.result();
+    expect(node(rf, 'shop.k').status).toBe('succeeded');
+    expect(node(rf, 'shop.k').waitingFor).toBeUndefined();
+    await e.result().catch(() => undefined);
+  });
+
+  test('the lock workflow continues as new and carries its holders and queue', async () => {
+    const executions = await t.env.client.workflow.count(`WorkflowId = '${writeLocksWorkflowId(t.taskQueue)}'`);
+    expect(executions.count).toBeGreaterThan(1);
+    const snapshot = await t.env.client.workflow.getHandle(writeLocksWorkflowId(t.taskQueue)).query('writeLocks');
+    expect(snapshot).toEqual({ held: [], queued: [] });
+  });
+});

@@ -1,0 +1,73 @@
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { writeLocksWorkflowId } from '../common/write-locks';
+import type { TableSyncInput } from '../common/payloads';
+import { releaseWriteLockSignal, writeLockGrantedSignal, writeLockWaitingSignal } from './write-locks';
+import { tableWaitingSignal } from './table-waiting';
+
+const { requestWriteLock } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2s', maximumInterval: '30s' },
+  summary: 'ask for the write lock of the destination table and a permit of the source',
+});
+
+/**
+ * Runs `write` holding the destination table's lock and a permit of the source, and
+ * releases them however it ends (failed, cancelled). While it waits, the table sync's
+ * current details in the Web UI and its run's `status` say what it waits for.
+ */
+export async function withWriteLock<T>(input: TableSyncInput, write: () => Promise<T>): Promise<T> {
+  const info = workflowInfo();
+  const requestId = info.runId;
+  let granted = false;
+  let waiting: string | undefined;
+  setHandler(writeLockGrantedSignal, (id) => void (id === requestId && (granted = true)));
+  setHandler(writeLockWaitingSignal, (w) => void (w.requestId === requestId && (waiting = w.message)));
+  const { task } = input;
+  try {
+    await requestWriteLock({
+      requestId,
+      holder: info.workflowId,
+      key: task.key,
+      label: `${task.dataset}.${task.destination}`,
+      table: `${task.dataset}.${task.destination}`,
+      source: task.source,
+      sourceCapacity: input.sourceConcurrency ?? 1,
+    });
+    let shown: string | undefined;
+    while (!granted) {
+      await condition(() => granted || waiting !== shown);
+      if (granted) break;
+      shown = waiting;
+      setCurrentDetails(`**${shown}**`);
+      tellRun(input, shown);
+    }
+    if (shown !== undefined) {
+      setCurrentDetails('');
+      tellRun(input, undefined);
+    }
+    return await write();
+  } finally {
+    // Also when cancelled: a lock left behind would hold the table until the holder check frees it.
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(writeLocksWorkflowId(info.taskQueue)).signal(releaseWriteLockSignal, requestId).catch(() => undefined),
+    );
+  }
+}
+
+/** Tells the run (by workflow ID, so a continued run hears it too) what the table waits for. */
+function tellRun(input: TableSyncInput, message: string | undefined): void {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  void getExternalWorkflowHandle(parent.workflowId)
+    .signal(tableWaitingSignal, { key: input.task.key, workflowId: workflowInfo().workflowId, message })
+    .catch(() => undefined);
+}

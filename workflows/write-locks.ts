@@ -1,0 +1,108 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration, SignalDefinition } from '@temporalio/common';
+import type { Activities } from '../activities';
+import {
+  ACQUIRE_SIGNAL,
+  GRANTED_SIGNAL,
+  RELEASE_SIGNAL,
+  WAITING_SIGNAL,
+  WriteLockRequest,
+  WriteLocksInput,
+  WriteLocksSnapshot,
+  WriteLockWaiting,
+} from '../common/write-locks';
+import { WriteLockState } from './write-lock-state';
+
+export const acquireWriteLockSignal = defineSignal<[WriteLockRequest]>(ACQUIRE_SIGNAL);
+export const releaseWriteLockSignal = defineSignal<[string]>(RELEASE_SIGNAL);
+export const writeLockGrantedSignal = defineSignal<[string]>(GRANTED_SIGNAL);
+export const writeLockWaitingSignal = defineSignal<[WriteLockWaiting]>(WAITING_SIGNAL);
+/** Who holds and who waits, for operators (`temporal workflow query`). */
+export const writeLocksQuery = defineQuery<WriteLocksSnapshot>('writeLocks');
+
+const { closedWorkflows } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute' },
+  summary: 'find lock holders that closed without releasing',
+});
+
+/** Far below the 51,200-event limit: a handover carries only the holders and the queue. */
+const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
+
+/**
+ * The write locks of every table sync (common/write-locks.ts): requests arrive as signals
+ * (the first one starts this workflow: signal-with-start), grants and waiting notices go
+ * back to the requesting workflow by ID, a release is a signal from the holder. Holders
+ * that closed without releasing (terminated) are found by a periodic check and freed.
+ */
+export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
+  const state = new WriteLockState(input.carried);
+  /** The last waiting message each request was told, so that it is told only changes. */
+  const told = new Map<string, string>(input.carried?.told ?? []);
+  let changed = true;
+  let inFlight = 0;
+  setHandler(acquireWriteLockSignal, (r) => {
+    // A repeated request that already holds is told again: its first grant may have been missed.
+    if (state.request(r) === 'known' && state.isHeld(r.requestId)) tell(r.holder, writeLockGrantedSignal, r.requestId);
+    changed = true;
+  });
+  setHandler(releaseWriteLockSignal, (requestId) => {
+    state.release(requestId);
+    told.delete(requestId);
+    changed = true;
+  });
+  setHandler(writeLocksQuery, () => state.snapshot());
+
+  /** Signals a holder; one that is gone has its locks freed. */
+  function tell<T extends unknown[]>(holder: string, signal: SignalDefinition<T>, ...args: T): void {
+    inFlight++;
+    getExternalWorkflowHandle(holder)
+      .signal(signal, ...args)
+      .catch(() => {
+        state.releaseHolders(new Set([holder]));
+        changed = true;
+      })
+      .finally(() => inFlight--);
+  }
+
+  const sweepEvery = (input.sweepEvery ?? '1 minute') as Duration;
+  const limit = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
+  for (;;) {
+    if (changed) {
+      changed = false;
+      for (const r of state.grant()) {
+        told.delete(r.requestId);
+        tell(r.holder, writeLockGrantedSignal, r.requestId);
+      }
+      for (const { request, message } of state.waiting()) {
+        if (told.get(request.requestId) === message) continue;
+        told.set(request.requestId, message);
+        tell(request.holder, writeLockWaitingSignal, { requestId: request.requestId, message });
+      }
+    }
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > limit) {
+      await condition(() => inFlight === 0 && allHandlersFinished());
+      if (!changed) await continueAsNew<typeof writeLocks>({ ...input, carried: { ...state.snapshot(), told: [...told] } });
+      continue;
+    }
+    const woken = await condition(() => changed, sweepEvery);
+    if (!woken && state.holders().length > 0) {
+      const closed = await closedWorkflows(state.holders());
+      if (closed.length > 0) {
+        state.releaseHolders(new Set(closed));
+        changed = true;
+      }
+    }
+  }
+}
