@@ -35,10 +35,7 @@ if ! $unit_only && ! command -v bigquery-emulator >/dev/null; then
   rm -rf "$build"
 fi
 
-if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+npm_install_if_changed .
 
 if ! $unit_only && [[ ! -f dist/client/cli.js || -n "$(find common sources bigquery workflows activities worker client config demo bench -newer dist/client/cli.js -name '*.ts' 2>/dev/null | head -1)" || ! -f dist/worker/workflow-bundle.js ]]; then
   log "building"

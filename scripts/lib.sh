@@ -27,3 +27,15 @@ wait_for() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Installs the npm dependencies of the package in $1 (. or deploy) when its lock file
+# changed since the last install. Compares contents, not file times: a fresh checkout's
+# lock file is always newer than an install made before it.
+npm_install_if_changed() {
+  local dir="$1" stamp="$1/node_modules/.bqsync-lock-sha256" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -d "$dir/node_modules" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "installing npm dependencies${2:+ ($2)}"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+}

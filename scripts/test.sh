@@ -34,10 +34,7 @@ fi
 bash scripts/install-tools.sh
 source scripts/lib.sh
 # The CDK app (deploy/) is its own package, so that the image build never installs aws-cdk-lib.
-if [[ ! -d deploy/node_modules || deploy/package-lock.json -nt deploy/node_modules/.package-lock.json ]]; then
-  log "installing the CDK app's npm dependencies (deploy/)"
-  npm ci --prefix deploy --no-audit --no-fund --loglevel=error
-fi
+npm_install_if_changed deploy "the CDK app's, in deploy/"
 
 if (($# > 0)); then
   exec npx --no-install jest "$@"
