@@ -95,9 +95,12 @@ async function lastAttempt(workflowId: string): Promise<{ ran: number; retryAllo
   const client = await temporalClient();
   try {
     const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events!;
+    const syncScheduled = String(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable')!.eventId);
     const failed = [...events].reverse().find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
     return {
-      ran: events.reduce((n, e) => n + (e.activityTaskStartedEventAttributes?.attempt ?? 0), 0),
+      // The syncTable activity's own start (the write lock's request is another activity).
+      ran: events.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === syncScheduled)!
+        .activityTaskStartedEventAttributes!.attempt!,
       retryAllowed: !failed?.applicationFailureInfo?.nonRetryable,
     };
   } finally {
