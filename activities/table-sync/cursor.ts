@@ -1,10 +1,9 @@
 import type { BigQueryType } from '../../bigquery/types';
+import { durationMs } from '../../common/duration';
 import type { CursorStats } from '../../sources/driver';
 
 /** BigQuery types a cursor column may have: they are ordered and grow with new rows. */
 export const CURSOR_TYPES: BigQueryType[] = ['INT64', 'DATE', 'DATETIME', 'TIMESTAMP'];
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Default overlap: time cursors re-read ten minutes, so that late commits are not missed. */
 export const DEFAULT_TIME_OVERLAP = '10m';
@@ -16,12 +15,6 @@ export const DEFAULT_TIME_OVERLAP = '10m';
  * that many inserts late, and re-reading them costs an index range of 10,000 rows.
  */
 export const DEFAULT_INTEGER_OVERLAP = 10_000;
-
-export function durationMs(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new Error(`"${text}" is not a duration such as "30s", "15m", "6h" or "1d"`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
-}
 
 /**
  * The lowest cursor value to read this run: the highest value already in BigQuery minus
