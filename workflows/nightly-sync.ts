@@ -176,20 +176,19 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
   // What a handover waits for: children confirmed, no step of this execution running, no handler busy.
   const mayHandOver = () =>
     run.childrenSurvive && handOverDue() && state.openCount() > 0 && run.stepsRunning === 0 && run.starting === 0 && allHandlersFinished();
+  const launchReady = (withSteps: boolean) => {
+    const next = state.nextToStart();
+    next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
+    if (withSteps) next.steps.forEach((step) => launchStep(run, state, step));
+  };
   for (;;) {
     if (run.childrenSurvive) {
       // Tables keep starting until the handover; steps (activities of this execution) wait for it.
       const due = handOverDue();
-      const next = state.nextToStart();
-      next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
-      if (!due) next.steps.forEach((step) => launchStep(run, state, step));
+      launchReady(!due);
       if (due && mayHandOver()) await continueAsNew<typeof nightlySync>(continuation(run, state, stamp));
     } else if (handOverDue()) run.draining = true;
-    else {
-      const next = state.nextToStart();
-      next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
-      next.steps.forEach((step) => launchStep(run, state, step));
-    }
+    else launchReady(true);
     if (state.runningCount() === 0 && allHandlersFinished()) {
       if (run.draining && state.openCount() > 0) await continueAsNew<typeof nightlySync>(continuation(run, state, stamp));
       // Nothing runs and nothing could start: whatever is still open can never run.
