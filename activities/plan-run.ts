@@ -128,7 +128,10 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
 function discoveredConflicts(loaded: LoadedConfig, tables: TableTask[]): { key: string; message: string }[] {
   const discovered = tables
     .filter((t) => t.discovered)
-    .map((t) => ({ key: t.key, entry: `table "${t.table}" discovered in source ${t.source}`, dataset: t.dataset, destination: t.destination }));
+    .map((t) => ({ key: t.key, entry: `table "${t.table}" discovered in source ${t.source}`, dataset: t.dataset, destination: t.destination }))
+    // By code unit: a case-insensitive catalog lists "x_A" and "x_a" in either order, and the
+    // message must name them the same way every run.
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const isDiscovered = new Set(discovered.map((d) => d.key));
   const failed = new Map<string, string>();
   for (const c of destinationConflicts([...listedLandings(loaded.config), ...discovered])) {
