@@ -169,7 +169,7 @@ export const pipelineSchema = z.strictObject({
   sources: z.array(z.string().min(1)).min(1),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
-  /** A table whose worker has gone silent this long is retried on another worker. */
+  /** A table sync or SQL step whose worker has gone silent this long is retried on another worker. */
   heartbeatTimeout: duration.default('2m'),
   steps: z.array(stepSchema).default([]),
   /** Where a failed run is reported (a webhook whose URL comes from the environment). */
