@@ -6,6 +6,7 @@
  * checked as it lands in the NEWLINE_DELIMITED_JSON load file (bigquery/row-encoder.ts).
  */
 import { mysqlDriver } from '../../sources/mysql/driver';
+import { SourceConnectionLost } from '../../sources/connection-lost';
 import type { SourceConnection } from '../../sources/driver';
 import { bigQueryColumn } from '../../bigquery/types';
 import { RowEncoder } from '../../bigquery/row-encoder';
@@ -126,4 +127,102 @@ test('a MySQL 8 JSON column (charset 63) lands as the UTF-8 text it holds, with 
   } finally {
     warn.mockRestore();
   }
+});
+
+test('MySQL 8 column kinds land value by value: BIT, GEOMETRY with SRID, DATETIME(6)/TIMESTAMP(6), utf8mb4_0900_ai_ci, invisible and generated columns', async () => {
+  const lines = await loadFileLines('mysql8_types');
+  const columns = await conn!.describeTable('mysql8_types');
+  expect(columns.map((c) => [c.name, bigQueryColumn(c).bigQueryType])).toEqual([
+    ['id', 'INT64'],
+    ['c_bit5', 'INT64'],
+    ['c_bit64', 'NUMERIC'],
+    ['c_where', 'STRING'],
+    ['c_shape', 'STRING'],
+    ['c_dt', 'DATETIME'],
+    ['c_ts', 'TIMESTAMP'],
+    ['c_name', 'STRING'],
+    ['c_hidden', 'INT64'],
+    ['c_virtual', 'INT64'],
+    ['c_stored', 'STRING'],
+  ]);
+  expect(lines.map((l) => JSON.parse(l))).toEqual([
+    {
+      id: 1,
+      c_bit5: 21,
+      c_bit64: '18446744073709551615',
+      c_where: 'POINT(139.6917 35.6895)',
+      c_shape: 'POLYGON((0 0,10 0,10 10,0 10,0 0),(2 2,3 2,3 3,2 2))',
+      c_dt: '2024-02-29 23:59:59.123456',
+      c_ts: '2038-01-19 03:14:07.999999+00:00',
+      c_name: 'Ünïcødé 😀',
+      c_hidden: 7,
+      c_virtual: 14,
+      c_stored: 'ÜNÏCØDÉ 😀!',
+    },
+    {
+      id: 2,
+      c_bit5: 0,
+      c_bit64: '9223372036854775809',
+      c_where: 'POINT(-0.5 -89.25)',
+      c_shape: 'LINESTRING(1.5 -2,1e21 0.1)',
+      c_dt: '1000-01-01 00:00:00.000000',
+      c_ts: '1970-01-01 00:00:01.000001+00:00',
+      c_name: '',
+      c_hidden: -1,
+      c_virtual: -2,
+      c_stored: '!',
+    },
+    { id: 3 },
+  ]);
+  // The invisible column is read by name: MySQL's `SELECT *` would leave it out.
+  expect(fake.statements.find((s) => s.includes('bqsync:extract') && s.includes('mysql8_types'))).toContain('`c_hidden` AS `c_hidden`');
+});
+
+test('each MySQL 8 session gets UTC, a known sql_mode, long net timeouts and no max_execution_time, before any read', async () => {
+  const before = fake.statements.length;
+  conn = await mysqlDriver.connect(fake.url, {});
+  expect(fake.statements.slice(before)).toEqual([
+    'SELECT @@version AS version, DATABASE() AS db',
+    "SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, net_read_timeout = 3600, max_execution_time = 0",
+  ]);
+});
+
+/** A read that the fake cuts as a server whose net_write_timeout passed would. */
+async function cutRead(answer: 'error' | 'close'): Promise<SourceConnectionLost> {
+  const rows = Array.from({ length: 2000 }, (_, i) => [String(i + 1), utf8(`{"n": ${i}}`)]);
+  const cutting = await startFakeMysql8({ schema: 'shop', tables: [{ ...JSON_TABLE, rows }], writeTimeout: { afterRows: 1500, answer } });
+  try {
+    conn = await mysqlDriver.connect(cutting.url, {});
+    const columns = await conn.describeTable('people_json');
+    let read = 0;
+    try {
+      for await (const batch of conn.streamRows('people_json', columns)) read += (batch as unknown[]).length;
+    } catch (err) {
+      expect(read).toBeLessThan(1500);
+      return err as SourceConnectionLost;
+    }
+    throw new Error(`the read of ${read} rows ended without an error`);
+  } finally {
+    await conn?.close();
+    conn = undefined;
+    await cutting.close();
+  }
+}
+
+test('a read cut by net_write_timeout (error 1161) is named so, with the fix', async () => {
+  const err = await cutRead('error');
+  expect(err).toBeInstanceOf(SourceConnectionLost);
+  expect(err.reason).toMatch(/^Got timeout writing communication packets: the server's net_write_timeout passed while rows waited for the worker; the read had paused for up to \d+\.\d s while the worker caught up$/);
+  expect(err.fix).toBe(
+    'A retry reads the table again. If it repeats, raise net_write_timeout on the source (bqsync sets 3600 s for its own sessions; ' +
+      'a proxy in between, or a server that ignores it, keeps a lower one), or let the table load in key ranges ' +
+      '(a single integer primary key and chunkRows below its row count), which makes each read shorter',
+  );
+});
+
+test('a read whose connection the server closed without a word names net_write_timeout as what to look for', async () => {
+  const err = await cutRead('close');
+  expect(err).toBeInstanceOf(SourceConnectionLost);
+  expect(err.reason).toMatch(/^Connection lost: The server closed the connection\.; the read had paused for up to \d+\.\d s while the worker caught up$/);
+  expect(err.fix).toContain('If it says "Got timeout writing communication packets", net_write_timeout cut the read while it waited for the worker: raise it on the source, or let the table load in key ranges');
 });
