@@ -41,7 +41,7 @@ class WkbReader {
     if (type === 2) return this.list(() => this.point());
     if (type === 3) return this.list(() => this.list(() => this.point()) ?? 'EMPTY');
     // Collections hold whole WKB geometries, each with its own byte order and type.
-    if (type === 4) return this.list(() => this.nested(() => `(${this.point()})`));
+    if (type === 4) return this.list(() => this.nested(() => this.point()));
     if (type === 5) return this.list(() => this.nested(() => this.list(() => this.point()) ?? 'EMPTY'));
     if (type === 6) return this.list(() => this.nested(() => this.list(() => this.list(() => this.point()) ?? 'EMPTY') ?? 'EMPTY'));
     return this.list(() => this.geometry());
