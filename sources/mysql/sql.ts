@@ -46,13 +46,15 @@ export const SQL_MODE = 'NO_ENGINE_SUBSTITUTION';
  * - time_zone UTC: TIMESTAMP values come out in UTC whatever the server's zone;
  * - sql_mode: above; net_write_timeout / net_read_timeout: above;
  * - no time limit on statements: MySQL's max_execution_time (milliseconds, SELECTs),
- *   MariaDB's max_statement_time (seconds); each server lacks the other's variable.
+ *   MariaDB's max_statement_time (seconds); each server lacks the other's variable;
+ * - MySQL 8 only: information_schema_stats_expiry 0, so that TABLE_ROWS (the estimate that
+ *   decides key ranges and the ETA) is the engine's current one, not a copy up to a day old.
  */
 export function sessionSetup(flavour: 'mysql' | 'mariadb'): string {
-  const noStatementLimit = flavour === 'mariadb' ? 'max_statement_time = 0' : 'max_execution_time = 0';
+  const own = flavour === 'mariadb' ? 'max_statement_time = 0' : 'max_execution_time = 0, information_schema_stats_expiry = 0';
   return (
     `SET time_zone = '+00:00', sql_mode = '${SQL_MODE}', net_write_timeout = ${NET_TIMEOUT_SECONDS}, ` +
-    `net_read_timeout = ${NET_TIMEOUT_SECONDS}, ${noStatementLimit}`
+    `net_read_timeout = ${NET_TIMEOUT_SECONDS}, ${own}`
   );
 }
 
