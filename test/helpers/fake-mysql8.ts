@@ -204,6 +204,18 @@ function serve(conn: Conn, options: FakeMysql8Options, statements: string[]): vo
       const names = param(0) === options.schema ? options.tables.map((t) => t.name).sort() : [];
       return result('information_schema', 'TABLES', [text('name')], names.map((n) => [n]));
     }
+    if (/^SELECT TABLE_NAME AS name, TABLE_ROWS AS n FROM information_schema\.TABLES WHERE TABLE_SCHEMA = '[^']*' AND TABLE_NAME IN \(/i.test(q)) {
+      const asked = [...q.matchAll(/'([^']*)'/g)].slice(1).map((x) => x[1]);
+      const found = param(0) === options.schema ? options.tables.filter((t) => asked.includes(t.name)) : [];
+      return result('information_schema', 'TABLES', [text('name'), number('n')], found.map((t) => [t.name, String(t.rows.length)]));
+    }
+    if (/^SELECT TABLE_COMMENT AS c FROM information_schema\.TABLES WHERE TABLE_SCHEMA = /i.test(q)) {
+      return result('information_schema', 'TABLES', [text('c')], table && param(0) === options.schema ? [['']] : []);
+    }
+    if ((m = /^SELECT 1 FROM `([^`]+)`\.`([^`]+)` LIMIT 0$/i.exec(q))) {
+      if (!options.tables.some((t) => t.name === m![2])) return conn.writeError({ code: 1146, message: `Table '${m[1]}.${m[2]}' doesn't exist` });
+      return result('', '', [number('1')], []);
+    }
     if (/FROM information_schema\.COLUMNS WHERE TABLE_SCHEMA = /i.test(q)) {
       const cols = param(0) === options.schema && table ? table.columns : [];
       const names = ['name', 'dataType', 'columnType', 'numPrecision', 'numScale', 'nullable', 'comment', 'extra'];
