@@ -13,7 +13,7 @@ export interface MysqlColumnInfo {
   isJson: boolean;
 }
 
-const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
 const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const INTEGER = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'year']);
 

@@ -296,6 +296,8 @@ export const wire = {
   datetime6: { type: T.DATETIME, charset: CHARSET.BINARY, length: 26, flags: BINARY, decimals: 6 },
   timestamp6: { type: T.TIMESTAMP, charset: CHARSET.BINARY, length: 26, flags: BINARY, decimals: 6 },
   varchar0900: (chars: number) => ({ type: T.VAR_STRING, charset: CHARSET.UTF8MB4_0900_AI_CI, length: chars * 4 }),
+  bigintUnsigned: { type: T.LONGLONG, charset: CHARSET.BINARY, length: 20, flags: UNSIGNED | BINARY },
+  tinyint1: { type: T.TINY, charset: CHARSET.BINARY, length: 1, flags: BINARY },
 };
 
 /** MySQL's internal geometry format: SRID (4 bytes, little-endian), then little-endian WKB. */
@@ -309,11 +311,19 @@ export function internalPoint(srid: number, x: number, y: number): Buffer {
   return b;
 }
 
-/** A WKB LineString or Polygon ring's points after its count. */
+/** A geometry in the internal format from its WKB type code and body (what follows the type). */
 export function internalGeometry(srid: number, wkbType: number, body: Buffer): Buffer {
   const head = Buffer.alloc(9);
   head.writeUInt32LE(srid, 0);
   head[4] = 1;
   head.writeUInt32LE(wkbType, 5);
+  return Buffer.concat([head, body]);
+}
+
+/** A WKB geometry without an SRID, as the members of a collection are. */
+export function wkb(wkbType: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = 1;
+  head.writeUInt32LE(wkbType, 1);
   return Buffer.concat([head, body]);
 }

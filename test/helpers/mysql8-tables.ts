@@ -3,7 +3,7 @@
  * it, with the column definitions it sends. Shared by the driver's protocol test and the
  * round trip to BigQuery in types.test.ts.
  */
-import { FakeTable, internalGeometry, internalPoint, wire } from './fake-mysql8';
+import { FakeTable, internalGeometry, internalPoint, wire, wkb } from './fake-mysql8';
 
 export const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
@@ -15,6 +15,11 @@ function points(...xy: number[]): Buffer {
   return b;
 }
 const ring = (...xy: number[]) => points(...xy);
+const count = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n, 0);
+  return b;
+};
 const polygon = (...rings: Buffer[]) => {
   const n = Buffer.alloc(4);
   n.writeUInt32LE(rings.length, 0);
@@ -49,6 +54,10 @@ export const TYPES_TABLE: FakeTable = {
     { name: 'c_hidden', dataType: 'int', columnType: 'int', extra: 'INVISIBLE', precision: 10, scale: 0, wire: { ...wire.int, flags: 0 } },
     { name: 'c_virtual', dataType: 'int', columnType: 'int', extra: 'VIRTUAL GENERATED', precision: 10, scale: 0, wire: { ...wire.int, flags: 0 } },
     { name: 'c_stored', dataType: 'varchar', columnType: 'varchar(80)', extra: 'STORED GENERATED', wire: wire.varchar0900(80) },
+    // MySQL 8.0.19 and later leave integer display widths out of COLUMN_TYPE, but for tinyint(1).
+    { name: 'c_ubig', dataType: 'bigint', columnType: 'bigint unsigned', precision: 20, scale: 0, wire: wire.bigintUnsigned },
+    { name: 'c_flag', dataType: 'tinyint', columnType: 'tinyint(1)', precision: 3, scale: 0, wire: wire.tinyint1 },
+    { name: 'c_coll', dataType: 'geomcollection', columnType: 'geomcollection', wire: wire.geometry },
   ],
   rows: [
     [
@@ -63,6 +72,9 @@ export const TYPES_TABLE: FakeTable = {
       '7',
       '14',
       'ÜNÏCØDÉ 😀!',
+      '18446744073709551615',
+      '2',
+      internalGeometry(0, 7, Buffer.concat([count(2), wkb(1, points(1, 2).subarray(4)), wkb(2, points(0, 0, 1, 1))])),
     ],
     [
       '2',
@@ -76,7 +88,10 @@ export const TYPES_TABLE: FakeTable = {
       '-1',
       '-2',
       '!',
+      '0',
+      '0',
+      internalGeometry(0, 7, count(0)),
     ],
-    ['3', null, null, null, null, null, null, null, null, null, null],
+    ['3', null, null, null, null, null, null, null, null, null, null, null, null, null],
   ],
 };

@@ -217,6 +217,9 @@ const MYSQL8_EXPECTED: Record<string, [unknown, unknown, unknown]> = {
   c_hidden: ['7', '-1', null],
   c_virtual: ['14', '-2', null],
   c_stored: ['ÜNÏCØDÉ 😀!', '!', null],
+  c_ubig: ['18446744073709551615', '0', null],
+  c_flag: ['2', '0', null],
+  c_coll: ['GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1))', 'GEOMETRYCOLLECTION EMPTY', null],
 };
 
 const config = testConfig(

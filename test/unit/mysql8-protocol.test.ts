@@ -69,6 +69,9 @@ test('MySQL 8 column kinds land value by value: BIT, GEOMETRY with SRID, DATETIM
     ['c_hidden', 'INT64'],
     ['c_virtual', 'INT64'],
     ['c_stored', 'STRING'],
+    ['c_ubig', 'NUMERIC'],
+    ['c_flag', 'INT64'],
+    ['c_coll', 'STRING'],
   ]);
   expect(lines.map((l) => JSON.parse(l))).toEqual([
     {
@@ -83,6 +86,9 @@ test('MySQL 8 column kinds land value by value: BIT, GEOMETRY with SRID, DATETIM
       c_hidden: 7,
       c_virtual: 14,
       c_stored: 'ÜNÏCØDÉ 😀!',
+      c_ubig: '18446744073709551615',
+      c_flag: 2,
+      c_coll: 'GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1))',
     },
     {
       id: 2,
@@ -96,6 +102,9 @@ test('MySQL 8 column kinds land value by value: BIT, GEOMETRY with SRID, DATETIM
       c_hidden: -1,
       c_virtual: -2,
       c_stored: '!',
+      c_ubig: '0',
+      c_flag: 0,
+      c_coll: 'GEOMETRYCOLLECTION EMPTY',
     },
     { id: 3 },
   ]);
