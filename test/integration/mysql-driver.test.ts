@@ -1,8 +1,9 @@
 /**
- * The MySQL driver's session on the real MariaDB (MySQL 8's side of the same is in
+ * The MySQL driver on the real MariaDB (MySQL 8's side of the same is in
  * test/unit/mysql8-protocol.test.ts, against a protocol fake): settings made per connection
- * hold against a login whose own limit would cut the read, and a read that the server cuts
- * at net_write_timeout while the worker does not take rows is named so.
+ * hold against a login whose own limit would cut the read; a read that the server cuts at
+ * net_write_timeout while the worker does not take rows is named so; geometries, read as
+ * the server stores them and written as WKT by the driver, read as MariaDB writes them.
  */
 import type mysql from 'mysql2/promise';
 import { mysqlDriver } from '../../sources/mysql/driver';
@@ -36,7 +37,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await admin.query(`DROP TABLE IF EXISTS ${TABLE}, x_driver_geo`);
   await admin.query(`DROP USER IF EXISTS '${USER}'@'%'`);
   await admin.end();
 });
@@ -91,4 +92,33 @@ test('a read that waits for the worker longer than net_write_timeout is cut by t
   expect(lost.reason).toMatch(/^Connection lost: The server closed the connection\.; the read had paused for up to \d+\.\d s while the worker caught up$/);
   expect(Number(/up to (\d+\.\d) s/.exec(lost.reason)![1])).toBeGreaterThanOrEqual(1);
   expect(lost.fix).toContain('If it says "Got timeout writing communication packets", net_write_timeout cut the read while it waited for the worker');
+});
+
+test("geometries become the WKT MariaDB's ST_AsText writes, shape by shape", async () => {
+  const shapes = [
+    'POINT(1 2)',
+    'POINT(139.6917 35.6895)',
+    'POINT(123456789.12345679 -0.000001)',
+    'LINESTRING(0 0,1.5 -2,3.141592653589793 2.718281828459045)',
+    'POLYGON((0 0,10 0,10 10,0 10,0 0),(2 2,3 2,3 3,2 2))',
+    'MULTIPOINT(0 0,1.5 -2)',
+    'MULTILINESTRING((0 0,1 1),(2 2,3 3))',
+    'MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))',
+    'GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1),POLYGON((0 0,1 0,1 1,0 0)))',
+    'GEOMETRYCOLLECTION EMPTY',
+  ];
+  await admin.query('DROP TABLE IF EXISTS x_driver_geo');
+  await admin.query('CREATE TABLE x_driver_geo (id INT PRIMARY KEY, g GEOMETRY, g4326 GEOMETRY)');
+  for (const [i, wkt] of shapes.entries()) {
+    await admin.query('INSERT INTO x_driver_geo VALUES (?, ST_GeomFromText(?), ST_GeomFromText(?, 4326))', [i, wkt, wkt]);
+  }
+  const [expected] = (await admin.query('SELECT ST_AsText(g) AS g, ST_AsText(g4326) AS g4326 FROM x_driver_geo ORDER BY id')) as unknown as [
+    { g: string; g4326: string }[],
+  ];
+  conn = await mysqlDriver.connect(MYSQL_URL, {});
+  const read: string[][] = [];
+  for await (const batch of conn.streamRows('x_driver_geo', await conn.describeTable('x_driver_geo'))) read.push(...(batch as string[][]));
+  read.sort((a, b) => Number(a[0]) - Number(b[0]));
+  expect(read.map((r) => [r[1], r[2]])).toEqual(expected.map((e) => [e.g, e.g4326]));
+  expect(expected.map((e) => e.g)).toEqual(shapes);
 });
