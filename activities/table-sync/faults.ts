@@ -24,7 +24,7 @@ export function readableFault(err: unknown, task: TableTask, loaded: LoadedConfi
   const attempt = Context.current().info.attempt;
   if (err instanceof SourceConnectionLost) {
     return failure('SourceConnectionLost', `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
-        "A retry reads the table again; if it repeats, the database server's log says who ended the connection");
+        (err.fix ?? "A retry reads the table again; if it repeats, the database server's log says who ended the connection"));
   }
   const space = stagingSpaceFault(err, task, attempt);
   if (space) return space;
