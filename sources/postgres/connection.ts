@@ -26,12 +26,30 @@ export class PostgresConnection implements SourceConnection {
   static async open(url: string, schema: string, connectTimeoutMs: number): Promise<PostgresConnection> {
     const client = new Client({ connectionString: url, types: valueForms, connectionTimeoutMillis: connectTimeoutMs });
     await client.connect();
-    await client.query(sql.SESSION_SETUP);
+    // No session-level SET: a pooler may hand the session's statements to other server
+    // connections. Value-bearing queries set what they need in their own transaction.
     return new PostgresConnection(client, schema);
   }
 
+  /**
+   * Catalog queries: names, integers and text, whose form no session setting changes; each
+   * may run on another server connection behind a pooler.
+   */
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
     return (await this.client.query(query, params)).rows as T[];
+  }
+
+  /** A query whose values' text depends on the settings (times, dates): in a transaction of its own that sets them. */
+  private async settledRows<T>(query: string, params: unknown[] = []): Promise<T[]> {
+    await this.client.query(sql.BEGIN_SETTLED);
+    try {
+      const rows = await this.rows<T>(query, params);
+      await this.client.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async listTables(): Promise<string[]> {
@@ -116,7 +134,7 @@ export class PostgresConnection implements SourceConnection {
     const t = this.qualified(table);
     // Subqueries, so that each can use an index on the cursor.
     const clock = time ? `, (now() AT TIME ZONE 'UTC')::text AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > now()) AS ahead` : '';
-    const [r] = await this.rows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
+    const [r] = await this.settledRows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
       `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     );
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };

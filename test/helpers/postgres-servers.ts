@@ -17,6 +17,8 @@ import { freePort } from './free-port';
 const run = promisify(execFile);
 const IS_ROOT = process.getuid?.() === 0;
 const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's package puts it in /usr/sbin, which a user's PATH may lack. */
+const PGBOUNCER = fs.existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : 'pgbouncer';
 
 /** A command as the `postgres` OS user when this process is root. */
 function asPostgres(command: string, args: string[]): [string, string[]] {
@@ -82,7 +84,7 @@ export async function startPgbouncer(options: { upstreamPort: number; database: 
   );
   for (const f of [authFile, ini]) fs.chmodSync(f, 0o644);
   const args = IS_ROOT ? ['-u', 'postgres', ini] : [ini];
-  const child = spawn('pgbouncer', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PGBOUNCER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -93,7 +93,7 @@ async function dropAll(pg: Client): Promise<void> {
 }
 
 const landed = async (dataset: string) =>
-  (await bqRows(`SELECT ${COLUMNS.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.x_pgh_values\` ORDER BY id`)).map((r) => ({ ...r, c_bytea: bytesAsBase64(r.c_bytea) }));
+  (await bqRows(`SELECT ${COLUMNS.join(', ')} FROM \`${BIGQUERY_PROJECT}.${dataset}.x_pgh_values\` ORDER BY id`)).map((r): Record<string, unknown> => ({ ...r, c_bytea: bytesAsBase64(r.c_bytea) }));
 
 /** The emulator keeps a BYTES value of a JSON load as its base64 text (README: emulator gaps); BigQuery decodes it. */
 function bytesAsBase64(v: unknown): unknown {
