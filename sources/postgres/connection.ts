@@ -3,7 +3,8 @@ import { SourceConnectionLost } from '../connection-lost';
 import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
-import { isLostPostgresConnection, quotePostgres } from './errors';
+import { SourceReadCancelled } from '../read-cancelled';
+import { isLostPostgresConnection, quotePostgres, readCancellation } from './errors';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
 
@@ -19,7 +20,7 @@ export class PostgresConnection implements SourceConnection {
     // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
     client.on('error', (err: Error) => {
       const reading = this.reading;
-      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+      if (reading && !reading.out.destroyed) reading.out.destroy(readFault(reading.table, err, true));
     });
   }
 
@@ -85,7 +86,9 @@ export class PostgresConnection implements SourceConnection {
 
   async keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined> {
     const c = quotePostgres(column);
-    const [r] = await this.rows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`);
+    const [r] = await this.rows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`).catch(
+      (e) => Promise.reject(readFault(table, e, false, false)),
+    );
     return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
   }
 
@@ -115,7 +118,7 @@ export class PostgresConnection implements SourceConnection {
         query.on('row', (row: RawValue[]) => {
           if (!out.add(row)) socket.pause();
         });
-        query.on('error', (e: Error) => out.destroy(isLostPostgresConnection(e) ? new SourceConnectionLost(table, e.message) : e));
+        query.on('error', (e: Error) => out.destroy(readFault(table, e)));
         query.on('end', () => {
           this.client.query('COMMIT').then(
             () => out.finish(),
@@ -136,7 +139,7 @@ export class PostgresConnection implements SourceConnection {
     const clock = time ? `, (now() AT TIME ZONE 'UTC')::text AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > now()) AS ahead` : '';
     const [r] = await this.settledRows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
       `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
-    );
+    ).catch((e) => Promise.reject(readFault(table, e, false, false)));
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
   }
 
@@ -149,4 +152,17 @@ export class PostgresConnection implements SourceConnection {
   private qualified(table: string): string {
     return `${quotePostgres(this.schema)}.${quotePostgres(table)}`;
   }
+}
+
+/**
+ * A failed read of `table` as the table sync needs to see it: cancelled on purpose by the
+ * server (SourceReadCancelled, with the setting to change), the session lost
+ * (SourceConnectionLost), or the error as it is. `ended`: the connection is known to be gone.
+ * `lost`: a lost session counts as SourceConnectionLost (false where the caller reports it).
+ */
+function readFault(table: string, err: Error, ended = false, lost = true): Error {
+  const cancelled = readCancellation(err);
+  if (cancelled) return new SourceReadCancelled(table, cancelled.reason, cancelled.fix, cancelled.shorterReads);
+  if (lost && (ended || isLostPostgresConnection(err))) return new SourceConnectionLost(table, err.message);
+  return err;
 }
