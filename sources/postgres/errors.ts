@@ -56,6 +56,13 @@ export function readCancellation(err: unknown): ReadCancellation | undefined {
       shorterReads: true,
     };
   }
+  if (code === '55P03' && /lock timeout/i.test(message)) {
+    return {
+      reason,
+      fix: "the lock_timeout of the source's user or database cut a query that waited for a lock (an ALTER TABLE, say); raise it for that user (ALTER ROLE <user> SET lock_timeout = 0)",
+      shorterReads: false,
+    };
+  }
   if (code === '25P03') {
     return {
       reason,

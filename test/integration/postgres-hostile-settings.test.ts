@@ -172,3 +172,37 @@ test("a read longer than the role's statement_timeout is not cancelled", async (
     await reader.close();
   }
 });
+
+test("a read that waits for a lock longer than the role's lock_timeout waits on", async () => {
+  const holder = await postgresClient();
+  const watcher = await postgresClient();
+  const reader = await postgresDriver.connect(HOSTILE_URL, { schema: 'public' });
+  try {
+    const columns = await reader.describeTable('x_pgh_values');
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE x_pgh_values IN ACCESS EXCLUSIVE MODE');
+    const read = (async () => {
+      let rows = 0;
+      for await (const batch of reader.streamRows('x_pgh_values', columns)) rows += batch.length;
+      return rows;
+    })();
+    // Past the role's 200 ms, still waiting for the lock (a migration's ALTER TABLE, say).
+    await eventually(
+      async () =>
+        (
+          await watcher.query(
+            `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock' AND now() - query_start > interval '400 milliseconds'`,
+            [ROLE],
+          )
+        ).rowCount,
+      10_000,
+      'the read to wait for the lock',
+      50,
+    );
+    await holder.query('COMMIT');
+    expect(await read).toBe(3);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([holder.end(), watcher.end(), reader.close()]);
+  }
+});

@@ -85,6 +85,8 @@ describe('a PostgreSQL read cancelled on purpose', () => {
     expect(readCancellation({ code: '25P03', message: 'terminating connection due to idle-in-transaction timeout' })?.fix).toContain(
       'ALTER ROLE <user> SET idle_in_transaction_session_timeout = 0',
     );
+    expect(readCancellation({ code: '55P03', message: 'canceling statement due to lock timeout' })?.fix).toContain('ALTER ROLE <user> SET lock_timeout = 0');
+    expect(readCancellation({ code: '55P03', message: 'could not obtain lock on row in relation "x"' })).toBeUndefined();
     expect(readCancellation({ code: '57014', message: 'canceling statement due to user request' })?.fix).toContain('pg_cancel_backend');
   });
 
