@@ -1,14 +1,15 @@
 /**
  * A PostgreSQL role whose own settings would corrupt or cut the read (bytea_output escape,
  * a time zone east of UTC, DateStyle SQL/DMY, extra_float_digits 0, IntervalStyle
- * sql_standard, a short statement_timeout), read directly and through PgBouncer in
+ * sql_standard, a short statement_timeout and lock_timeout), read directly and through PgBouncer in
  * transaction pooling (Debian's pgbouncer, started by this file, one server connection per
  * user so that every client shares it).
  *
  * Proves: the values that land are exactly those a role with default settings lands, bytes
  * with NUL, backslash and 0xff included; the read's settings live only in its transaction,
  * so the pooled server connection goes back to the next client with the role's own
- * settings; a read that outlasts the role's statement_timeout is not cancelled.
+ * settings; a read that outlasts the role's statement_timeout, or waits for a lock past its
+ * lock_timeout, is not cancelled.
  */
 import { Client } from 'pg';
 import { postgresDriver } from '../../sources/postgres/driver';
