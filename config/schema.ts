@@ -95,10 +95,31 @@ export const tableEntrySchema = z.union([
     }),
 ]);
 
+/** What a source's connection is opened for; `replica.useFor` sends these to the replica. */
+export const SOURCE_USES = ['read', 'plan', 'doctor', 'estimates'] as const;
+
+/**
+ * A read replica of the source (same engine and schema), e.g. a hot standby or an Aurora
+ * reader endpoint. `useFor`: read (a table sync: its shape, cursor statistics, key ranges
+ * and rows, all from the replica), plan (discovery for runs and `bqsync plan`), doctor,
+ * estimates (row estimates for `sync --wait`); the rest use `url`.
+ */
+const replicaSchema = z.strictObject({
+  /** Connection URL; must come from the environment, like the source's `url`. */
+  url: z.string().min(1),
+  useFor: z
+    .array(z.enum(SOURCE_USES))
+    .min(1)
+    .refine((uses) => new Set(uses).size === uses.length, 'names a use twice')
+    .default(['read']),
+});
+
 export const sourceSchema = z.strictObject({
   type: z.enum(['mysql', 'postgres']),
   /** Connection URL; must come from the environment, e.g. `${SHOP_MYSQL_URL}`. */
   url: z.string().min(1),
+  /** A replica for the nightly read (and, if chosen, planning, doctor and estimates). */
+  replica: replicaSchema.optional(),
   /** MySQL database or PostgreSQL schema to read (default: the URL's database / `public`). */
   schema: z.string().min(1).optional(),
   /** BigQuery dataset the tables land in (default: the source name). */
@@ -218,6 +239,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceUse = (typeof SOURCE_USES)[number];
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;

@@ -31,11 +31,12 @@ export interface ConnectOptions {
 /**
  * - auth: the server refused the login or the database (a person must fix the credentials);
  * - lost-connection: the session ended under the read (killed, restarted, network cut);
+ * - cancelled: the server cancelled the read on purpose (a standby's recovery conflict, a timeout);
  * - data: the server refused the query itself (missing table or privilege);
  * - bad-value: the server could not convert or hold a value of the rows (a person must fix the data);
  * - other: anything else, e.g. the server is not reachable yet.
  */
-export type SourceErrorKind = 'auth' | 'lost-connection' | 'data' | 'bad-value' | 'other';
+export type SourceErrorKind = 'auth' | 'lost-connection' | 'cancelled' | 'data' | 'bad-value' | 'other';
 
 /** An open session on one source database and schema. */
 export interface SourceConnection {

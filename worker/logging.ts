@@ -30,7 +30,7 @@ export function makeRedactor(loaded: LoadedConfig | undefined, env: NodeJS.Proce
   const refs: string[] = [];
   if (loaded) {
     const { config } = loaded;
-    for (const source of Object.values(config.sources)) refs.push(...envReferences(source.url));
+    for (const source of Object.values(config.sources)) refs.push(...envReferences(source.url), ...envReferences(source.replica?.url ?? ''));
     if (config.temporal.apiKey) refs.push(...envReferences(config.temporal.apiKey));
     const tls = config.temporal.tls;
     if (typeof tls === 'object' && tls.key) refs.push(...envReferences(tls.key));

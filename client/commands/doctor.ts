@@ -10,7 +10,7 @@ import { redact } from '../../common/redact';
 import type { SourceConnection } from '../../sources/driver';
 import { openSource } from '../../sources/open-source';
 import { discoveredTables } from '../../config/discovery';
-import { ConfigError, LoadedConfig, resolveSourceUrl, tableName } from '../../config/load';
+import { ConfigError, LoadedConfig, resolveSourceEndpoint, tableName } from '../../config/load';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { searchAttributeNames } from '../../common/search-attributes';
 
@@ -123,17 +123,19 @@ function tablesToRead(loaded: LoadedConfig, sourceName: string, existing: string
 
 async function checkSource(loaded: LoadedConfig, sourceName: string, report: Report): Promise<void> {
   const source = loaded.config.sources[sourceName];
-  report.section(`Source ${sourceName} (${source.type}${source.schema ? `, schema ${source.schema}` : ''})`);
+  // The replica when replica.useFor names doctor, else the source's url.
+  const onReplica = Boolean(source.replica?.useFor.includes('doctor'));
+  report.section(`Source ${sourceName} (${source.type}${source.schema ? `, schema ${source.schema}` : ''}${onReplica ? ', its replica' : ''})`);
   let url: string;
   try {
-    url = resolveSourceUrl(sourceName, source, loaded.file);
+    url = resolveSourceEndpoint(sourceName, source, 'doctor', loaded.file).url;
   } catch (err) {
     report.line('FAIL', message(err));
     return;
   }
   let reader: SourceConnection;
   try {
-    reader = await openSource(loaded, sourceName);
+    reader = await openSource(loaded, sourceName, 'doctor');
   } catch (err) {
     report.line('FAIL', redact(message(err), url));
     return;
