@@ -6,7 +6,7 @@ import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { isLostMysqlConnection, quoteMysql } from './errors';
 import { lostRead } from './lost-read';
-import { MysqlFlavour, mysqlFlavour } from './server-flavour';
+import { MysqlFlavour, mysqlServer } from './server-flavour';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 import { wireValueReader } from './wire-values';
@@ -40,16 +40,16 @@ export class MysqlConnection implements SourceConnection {
     });
     await conn.promise().connect();
     const [rows] = await conn.promise().query(sql.SERVER_AND_DATABASE);
-    const server = (rows as { version: string; db: string | null }[])[0];
-    const flavour = mysqlFlavour(server.version);
+    const found = (rows as { version: string; db: string | null }[])[0];
+    const server = mysqlServer(found.version);
     // Per connection, not per server: a managed server's defaults would cut a long read.
-    await conn.promise().query(sql.sessionSetup(flavour));
-    const db = database ?? server.db;
+    await conn.promise().query(sql.sessionSetup(server));
+    const db = database ?? found.db;
     if (!db) {
       conn.destroy();
       throw new Error('the MySQL URL names no database and the source sets no schema:; add one of them');
     }
-    return new MysqlConnection(conn, db, flavour);
+    return new MysqlConnection(conn, db, server.flavour);
   }
 
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {

@@ -1,4 +1,5 @@
 /** The catalog queries of the MySQL/MariaDB driver; `?` are parameters, never spliced values. */
+import { atLeast, MysqlServer } from './server-flavour';
 
 export const LIST_TABLES =
   "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME";
@@ -45,17 +46,25 @@ export const SQL_MODE = 'NO_ENGINE_SUBSTITUTION';
  * The session every connection gets, set at once after connecting:
  * - time_zone UTC: TIMESTAMP values come out in UTC whatever the server's zone;
  * - sql_mode: above; net_write_timeout / net_read_timeout: above;
- * - no time limit on statements: MySQL's max_execution_time (milliseconds, SELECTs),
- *   MariaDB's max_statement_time (seconds); each server lacks the other's variable;
- * - MySQL 8 only: information_schema_stats_expiry 0, so that TABLE_ROWS (the estimate that
- *   decides key ranges and the ETA) is the engine's current one, not a copy up to a day old.
+ * - no time limit on statements: MySQL's max_execution_time (milliseconds, SELECTs; from
+ *   5.7.8), MariaDB's max_statement_time (seconds); each server lacks the other's variable;
+ * - MySQL 8 only (8.0.3): information_schema_stats_expiry 0, so that TABLE_ROWS (the estimate
+ *   that decides key ranges and the ETA) is the engine's current one, not a copy up to a day old.
+ * A variable the server lacks would fail the whole SET, so each is named only where it exists.
  */
-export function sessionSetup(flavour: 'mysql' | 'mariadb'): string {
-  const own = flavour === 'mariadb' ? 'max_statement_time = 0' : 'max_execution_time = 0, information_schema_stats_expiry = 0';
-  return (
-    `SET time_zone = '+00:00', sql_mode = '${SQL_MODE}', net_write_timeout = ${NET_TIMEOUT_SECONDS}, ` +
-    `net_read_timeout = ${NET_TIMEOUT_SECONDS}, ${own}`
-  );
+export function sessionSetup(server: MysqlServer): string {
+  const settings = [
+    "time_zone = '+00:00'",
+    `sql_mode = '${SQL_MODE}'`,
+    `net_write_timeout = ${NET_TIMEOUT_SECONDS}`,
+    `net_read_timeout = ${NET_TIMEOUT_SECONDS}`,
+  ];
+  if (server.flavour === 'mariadb') settings.push('max_statement_time = 0');
+  else {
+    if (atLeast(server, 5, 7, 8)) settings.push('max_execution_time = 0');
+    if (atLeast(server, 8, 0, 3)) settings.push('information_schema_stats_expiry = 0');
+  }
+  return `SET ${settings.join(', ')}`;
 }
 
 /** A consistent snapshot, so that the count verified is the count of one moment. */

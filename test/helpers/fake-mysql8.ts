@@ -162,7 +162,8 @@ function serve(conn: Conn, options: FakeMysql8Options, statements: string[]): vo
     connectionId: 8,
     statusFlags: 2,
     characterSet: CHARSET.UTF8MB4_0900_AI_CI,
-    // mysql2's default server capabilities (protocol 4.1, secure connection, plugin auth ...).
+    // Protocol 4.1, secure connection, plugin auth; not CLIENT_SSL (0x800): mysql2's server
+    // side cannot start TLS. Any user and password are let in (no authCallback).
     capabilityFlags: 0xf7ff | (1 << 19),
   });
   conn.on('error', () => undefined);
