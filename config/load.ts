@@ -93,10 +93,12 @@ function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, key: string): s
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Keys whose values are secrets: source URLs, the Temporal API key and TLS private key. */
+/** Keys whose values are secrets: source URLs and TLS keys, the Temporal API key and TLS private key. */
 function isSecretKey(keyPath: string[]): boolean {
   const key = keyPath.join('.');
-  return (keyPath.length === 3 && keyPath[0] === 'sources' && keyPath[2] === 'url') || key === 'temporal.apiKey' || key === 'temporal.tls.key';
+  const sourceSecret =
+    keyPath[0] === 'sources' && ((keyPath.length === 3 && keyPath[2] === 'url') || (keyPath.length === 4 && keyPath[2] === 'tls' && keyPath[3] === 'key'));
+  return sourceSecret || key === 'temporal.apiKey' || key === 'temporal.tls.key';
 }
 
 /**
@@ -158,6 +160,13 @@ function literalSecretProblems(config: Config): string[] {
       problems.push(
         `sources.${name}.url holds a literal password; put the URL in an environment variable ` +
           `and write url: \${${name.toUpperCase()}_URL}`,
+      );
+    }
+    const tlsKey = source.tls?.key;
+    if (tlsKey !== undefined && envReferences(tlsKey).length === 0) {
+      problems.push(
+        `sources.${name}.tls.key is written in the file; it is a secret: write key: \${${name.toUpperCase()}_TLS_KEY} ` +
+          'and set that environment variable, or give keyFile: with a path',
       );
     }
   }

@@ -1,10 +1,13 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { effectiveTls, EffectiveTls, isLocalHost, tlsFromUrl, TlsSettings } from '../tls';
 import { isLostMysqlConnection, quoteMysql } from './errors';
+import { mysqlHealth } from './health';
+import { MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 
@@ -16,6 +19,7 @@ export class MysqlConnection implements SourceConnection {
   private constructor(
     private readonly conn: Connection,
     readonly schema: string,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a connection the server ends (KILL, restart) would crash the worker.
     conn.on('error', (err: Error) => {
@@ -24,9 +28,13 @@ export class MysqlConnection implements SourceConnection {
     });
   }
 
-  static async open(url: string, database: string | undefined, connectTimeoutMs: number): Promise<MysqlConnection> {
+  static async open(url: string, database: string | undefined, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<MysqlConnection> {
+    const { url: uri, settings, host } = tlsFromUrl(url, MYSQL_URL_TLS);
+    // mysql2 connects to localhost when the URL names no host.
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
     const conn = mysql.createConnection({
-      uri: url,
+      uri,
+      ssl: mysqlSsl(tls),
       // Every value as the server's text: no JS number, no Date, no zone conversion.
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -42,7 +50,7 @@ export class MysqlConnection implements SourceConnection {
       conn.destroy();
       throw new Error('the MySQL URL names no database and the source sets no schema:; add one of them');
     }
-    return new MysqlConnection(conn, db);
+    return new MysqlConnection(conn, db, tls);
   }
 
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
@@ -155,6 +163,10 @@ export class MysqlConnection implements SourceConnection {
       `SELECT (SELECT MAX(${c}) FROM ${t}) AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     );
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return mysqlHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,12 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { effectiveTls, EffectiveTls, isLocalHost, tlsFromUrl, TlsSettings } from '../tls';
 import { isLostPostgresConnection, quotePostgres } from './errors';
+import { postgresHealth } from './health';
+import { POSTGRES_URL_TLS, postgresSsl } from './tls';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
 
@@ -15,6 +18,7 @@ export class PostgresConnection implements SourceConnection {
   private constructor(
     private readonly client: Client,
     readonly schema: string,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
     client.on('error', (err: Error) => {
@@ -23,11 +27,15 @@ export class PostgresConnection implements SourceConnection {
     });
   }
 
-  static async open(url: string, schema: string, connectTimeoutMs: number): Promise<PostgresConnection> {
-    const client = new Client({ connectionString: url, types: valueForms, connectionTimeoutMillis: connectTimeoutMs });
+  static async open(url: string, schema: string, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<PostgresConnection> {
+    const { url: connectionString, settings, host } = tlsFromUrl(url, POSTGRES_URL_TLS);
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
+    const client = new Client({ connectionString, types: valueForms, connectionTimeoutMillis: connectTimeoutMs, ssl: postgresSsl(tls) });
+    // Before connect: a TLS handshake that fails is also reported as an 'error' event.
+    client.on('error', () => undefined);
     await client.connect();
     await client.query(sql.SESSION_SETUP);
-    return new PostgresConnection(client, schema);
+    return new PostgresConnection(client, schema, tls);
   }
 
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
@@ -120,6 +128,10 @@ export class PostgresConnection implements SourceConnection {
       `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     );
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return postgresHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {
