@@ -5,6 +5,10 @@ import { quotePostgres } from './errors';
 
 type Rows = <T>(query: string, params?: unknown[]) => Promise<T[]>;
 
+/** The session reads every value as text (types.ts): a boolean is 'true' or 'false'. */
+type Bool = string | boolean;
+const yes = (v: Bool | null | undefined) => v === true || v === 't' || v === 'true';
+
 /** This backend's TLS, as the server sees it. */
 const OWN_SSL = 'SELECT ssl, version, cipher FROM pg_catalog.pg_stat_ssl WHERE pid = pg_catalog.pg_backend_pid()';
 
@@ -45,19 +49,27 @@ const STANDBY = `SELECT pg_catalog.pg_is_in_recovery() AS standby,
 /** What bqsync doctor reports of a PostgreSQL session reading `schema`. */
 export async function postgresHealth(rows: Rows, schema: string, tls: EffectiveTls): Promise<SourceFinding[]> {
   const findings: SourceFinding[] = [];
-  const [ssl] = await rows<{ ssl: boolean; version: string | null; cipher: string | null }>(OWN_SSL);
-  findings.push(tlsFinding(ssl?.ssl ? { version: String(ssl.version), cipher: String(ssl.cipher) } : undefined, tls));
-  const [role] = await rows<{ role: string; superuser: boolean; createrole: boolean; bypassrls: boolean; rds_superuser: boolean }>(ROLE);
+  const [ssl] = await rows<{ ssl: Bool; version: string | null; cipher: string | null }>(OWN_SSL);
+  findings.push(tlsFinding(yes(ssl?.ssl) ? { version: String(ssl.version), cipher: String(ssl.cipher) } : undefined, tls));
+  const [role] = await rows<RoleRow>(ROLE);
   findings.push(...(await privilegeFindings(rows, schema, role)));
   findings.push(...settingFindings(role.role, await rows(SESSION_DEFAULTS)));
   findings.push(...standbyFindings((await rows<StandbyRow>(STANDBY))[0]));
   return findings;
 }
 
+interface RoleRow {
+  role: string;
+  superuser: Bool;
+  createrole: Bool;
+  bypassrls: Bool;
+  rds_superuser: Bool;
+}
+
 async function privilegeFindings(
   rows: Rows,
   schema: string,
-  role: { role: string; superuser: boolean; createrole: boolean; bypassrls: boolean; rds_superuser: boolean },
+  role: RoleRow,
 ): Promise<SourceFinding[]> {
   const r = quotePostgres(role.role);
   const s = quotePostgres(schema);
@@ -65,22 +77,22 @@ async function privilegeFindings(
     `a role that may only read is advised: CREATE ROLE bqsync_reader LOGIN PASSWORD '...'; GRANT USAGE ON SCHEMA ${s} TO bqsync_reader; ` +
     `GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO bqsync_reader; ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO bqsync_reader`;
   const powers = [
-    role.superuser && 'superuser',
-    role.rds_superuser && 'member of rds_superuser',
-    role.createrole && 'CREATEROLE',
-    role.bypassrls && 'BYPASSRLS',
+    yes(role.superuser) && 'superuser',
+    yes(role.rds_superuser) && 'member of rds_superuser',
+    yes(role.createrole) && 'CREATEROLE',
+    yes(role.bypassrls) && 'BYPASSRLS',
   ].filter(Boolean);
   if (powers.length > 0) {
     return [{ status: 'warn', topic: 'privileges', text: `role ${r} is ${powers.join(', ')}: it could change or delete anything the sync reads; ${advice}` }];
   }
   const writable = (await rows<{ name: string }>(WRITABLE, [schema])).map((t) => t.name);
-  const [create] = await rows<{ can_create: boolean }>(CREATE_IN_SCHEMA, [schema]);
+  const [create] = await rows<{ can_create: Bool }>(CREATE_IN_SCHEMA, [schema]);
   const found: string[] = [];
   if (writable.length > 0) {
     const shown = writable.slice(0, 5).join(', ') + (writable.length > 5 ? `, ... (${writable.length} tables)` : '');
     found.push(`INSERT, UPDATE, DELETE or TRUNCATE on ${shown}`);
   }
-  if (create?.can_create) found.push(`CREATE in schema ${s}`);
+  if (yes(create?.can_create)) found.push(`CREATE in schema ${s}`);
   if (found.length > 0) return [{ status: 'warn', topic: 'privileges', text: `role ${r} may write: ${found.join('; ')}; the sync needs only SELECT; ${advice}` }];
   return [{ status: 'ok', topic: 'privileges', text: `role ${r} may read the schema and write nothing in it` }];
 }
@@ -89,8 +101,8 @@ interface SettingRow {
   name: string;
   value: string;
   unit: string | null;
-  on_role: boolean;
-  on_database: boolean;
+  on_role: Bool;
+  on_database: Bool;
 }
 
 const SETTING_EFFECT: Record<string, string> = {
@@ -102,9 +114,9 @@ function settingFindings(role: string, settings: SettingRow[]): SourceFinding[] 
   return settings.map((s) => {
     const ms = Number(s.value) * (s.unit === 's' ? 1000 : s.unit === 'min' ? 60_000 : 1);
     if (!ms) return { status: 'ok', topic: 'settings', text: `${s.name} is off for role ${quotePostgres(role)}` };
-    const fix = s.on_role
+    const fix = yes(s.on_role)
       ? `ALTER ROLE ${quotePostgres(role)} RESET ${s.name} (it is set on the role)`
-      : s.on_database
+      : yes(s.on_database)
         ? `ALTER DATABASE ... RESET ${s.name} (it is set on the database), or ALTER ROLE ${quotePostgres(role)} SET ${s.name} = 0`
         : `ALTER ROLE ${quotePostgres(role)} SET ${s.name} = 0 (it comes from the server's configuration or the RDS parameter group)`;
     return { status: 'warn', topic: 'settings', text: `${s.name} is ${secondsText(ms / 1000)} for role ${quotePostgres(role)}: ${SETTING_EFFECT[s.name]}; ${fix}` };
@@ -112,14 +124,14 @@ function settingFindings(role: string, settings: SettingRow[]): SourceFinding[] 
 }
 
 interface StandbyRow {
-  standby: boolean;
+  standby: Bool;
   streaming_delay: string;
   feedback: string;
-  lag_seconds: number | null;
+  lag_seconds: string | null;
 }
 
 function standbyFindings(row: StandbyRow): SourceFinding[] {
-  if (!row.standby) return [{ status: 'info', topic: 'replica', text: 'a primary (not in recovery): no replica lag, no recovery conflicts' }];
+  if (!yes(row.standby)) return [{ status: 'info', topic: 'replica', text: 'a primary (not in recovery): no replica lag, no recovery conflicts' }];
   const findings: SourceFinding[] = [];
   const unlimited = row.streaming_delay === '-1';
   const feedback = row.feedback === 'on';
@@ -142,9 +154,10 @@ function standbyFindings(row: StandbyRow): SourceFinding[] {
   if (row.lag_seconds === null) {
     findings.push({ status: 'warn', topic: 'replica', text: 'the standby has replayed no transaction since it started: its data may be old; check that replication runs' });
   } else {
-    const lag = secondsText(Math.max(0, row.lag_seconds));
+    const seconds = Math.max(0, Number(row.lag_seconds));
+    const lag = secondsText(seconds);
     findings.push(
-      row.lag_seconds > LAG_WARN_SECONDS
+      seconds > LAG_WARN_SECONDS
         ? { status: 'warn', topic: 'replica', text: `replica lag ${lag}: its last replayed transaction committed that long ago; the sync would copy data that old (a primary with no writes also makes this grow)` }
         : { status: 'ok', topic: 'replica', text: `replica lag ${lag}` },
     );
