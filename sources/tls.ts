@@ -83,7 +83,9 @@ const WRONG_HOST_CODE = 'ERR_TLS_CERT_ALTNAME_INVALID';
 export type TlsFailure = 'untrusted-certificate' | 'wrong-host' | 'no-tls-at-server' | 'client-certificate';
 
 export function tlsFailure(err: unknown): TlsFailure | undefined {
-  const code = String((err as { code?: unknown })?.code ?? '');
+  // A driver that renames TLS errors keeps Node's code in tlsCode (sources/mysql/tls.ts).
+  const e = err as { code?: unknown; tlsCode?: unknown } | undefined;
+  const code = String(e?.tlsCode ?? e?.code ?? '');
   const message = String((err as Error)?.message ?? '');
   if (code === WRONG_HOST_CODE) return 'wrong-host';
   if (UNTRUSTED_CERT_CODES.has(code)) return 'untrusted-certificate';

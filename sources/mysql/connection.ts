@@ -7,7 +7,7 @@ import { RowBatches } from '../row-batches';
 import { effectiveTls, EffectiveTls, isLocalHost, tlsFromUrl, TlsSettings } from '../tls';
 import { isLostMysqlConnection, quoteMysql } from './errors';
 import { mysqlHealth } from './health';
-import { MYSQL_URL_TLS, mysqlSsl } from './tls';
+import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 
@@ -42,6 +42,7 @@ export class MysqlConnection implements SourceConnection {
       charset: 'utf8mb4',
       connectTimeout: connectTimeoutMs,
     });
+    checkServerIdentityOnUpgrade(conn, tls, host);
     await conn.promise().connect();
     await conn.promise().query(sql.SESSION_SETUP);
     const [rows] = await conn.promise().query('SELECT DATABASE() AS db');
