@@ -2,6 +2,14 @@ import fs from 'node:fs';
 import { ConfigError, resolveSecret } from './load';
 import type { SourceConfig, SourceTlsConfig } from './schema';
 
+/**
+ * How a source connection uses TLS, in PostgreSQL's words for both engines:
+ * - disable: no TLS (the password and the rows cross the network in clear);
+ * - require: TLS, the server's certificate not checked (encrypted, but anyone on the path
+ *   can pose as the server);
+ * - verify-ca: TLS, the certificate signed by a trusted CA (any host name);
+ * - verify-full: TLS, a trusted certificate issued to the host name connected to.
+ */
 export type TlsMode = NonNullable<SourceTlsConfig['mode']>;
 
 /** TLS settings as given, from the URL or the config; PEM texts already read from files or the environment. */

@@ -5,7 +5,8 @@ import { configFailure } from '../common/failures';
 import { redact } from '../common/redact';
 import type { SourceConnection } from './driver';
 import { driverFor } from './registry';
-import { tlsFailure, tlsFix, TlsSettingsError } from './tls';
+import { tlsFailure, tlsFix } from './tls-failures';
+import { TlsSettingsError } from './tls-url';
 
 /**
  * Opens a connection to a configured source. The URL (and the TLS key) are read from the

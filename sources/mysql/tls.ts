@@ -1,6 +1,7 @@
 import { checkServerIdentity, TLSSocket } from 'node:tls';
 import type { Connection, SslOptions } from 'mysql2';
-import type { EffectiveTls, UrlTlsSpelling } from '../tls';
+import type { EffectiveTls } from '../tls';
+import type { UrlTlsSpelling } from '../tls-url';
 
 const MODES = { disable: 'disable', require: 'require', 'verify-ca': 'verify-ca', 'verify-full': 'verify-full' } as const;
 

@@ -3,7 +3,8 @@ import { SourceConnectionLost } from '../connection-lost';
 import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
-import { effectiveTls, EffectiveTls, isLocalHost, tlsFromUrl, TlsSettings } from '../tls';
+import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
+import { tlsFromUrl } from '../tls-url';
 import { isLostPostgresConnection, quotePostgres } from './errors';
 import { postgresHealth } from './health';
 import { POSTGRES_URL_TLS, postgresSsl } from './tls';
@@ -31,8 +32,6 @@ export class PostgresConnection implements SourceConnection {
     const { url: connectionString, settings, host } = tlsFromUrl(url, POSTGRES_URL_TLS);
     const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
     const client = new Client({ connectionString, types: valueForms, connectionTimeoutMillis: connectTimeoutMs, ssl: postgresSsl(tls) });
-    // Before connect: a TLS handshake that fails is also reported as an 'error' event.
-    client.on('error', () => undefined);
     await client.connect();
     await client.query(sql.SESSION_SETUP);
     return new PostgresConnection(client, schema, tls);

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import { EffectiveTls, nodeTlsOptions, UrlTlsSpelling } from '../tls';
+import { EffectiveTls, nodeTlsOptions } from '../tls';
+import type { UrlTlsSpelling } from '../tls-url';
 
 /** libpq's parameter names and modes; the fallback modes (allow, prefer) are refused. */
 export const POSTGRES_URL_TLS: UrlTlsSpelling = {

@@ -5,7 +5,9 @@ import { ConfigError, parseConfig } from '../../config/load';
 import { sourceTlsSettings } from '../../config/source-tls';
 import { MYSQL_URL_TLS, mysqlSsl } from '../../sources/mysql/tls';
 import { POSTGRES_URL_TLS, postgresSsl } from '../../sources/postgres/tls';
-import { effectiveTls, isLocalHost, nodeTlsOptions, tlsFailure, tlsFromUrl, TlsSettingsError } from '../../sources/tls';
+import { effectiveTls, isLocalHost, nodeTlsOptions } from '../../sources/tls';
+import { tlsFailure } from '../../sources/tls-failures';
+import { tlsFromUrl, TlsSettingsError } from '../../sources/tls-url';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-tls-unit-'));
 const caFile = path.join(dir, 'ca.pem');
@@ -60,12 +62,11 @@ describe('the TLS a connection uses', () => {
     expect(effectiveTls({}, undefined, false).mode).toBe('verify-full');
     expect(effectiveTls({}, undefined, true).mode).toBe('disable');
     expect(effectiveTls({}, { ca: 'PEM' }, true).mode).toBe('verify-full');
-    expect(effectiveTls({}, undefined, false).explicit).toBe(false);
   });
 
   test("the URL's settings win over the config's, one by one", () => {
     const tls = effectiveTls({ mode: 'require' }, { mode: 'verify-full', ca: 'PEM' }, false);
-    expect(tls).toMatchObject({ mode: 'require', ca: 'PEM', explicit: true });
+    expect(tls).toMatchObject({ mode: 'require', ca: 'PEM' });
   });
 
   test("each mode's Node options: verify-ca skips the host name, require the whole check, disable is no TLS", () => {
