@@ -17,7 +17,7 @@ const UNTRUSTED_CERT_CODES = new Set([
 const WRONG_HOST_CODE = 'ERR_TLS_CERT_ALTNAME_INVALID';
 
 /** What went wrong with TLS at connect time, if it was TLS; undefined for any other error. */
-export type TlsFailure = 'untrusted-certificate' | 'wrong-host' | 'no-tls-at-server' | 'client-certificate';
+export type TlsFailure = 'untrusted-certificate' | 'wrong-host' | 'no-tls-at-server' | 'tls-required-by-server' | 'client-certificate';
 
 export function tlsFailure(err: unknown): TlsFailure | undefined {
   // A driver that renames TLS errors keeps Node's code in tlsCode (sources/mysql/tls.ts).
@@ -27,6 +27,8 @@ export function tlsFailure(err: unknown): TlsFailure | undefined {
   if (code === WRONG_HOST_CODE) return 'wrong-host';
   if (UNTRUSTED_CERT_CODES.has(code)) return 'untrusted-certificate';
   if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /server does not support SSL|does not support secure connection/i.test(message)) return 'no-tls-at-server';
+  // MySQL's require_secure_transport; a pg_hba.conf that has only hostssl lines for this client.
+  if (code === 'ER_SECURE_TRANSPORT_REQUIRED' || /no pg_hba\.conf entry for .*no encryption/i.test(message)) return 'tls-required-by-server';
   if (/^ERR_OSSL_|KEY_VALUES_MISMATCH|PEM_read_bio/i.test(code) || /bad decrypt|no start line|key values mismatch/i.test(message)) return 'client-certificate';
   return undefined;
 }
@@ -47,6 +49,8 @@ export function tlsFix(kind: TlsFailure, source: string): string {
       );
     case 'no-tls-at-server':
       return `the server does not offer TLS; enable TLS on the server, or set mode: disable in ${where} where the network is private`;
+    case 'tls-required-by-server':
+      return `the server accepts only TLS connections, and TLS is disabled for this source; set mode: verify-full (with the CA bundle in caFile) in ${where}`;
     case 'client-certificate':
       return `the client certificate or key cannot be used; check that cert and key (certFile, keyFile) in ${where} are PEM and belong together`;
   }

@@ -12,7 +12,8 @@
  * disable and require towards a server on the network, of roles that may write or
  * administer, of settings that cut long reads (a role's statement_timeout and
  * idle_in_transaction_session_timeout, a MariaDB user's max_statement_time, a short
- * wait_timeout) and of a standby that cancels long reads, and reports its replica lag.
+ * wait_timeout), of administrators (MariaDB root, the postgres superuser) and of a standby
+ * that cancels long reads, and reports its replica lag.
  */
 import type { RunSummary } from '../../common/payloads';
 import { summaryFromFailure } from '../../client/run-failure';
@@ -83,11 +84,14 @@ beforeAll(async () => {
         shop_plain: my('PLAIN_URL'),
         billing_hostile: pg('HOSTILE_PG_URL'),
         shop_hostile: my('HOSTILE_MY_URL', { tls: { caFile: caFile } }),
+        // The slot's shared servers, as the other tests use them: local, as root and postgres.
+        local_shop: { type: 'mysql', url: '${TEST_MYSQL_URL}', dataset: 'it_tls_local_shop', discover: { include: ['x_tls_none_*'] } },
+        local_billing: { type: 'postgres', url: '${TEST_POSTGRES_URL}', dataset: 'it_tls_local_billing', discover: { include: ['x_tls_none_*'] } },
       },
       {
         ittls: { sources: ['shop_tls', 'billing_tls'] },
         itmismatch: { sources: ['shop_wrong_host', 'billing_wrong_ca'] },
-        itothers: { sources: ['billing_standby', 'shop_plain', 'billing_hostile', 'shop_hostile'] },
+        itothers: { sources: ['billing_standby', 'shop_plain', 'billing_hostile', 'shop_hostile', 'local_shop', 'local_billing'] },
       },
     ),
   );
@@ -187,6 +191,10 @@ test('doctor reports TLS in use and verified, and warns of what should change', 
   const myHostile = section(out, 'shop_hostile');
   expect(myHostile).toContain("warn privileges: user 'hostile'@'%' has write privileges (INSERT) on `shop` or the whole server; the sync needs only SELECT");
   expect(myHostile).toContain("warn settings: max_statement_time is 5s in bqsync's session: a table is read by one SELECT, and a read longer than this is cancelled");
+  // The administrators the other tests connect as, on servers on this machine.
+  expect(section(out, 'local_shop')).toContain('ok   tls: no TLS: the server is on this machine');
+  expect(section(out, 'local_shop')).toMatch(/warn privileges: user 'root'@'[^']+' has administrative privileges \([^)]*SUPER[^)]*\) and write privileges/);
+  expect(section(out, 'local_billing')).toContain('warn privileges: role "postgres" is superuser');
   // No secret of the URLs or the CA PEM in the output.
   expect(out).not.toContain('BEGIN CERTIFICATE');
 }, 120_000);

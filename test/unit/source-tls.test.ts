@@ -91,6 +91,9 @@ describe('the TLS a connection uses', () => {
       'untrusted-certificate',
     );
     expect(tlsFailure(new Error('The server does not support SSL connections'))).toBe('no-tls-at-server');
+    expect(tlsFailure(Object.assign(new Error('Connections using insecure transport are prohibited'), { code: 'ER_SECURE_TRANSPORT_REQUIRED' }))).toBe('tls-required-by-server');
+    const hba = 'no pg_hba.conf entry for host "10.0.0.5", user "bqsync", database "shop", no encryption';
+    expect(tlsFailure(Object.assign(new Error(hba), { code: '28000' }))).toBe('tls-required-by-server');
     expect(tlsFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeUndefined();
   });
 });
