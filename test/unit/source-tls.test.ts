@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../config/load';
 import { sourceTlsSettings } from '../../config/source-tls';
+import { makeRedactor } from '../../worker/logging';
 import { MYSQL_URL_TLS, mysqlSsl } from '../../sources/mysql/tls';
 import { POSTGRES_URL_TLS, postgresSsl } from '../../sources/postgres/tls';
 import { effectiveTls, isLocalHost, nodeTlsOptions } from '../../sources/tls';
@@ -120,6 +121,12 @@ pipelines: { nightly: { sources: [shop] } }
     expect(settings.ca).toContain('BEGIN CERTIFICATE');
     expect(settings.key).toBe('-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----');
     delete process.env.SHOP_TLS_KEY_TEST;
+  });
+
+  test("the key's environment variable is redacted from the worker's log lines", () => {
+    const loaded = load('{ certFile: /x/cert.pem, key: "${SHOP_TLS_KEY_LOG}" }');
+    const redact = makeRedactor(loaded, { SHOP_TLS_KEY_LOG: '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----' });
+    expect(redact('key -----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY----- seen')).toBe('key <redacted> seen');
   });
 
   test('a key written in the file, an unknown mode, and half a client certificate are errors that say what to write', () => {
