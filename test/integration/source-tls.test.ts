@@ -7,7 +7,7 @@
  * Proves: a sync over verified TLS lands the rows, value by value, for both engines (the
  * CA from a bundle file, from the URL's sslrootcert, the default mode for a host that is not
  * local); a certificate for another host, or one signed by a CA the worker was not given,
- * fails the table at once (ConfigError, one attempt) with a message that names the source
+ * fails the table at once (doctor says the same for both engines) (ConfigError, one attempt) with a message that names the source
  * and the setting to change; doctor reports TLS in use and verified, warns of sslmode
  * disable and require towards a server on the network, of roles that may write or
  * administer, of settings that cut long reads (a role's statement_timeout and
@@ -65,6 +65,9 @@ beforeAll(async () => {
     // MySQL's spelling; the certificate does not name 127.0.0.1.
     WRONG_HOST_URL: `mysql://reader@127.0.0.1:${mysqlPort}/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=${caFile}`,
     WRONG_CA_URL: `postgres://reader@127.0.0.2:${pgPort}/postgres`,
+    // The other engine of each case, for doctor.
+    PG_WRONG_HOST_URL: `postgres://reader@127.0.0.1:${pgPort}/postgres?sslmode=verify-full&sslrootcert=${caFile}`,
+    MY_WRONG_CA_URL: `mysql://reader@127.0.0.2:${mysqlPort}/shop?sslrootcert=${decoyCaFile}`,
     PLAIN_URL: `mysql://reader@127.0.0.2:${mysqlPort}/shop?sslmode=disable`,
     HOSTILE_PG_URL: `postgres://hostile@127.0.0.2:${pgPort}/postgres?sslmode=require`,
     HOSTILE_MY_URL: `mysql://hostile@127.0.0.2:${mysqlPort}/shop`,
@@ -81,6 +84,8 @@ beforeAll(async () => {
         billing_standby: pg('TLS_STANDBY_URL', { tls: { ca: '${TLS_CA_PEM}' } }),
         shop_wrong_host: my('WRONG_HOST_URL'),
         billing_wrong_ca: pg('WRONG_CA_URL', { tls: { caFile: decoyCaFile } }),
+        billing_wrong_host: pg('PG_WRONG_HOST_URL'),
+        shop_wrong_ca: my('MY_WRONG_CA_URL'),
         shop_plain: my('PLAIN_URL'),
         billing_hostile: pg('HOSTILE_PG_URL'),
         shop_hostile: my('HOSTILE_MY_URL', { tls: { caFile: caFile } }),
@@ -91,7 +96,7 @@ beforeAll(async () => {
       {
         ittls: { sources: ['shop_tls', 'billing_tls'] },
         itmismatch: { sources: ['shop_wrong_host', 'billing_wrong_ca'] },
-        itothers: { sources: ['billing_standby', 'shop_plain', 'billing_hostile', 'shop_hostile', 'local_shop', 'local_billing'] },
+        itothers: { sources: ['billing_standby', 'billing_wrong_host', 'shop_wrong_ca', 'shop_plain', 'billing_hostile', 'shop_hostile', 'local_shop', 'local_billing'] },
       },
     ),
   );
@@ -176,6 +181,8 @@ test('doctor reports TLS in use and verified, and warns of what should change', 
   // Certificates that do not fit: the same messages as the sync's.
   expect(section(out, 'shop_wrong_host')).toMatch(/FAIL cannot connect to source "shop_wrong_host" \(mysql\): .*not issued to the host name in the URL/);
   expect(section(out, 'billing_wrong_ca')).toMatch(/FAIL cannot connect to source "billing_wrong_ca" \(postgres\): .*not signed by a CA this worker trusts/);
+  expect(section(out, 'billing_wrong_host')).toMatch(/FAIL cannot connect to source "billing_wrong_host" \(postgres\): .*not issued to the host name in the URL/);
+  expect(section(out, 'shop_wrong_ca')).toMatch(/FAIL cannot connect to source "shop_wrong_ca" \(mysql\): .*not signed by a CA this worker trusts/);
 
   // No TLS, or TLS without verification, to a server on the network.
   expect(section(out, 'shop_plain')).toContain('warn tls: no TLS to a server on the network (sslmode disable): the password and every row cross it in clear');
