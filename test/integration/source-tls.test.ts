@@ -7,8 +7,8 @@
  * Proves: a sync over verified TLS lands the rows, value by value, for both engines (the
  * CA from a bundle file, from the URL's sslrootcert, the default mode for a host that is not
  * local); a certificate for another host, or one signed by a CA the worker was not given,
- * fails the table at once (doctor says the same for both engines) (ConfigError, one attempt) with a message that names the source
- * and the setting to change; doctor reports TLS in use and verified, warns of sslmode
+ * fails the table at once (ConfigError, one attempt) with a message that names the source
+ * and the setting to change, and doctor says the same for both engines; doctor reports TLS in use and verified, warns of sslmode
  * disable and require towards a server on the network, of roles that may write or
  * administer, of settings that cut long reads (a role's statement_timeout and
  * idle_in_transaction_session_timeout, a MariaDB user's max_statement_time, a short
