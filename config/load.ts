@@ -93,11 +93,15 @@ function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, key: string): s
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Keys whose values are secrets: source URLs, the Temporal API key and TLS private key. */
+/** Keys whose values are secrets: source URLs and TLS keys, the Temporal API key and TLS private key. */
 function isSecretKey(keyPath: string[]): boolean {
   const key = keyPath.join('.');
-  const sourceUrl = keyPath[0] === 'sources' && ((keyPath.length === 3 && keyPath[2] === 'url') || (keyPath.length === 4 && keyPath[2] === 'replica' && keyPath[3] === 'url'));
-  return sourceUrl || key === 'temporal.apiKey' || key === 'temporal.tls.key';
+  const sourceSecret =
+    keyPath[0] === 'sources' &&
+    ((keyPath.length === 3 && keyPath[2] === 'url') ||
+      (keyPath.length === 4 && keyPath[2] === 'replica' && keyPath[3] === 'url') ||
+      (keyPath.length === 4 && keyPath[2] === 'tls' && keyPath[3] === 'key'));
+  return sourceSecret || key === 'temporal.apiKey' || key === 'temporal.tls.key';
 }
 
 /**
@@ -178,6 +182,13 @@ function literalSecretProblems(config: Config): string[] {
       if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(literal) || /[?&]password=/i.test(literal)) {
         problems.push(`${key} holds a literal password; put the URL in an environment variable and write url: \${${variable}}`);
       }
+    }
+    const tlsKey = source.tls?.key;
+    if (tlsKey !== undefined && envReferences(tlsKey).length === 0) {
+      problems.push(
+        `sources.${name}.tls.key is written in the file; it is a secret: write key: \${${name.toUpperCase()}_TLS_KEY} ` +
+          'and set that environment variable, or give keyFile: with a path',
+      );
     }
   }
   const { apiKey, tls } = config.temporal;

@@ -1,12 +1,16 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
+import { tlsFromUrl } from '../tls-url';
 import { isLostMysqlConnection, quoteMysql } from './errors';
 import { lostRead } from './lost-read';
 import { MysqlFlavour, mysqlServer } from './server-flavour';
+import { mysqlHealth } from './health';
+import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 import { wireValueReader } from './wire-values';
@@ -20,6 +24,7 @@ export class MysqlConnection implements SourceConnection {
     private readonly conn: Connection,
     readonly schema: string,
     readonly flavour: MysqlFlavour,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a connection the server ends (KILL, restart) would crash the worker.
     conn.on('error', (err: Error) => {
@@ -28,9 +33,13 @@ export class MysqlConnection implements SourceConnection {
     });
   }
 
-  static async open(url: string, database: string | undefined, connectTimeoutMs: number): Promise<MysqlConnection> {
+  static async open(url: string, database: string | undefined, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<MysqlConnection> {
+    const { url: uri, settings, host } = tlsFromUrl(url, MYSQL_URL_TLS);
+    // mysql2 connects to localhost when the URL names no host.
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
     const conn = mysql.createConnection({
-      uri: url,
+      uri,
+      ssl: mysqlSsl(tls),
       // Every value as the server's text: no JS number, no Date, no zone conversion.
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -38,6 +47,7 @@ export class MysqlConnection implements SourceConnection {
       charset: 'utf8mb4',
       connectTimeout: connectTimeoutMs,
     });
+    checkServerIdentityOnUpgrade(conn, tls, host);
     await conn.promise().connect();
     const [rows] = await conn.promise().query(sql.SERVER_AND_DATABASE);
     const found = (rows as { version: string; db: string | null }[])[0];
@@ -49,7 +59,7 @@ export class MysqlConnection implements SourceConnection {
       conn.destroy();
       throw new Error('the MySQL URL names no database and the source sets no schema:; add one of them');
     }
-    return new MysqlConnection(conn, db, server.flavour);
+    return new MysqlConnection(conn, db, server.flavour, tls);
   }
 
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
@@ -171,6 +181,10 @@ export class MysqlConnection implements SourceConnection {
       `SELECT (SELECT MAX(${c}) FROM ${t}) AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     );
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return mysqlHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {

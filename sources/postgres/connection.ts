@@ -1,10 +1,14 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { SourceReadCancelled } from '../read-cancelled';
+import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
+import { tlsFromUrl } from '../tls-url';
 import { isLostPostgresConnection, quotePostgres, readCancellation } from './errors';
+import { postgresHealth } from './health';
+import { POSTGRES_URL_TLS, postgresSsl } from './tls';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
 
@@ -16,6 +20,7 @@ export class PostgresConnection implements SourceConnection {
   private constructor(
     private readonly client: Client,
     readonly schema: string,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
     client.on('error', (err: Error) => {
@@ -24,12 +29,14 @@ export class PostgresConnection implements SourceConnection {
     });
   }
 
-  static async open(url: string, schema: string, connectTimeoutMs: number): Promise<PostgresConnection> {
-    const client = new Client({ connectionString: url, types: valueForms, connectionTimeoutMillis: connectTimeoutMs });
+  static async open(url: string, schema: string, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<PostgresConnection> {
+    const { url: connectionString, settings, host } = tlsFromUrl(url, POSTGRES_URL_TLS);
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
+    const client = new Client({ connectionString, types: valueForms, connectionTimeoutMillis: connectTimeoutMs, ssl: postgresSsl(tls) });
     await client.connect();
     // No session-level SET: a pooler may hand the session's statements to other server
     // connections. Value-bearing queries set what they need in their own transaction.
-    return new PostgresConnection(client, schema);
+    return new PostgresConnection(client, schema, tls);
   }
 
   /**
@@ -141,6 +148,10 @@ export class PostgresConnection implements SourceConnection {
       `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     ).catch((e) => Promise.reject(readFault(table, e, false, false)));
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return postgresHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {
