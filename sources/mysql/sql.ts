@@ -35,6 +35,13 @@ export const SERVER_AND_DATABASE = 'SELECT @@version AS version, DATABASE() AS d
 export const NET_TIMEOUT_SECONDS = 3600;
 
 /**
+ * How long the server keeps the connection while it is idle: a table sync's connection
+ * waits between its catalog queries and the read (planning ranges, waiting for the staging
+ * budget). MySQL's own default, 8 hours, whatever a server or proxy lowered it to.
+ */
+export const WAIT_TIMEOUT_SECONDS = 28800;
+
+/**
  * sql_mode for the session: none of the modes that change what a SELECT returns or how it
  * parses (PAD_CHAR_TO_FULL_LENGTH pads CHAR values, ANSI_QUOTES and NO_BACKSLASH_ESCAPES
  * change quoting, PIPES_AS_CONCAT `||`), whatever the server's or the role's default is.
@@ -45,7 +52,7 @@ export const SQL_MODE = 'NO_ENGINE_SUBSTITUTION';
 /**
  * The session every connection gets, set at once after connecting:
  * - time_zone UTC: TIMESTAMP values come out in UTC whatever the server's zone;
- * - sql_mode: above; net_write_timeout / net_read_timeout: above;
+ * - sql_mode, net_write_timeout / net_read_timeout and wait_timeout: above;
  * - no time limit on statements: MySQL's max_execution_time (milliseconds, SELECTs; from
  *   5.7.8), MariaDB's max_statement_time (seconds); each server lacks the other's variable;
  * - MySQL 8 only (8.0.3): information_schema_stats_expiry 0, so that TABLE_ROWS (the estimate
@@ -58,6 +65,7 @@ export function sessionSetup(server: MysqlServer): string {
     `sql_mode = '${SQL_MODE}'`,
     `net_write_timeout = ${NET_TIMEOUT_SECONDS}`,
     `net_read_timeout = ${NET_TIMEOUT_SECONDS}`,
+    `wait_timeout = ${WAIT_TIMEOUT_SECONDS}`,
   ];
   if (server.flavour === 'mariadb') settings.push('max_statement_time = 0');
   else {

@@ -105,11 +105,11 @@ interface SettingRow {
   on_database: Bool;
 }
 
-const SETTING_EFFECT: Record<string, string> = {
-  statement_timeout: 'a table is read by one statement: a read longer than this is cancelled',
-  idle_in_transaction_session_timeout: "a read's transaction that waits longer than this between statements (a paused worker, key ranges) ends the session",
-};
-
+/**
+ * A role's or database's timeouts: the read lifts them inside its own transaction (SET LOCAL,
+ * sources/postgres/sql.ts), so they cut no read; said as information, with how to lift them
+ * for the role, should the operator want that too.
+ */
 function settingFindings(role: string, settings: SettingRow[]): SourceFinding[] {
   return settings.map((s) => {
     const ms = Number(s.value) * (s.unit === 's' ? 1000 : s.unit === 'min' ? 60_000 : 1);
@@ -119,7 +119,11 @@ function settingFindings(role: string, settings: SettingRow[]): SourceFinding[] 
       : yes(s.on_database)
         ? `ALTER DATABASE ... RESET ${s.name} (it is set on the database), or ALTER ROLE ${quotePostgres(role)} SET ${s.name} = 0`
         : `ALTER ROLE ${quotePostgres(role)} SET ${s.name} = 0 (it comes from the server's configuration or the RDS parameter group)`;
-    return { status: 'warn', topic: 'settings', text: `${s.name} is ${secondsText(ms / 1000)} for role ${quotePostgres(role)}: ${SETTING_EFFECT[s.name]}; ${fix}` };
+    return {
+      status: 'info',
+      topic: 'settings',
+      text: `${s.name} is ${secondsText(ms / 1000)} for role ${quotePostgres(role)}: bqsync's reads set it to 0 inside their own transaction (SET LOCAL), so it cuts no read; to lift it for the role too: ${fix}`,
+    };
   });
 }
 

@@ -62,9 +62,9 @@ test("a login's statement time limit does not cut the read: the session sets Mar
   }
   conn = await mysqlDriver.connect(limitedUrl, {});
   const [[settings]] = (await session(conn).query(
-    'SELECT @@time_zone AS tz, @@sql_mode AS mode, @@net_write_timeout AS nwt, @@net_read_timeout AS nrt, @@max_statement_time AS mst',
+    'SELECT @@time_zone AS tz, @@sql_mode AS mode, @@net_write_timeout AS nwt, @@net_read_timeout AS nrt, @@wait_timeout AS wt, @@max_statement_time AS mst',
   )) as unknown as [Record<string, unknown>[]];
-  expect(settings).toEqual({ tz: '+00:00', mode: 'NO_ENGINE_SUBSTITUTION', nwt: '3600', nrt: '3600', mst: 0 });
+  expect(settings).toEqual({ tz: '+00:00', mode: 'NO_ENGINE_SUBSTITUTION', nwt: '3600', nrt: '3600', wt: '28800', mst: 0 });
   await expect(session(conn).query('SELECT SLEEP(0.5) AS slept')).resolves.toEqual([[{ slept: 0 }], expect.anything()]);
   expect(await readAll(conn)).toBe(ROWS);
 });

@@ -1,7 +1,7 @@
 import { mysqlServer } from '../../sources/mysql/server-flavour';
 import { sessionSetup } from '../../sources/mysql/sql';
 
-const common = "SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, net_read_timeout = 3600";
+const common = "SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, net_read_timeout = 3600, wait_timeout = 28800";
 
 test('the session names only variables the server has: a SET with an unknown one would fail the connection', () => {
   expect(sessionSetup(mysqlServer('10.11.6-MariaDB-0+deb12u1'))).toBe(`${common}, max_statement_time = 0`);

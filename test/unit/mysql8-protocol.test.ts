@@ -112,12 +112,12 @@ test('MySQL 8 column kinds land value by value: BIT, GEOMETRY with SRID, DATETIM
   expect(fake.statements.find((s) => s.includes('bqsync:extract') && s.includes('mysql8_types'))).toContain('`c_hidden` AS `c_hidden`');
 });
 
-test('each MySQL 8 session gets UTC, a known sql_mode, long net timeouts, no max_execution_time and fresh TABLE_ROWS, before any read', async () => {
+test('each MySQL 8 session gets UTC, a known sql_mode, long net and idle timeouts, no max_execution_time and fresh TABLE_ROWS, before any read', async () => {
   const before = fake.statements.length;
   conn = await mysqlDriver.connect(fake.url, {});
   expect(fake.statements.slice(before)).toEqual([
     'SELECT @@version AS version, DATABASE() AS db',
-    "SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, net_read_timeout = 3600, max_execution_time = 0, information_schema_stats_expiry = 0",
+    "SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, net_read_timeout = 3600, wait_timeout = 28800, max_execution_time = 0, information_schema_stats_expiry = 0",
   ]);
 });
 
