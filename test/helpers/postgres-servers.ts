@@ -137,6 +137,8 @@ export interface PostgresServer {
 export interface PrimaryAndStandby {
   primary: PostgresServer;
   standby: PostgresServer;
+  /** Where both servers' Unix sockets are (psql -h). */
+  socketDir: string;
   /** Waits until the standby has replayed everything the primary has written so far. */
   caughtUp: () => Promise<void>;
   stop: () => Promise<void>;
@@ -145,21 +147,31 @@ export interface PrimaryAndStandby {
 /** Settings for a small, fast throwaway server. */
 const SMALL = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'shared_buffers=16MB', 'max_connections=30', 'log_min_messages=warning'];
 
+/** What a test may add to both servers: more addresses, settings (TLS, say), pg_hba lines. */
+export interface ServerOptions {
+  listen?: string[];
+  settings?: string[];
+  hba?: string[];
+}
+
 /**
  * A primary (initdb, trust auth, wal_level replica) and a hot standby made from it with
- * pg_basebackup -R, each on a free port. `standbySettings` are the standby's own, e.g. a
- * low max_standby_streaming_delay.
+ * pg_basebackup -R, each on a free port, with `database` made on the primary (unless it is
+ * `postgres`). `standbySettings` are the standby's own, e.g. a low max_standby_streaming_delay.
  */
-export async function startPrimaryAndStandby(database: string, standbySettings: string[]): Promise<PrimaryAndStandby> {
+export async function startPrimaryAndStandby(database: string, standbySettings: string[], options: ServerOptions = {}): Promise<PrimaryAndStandby> {
   const root = serverDir('bqsync-replica-');
   const primaryDir = path.join(root, 'primary');
   const standbyDir = path.join(root, 'standby');
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
   await exec(`${PG_BIN}/initdb`, ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  if (options.hba?.length) fs.appendFileSync(path.join(primaryDir, 'pg_hba.conf'), options.hba.map((line) => `${line}\n`).join(''));
+  const listen = ['127.0.0.1', ...(options.listen ?? [])].join(',');
   const started: string[] = [];
   const start = async (dir: string, port: number, settings: string[]) => {
-    const options = [`-p ${port}`, `-c listen_addresses=127.0.0.1`, `-c unix_socket_directories=${root}`, ...[...SMALL, ...settings].map((s) => `-c ${s}`)];
-    await exec(`${PG_BIN}/pg_ctl`, ['-D', dir, '-l', path.join(root, `${path.basename(dir)}.log`), '-w', '-o', options.join(' '), 'start']);
+    const all = [...SMALL, ...(options.settings ?? []), ...settings];
+    const argv = [`-p ${port}`, `-c listen_addresses=${listen}`, `-c unix_socket_directories=${root}`, ...all.map((s) => `-c ${s}`)];
+    await exec(`${PG_BIN}/pg_ctl`, ['-D', dir, '-l', path.join(root, `${path.basename(dir)}.log`), '-w', '-o', argv.join(' '), 'start']);
     started.push(dir);
   };
   const stop = async () => {
@@ -171,14 +183,16 @@ export async function startPrimaryAndStandby(database: string, standbySettings: 
     const primaryUrl = `postgres://postgres@127.0.0.1:${primaryPort}`;
     await exec(`${PG_BIN}/pg_basebackup`, ['-d', primaryUrl, '-D', standbyDir, '-R', '-X', 'stream', '--no-sync', '-c', 'fast']);
     await start(standbyDir, standbyPort, ['hot_standby=on', ...standbySettings]);
-    const admin = new Client({ connectionString: `${primaryUrl}/postgres` });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`).finally(() => admin.end());
+    if (database !== 'postgres') {
+      const admin = new Client({ connectionString: `${primaryUrl}/postgres` });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${database}`).finally(() => admin.end());
+    }
     const primary = { port: primaryPort, url: `${primaryUrl}/${database}` };
     const standby = { port: standbyPort, url: `postgres://postgres@127.0.0.1:${standbyPort}/${database}` };
     const caughtUp = () => waitForReplay(primary.url, standby.url);
     await eventually(() => canConnect(standby.url), 20_000, 'the standby to replay the new database', 50);
-    return { primary, standby, caughtUp, stop };
+    return { primary, standby, socketDir: root, caughtUp, stop };
   } catch (err) {
     await stop();
     throw err;

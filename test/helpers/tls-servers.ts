@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { eventually } from './eventually';
 import { freePort } from './free-port';
+import { startPrimaryAndStandby } from './postgres-servers';
 
 /**
- * A PostgreSQL cluster, a hot standby of it and a MariaDB server of the test's own, in a
- * temporary directory, serving TLS with a certificate of a throwaway CA: the shared local
+ * A PostgreSQL cluster, a hot standby of it (postgres-servers.ts) and a MariaDB server of the
+ * test's own, in temporary directories, serving TLS with a certificate of a throwaway CA: the shared local
  * servers, which other tests use at the same time, are left as they are.
  *
  * The server certificate names DNS:localhost and IP:127.0.0.2, not 127.0.0.1. 127.0.0.2 (a
@@ -31,8 +32,6 @@ export interface TlsServers {
   stop(): Promise<void>;
 }
 
-const PG_BIN = fs.readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => fs.existsSync(`${d}/initdb`))!;
-
 function makeCertificates(dir: string): { caFile: string; decoyCaFile: string; bundleFile: string } {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -52,23 +51,15 @@ export async function startTlsServers(): Promise<TlsServers> {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-tls-'));
   const certs = makeCertificates(dir);
-  const [pgPort, standbyPort, mysqlPort] = [await freePort(), await freePort(), await freePort()];
-
-  // PostgreSQL refuses to run as root: the cluster belongs to the postgres user.
-  const asPostgres = (bin: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/${bin}`, ...args], { stdio: 'pipe' }).toString();
+  // PostgreSQL runs as the postgres user and reads its key file from here.
   fs.chmodSync(dir, 0o755);
   execFileSync('chown', ['-R', 'postgres', dir]);
-  const pgData = path.join(dir, 'pg');
-  asPostgres('initdb', ['-D', pgData, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  fs.appendFileSync(path.join(pgData, 'pg_hba.conf'), 'host all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n');
-  const pgOptions = (port: number) =>
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1,127.0.0.2 -c ssl=on -c ssl_cert_file=${dir}/server.crt ` +
-    `-c ssl_key_file=${dir}/server.key -c fsync=off -c shared_buffers=16MB -c max_connections=30`;
-  asPostgres('pg_ctl', ['-D', pgData, '-o', pgOptions(pgPort), '-l', path.join(dir, 'pg.log'), '-w', 'start']);
-  // The standby: a base backup of the primary that follows it (-R writes the connection).
-  const standbyData = path.join(dir, 'standby');
-  asPostgres('pg_basebackup', ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-D', standbyData, '-R', '-X', 'stream', '--no-sync']);
-  asPostgres('pg_ctl', ['-D', standbyData, '-o', pgOptions(standbyPort), '-l', path.join(dir, 'standby.log'), '-w', 'start']);
+  const pg = await startPrimaryAndStandby('postgres', [], {
+    listen: ['127.0.0.2'],
+    settings: ['ssl=on', `ssl_cert_file=${dir}/server.crt`, `ssl_key_file=${dir}/server.key`],
+    hba: ['host all all 127.0.0.0/8 trust', 'host replication all 127.0.0.0/8 trust'],
+  });
+  const [pgPort, standbyPort, mysqlPort] = [pg.primary.port, pg.standby.port, await freePort()];
 
   const myData = path.join(dir, 'my');
   execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${myData}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], {
@@ -116,19 +107,13 @@ export async function startTlsServers(): Promise<TlsServers> {
     pgPort,
     standbyPort,
     mysqlPort,
-    psql: (sql, port = pgPort) => execFileSync('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe' }).toString(),
+    psql: (sql, port = pgPort) => execFileSync('psql', ['-h', pg.socketDir, '-p', String(port), '-U', 'postgres', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe' }).toString(),
     mariadb,
     startedMs: Date.now() - started,
     stop: async () => {
       const exited = new Promise((resolve) => (mariadbd.exitCode === null ? mariadbd.once('exit', resolve) : resolve(undefined)));
       mariadbd.kill('SIGTERM');
-      for (const data of [standbyData, pgData]) {
-        try {
-          asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
-        } catch {
-          // already down
-        }
-      }
+      await pg.stop();
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
     },
