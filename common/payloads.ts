@@ -150,6 +150,8 @@ export interface NightlySyncInput {
   fullRefresh?: boolean;
   /** Continue as new after this many nodes finished in one run (history stays small). */
   continueAsNewAfter?: number;
+  /** The session time of a manual run (`--session-time`, ISO 8601 UTC); a scheduled run's is its scheduled time. */
+  sessionTime?: string;
   /** State handed over by continue-as-new. */
   carried?: CarriedState;
 }

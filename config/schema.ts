@@ -132,7 +132,11 @@ export const stepSchema = z.strictObject({
   after: z.array(nodeRef).min(1),
   /** Dataset that the step writes to; created when missing; `{{dataset}}` in the SQL. */
   dataset: name('dataset').optional(),
-  /** BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced. */
+  /**
+   * BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced;
+   * `{{session_date}}` and the other session values become typed literals, `@session_date`
+   * and the others query parameters (see common/session-time.ts).
+   */
   sql: z.string().min(1),
 });
 
@@ -166,6 +170,8 @@ export const scheduleSchema = z
 export const pipelineSchema = z.strictObject({
   ...purpose,
   schedule: scheduleSchema.optional(),
+  /** The zone session dates are read in (`{{session_date}}`); default: the schedule's, else UTC. */
+  timezone: z.string().refine(validTimeZone, 'not an IANA time zone (e.g. UTC, Asia/Tokyo)').optional(),
   sources: z.array(z.string().min(1)).min(1),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),

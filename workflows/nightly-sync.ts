@@ -109,7 +109,8 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
   const state = (run.state = new RunState(plan, input.carried?.results));
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
-  const stamp = input.carried?.stamp ?? runStamp(run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  // It is also the run's session time (a manual run's start, or its --session-time).
+  const stamp = input.carried?.stamp ?? runStamp(input.sessionTime ?? run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
   // A run that an older worker began replays with the child IDs it already used.
   const datedIds = patched('run-dated-table-ids');
   const childId = (key: string, n: number) =>
@@ -179,7 +180,7 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
   const launchReady = (withSteps: boolean) => {
     const next = state.nextToStart();
     next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
-    if (withSteps) next.steps.forEach((step) => launchStep(run, state, step));
+    if (withSteps) next.steps.forEach((step) => launchStep(run, state, step, stamp));
   };
   for (;;) {
     if (run.childrenSurvive) {
@@ -261,12 +262,12 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
     .finally(() => (run.changed = true));
 }
 
-/** Runs a SQL step as an activity. */
-function launchStep(run: Run, state: RunState, step: StepTask): void {
+/** Runs a SQL step as an activity, with the run's session time for its session values. */
+function launchStep(run: Run, state: RunState, step: StepTask, sessionTime: string): void {
   state.markRunning(step.key, new Date().toISOString());
   const began = Date.now();
   run.stepsRunning++;
-  void stepActivity(step.key)({ pipeline: run.input.pipeline, step: step.key })
+  void stepActivity(step.key)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
     .then(
       () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
       (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

@@ -19,9 +19,12 @@ let t: WorkflowTestEnv;
 /** Each scenario's run, started in beforeAll: its summary, or the failure it ended with. */
 const runs = new Map<string, Promise<{ summary?: RunSummary; failure?: WorkflowFailedError }>>();
 
+/** Inputs beyond the pipeline's name, per scenario. */
+const extraInput: Record<string, { sessionTime?: string }> = { session: { sessionTime: '2026-11-24T22:00:00.000Z' } };
+
 function start(pipeline: string): void {
   const outcome = t.env.client.workflow
-    .execute(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline }] })
+    .execute(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline, ...extraInput[pipeline] }] })
     .then(
       (summary) => ({ summary }),
       (err) => {
@@ -107,6 +110,12 @@ mocks.add('isolation', {
   },
 });
 
+// A manual run for a past night (`run --session-time`): its steps and table IDs stand for that night.
+mocks.add('session', {
+  plan: plan('session', [table('shop.orders')], { steps: [step('daily', ['shop.orders'])] }),
+  tables: {},
+});
+
 // The failure catalogue's list: the retry policy must be the catalogue's, and each type must fail at once.
 const NON_RETRYABLE = NON_RETRYABLE_TYPES;
 mocks.add('retries', {
@@ -147,6 +156,12 @@ test('tables wait for their after: tables, and a step for its inputs', async () 
   // Each table's sync is its own workflow, named by the run's date and the table.
   expect(node(summary, 'shop.orders').workflowId).toMatch(/^bqsync-dag\.\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.shop\.orders$/);
   expect(mocks.callsOf('dag', 'notifyFailure')).toEqual([]);
+});
+
+test('a run given a session time passes it to its SQL steps and names its table syncs by it', async () => {
+  const summary = await succeeded('session');
+  expect(node(summary, 'shop.orders').workflowId).toBe('bqsync-session.2026-11-24T22:00:00Z.shop.orders');
+  expect(mocks.callsOf('session', 'runStep').map((c) => c.input)).toEqual([{ pipeline: 'session', step: 'daily', sessionTime: '2026-11-24T22:00:00Z' }]);
 });
 
 /** Waits until the run's own status says `running` tables run, the rest pending, and the activities agree. */
