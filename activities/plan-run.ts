@@ -3,7 +3,8 @@ import { destinationName, listedLandings, mergedTableSettings, tableName } from 
 import { destinationConflicts } from '../config/destination-conflicts';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
-import type { TableEntry } from '../config/schema';
+import type { PipelineConfig, TableEntry } from '../config/schema';
+import { pipelineCadence, pipelineTimeZone } from '../config/session';
 import type { RunPlan, TableTask } from '../common/payloads';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
 import { configFailure } from '../common/failures';
@@ -40,7 +41,7 @@ export function makePlanRun(loaded: LoadedConfig) {
     for (const sourceName of pipeline.sources) {
       if (wantedSources && !wantedSources.has(sourceName)) continue;
       const entries = await sourceEntries(loaded, sourceName, !wanted);
-      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh));
+      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh, pipeline));
     }
     const conflicts = discoveredConflicts(loaded, tables);
     const refused = new Set(conflicts.map((c) => c.key));
@@ -87,7 +88,7 @@ async function sourceEntries(loaded: LoadedConfig, sourceName: string, wholePipe
 }
 
 /** One table's task: its settings merged and checked, as the table sync needs them. */
-function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh?: boolean): TableTask {
+function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh: boolean | undefined, pipelineConfig: PipelineConfig): TableTask {
   const source = loaded.config.sources[sourceName];
   const settings = mergedTableSettings(source, entry);
   const problems = tableSettingsProblems(settings);
@@ -108,6 +109,9 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     cursor: settings.cursor,
     overlap: settings.overlap as string | number | undefined,
     deleteWhen: settings.deleteWhen,
+    where: settings.where,
+    // What the table sync needs to compute the session values of its where: condition.
+    ...(settings.where ? { timeZone: pipelineTimeZone(pipelineConfig), cadence: pipelineCadence(pipelineConfig) } : {}),
     columns: settings.columns,
     partitionBy: settings.partitionBy,
     clusterBy: settings.clusterBy,

@@ -43,7 +43,7 @@ export function sessionQueryParams(sql: string, session: SessionValues): QueryPa
   for (const [, name] of sql.matchAll(/@([A-Za-z_][A-Za-z0-9_]*)/g)) {
     if (!isSessionName(name) || name in values) continue;
     const type = SESSION_VALUE_TYPES[name];
-    values[name] = session[name];
+    values[name] = session[name] as string | number;
     types[name] = type === 'DIGITS' ? 'STRING' : type;
   }
   return { values, types };

@@ -25,6 +25,14 @@ export interface TableTask {
   cursor?: string;
   overlap?: string | number;
   deleteWhen?: string;
+  /** Only the rows this source-SQL condition keeps; `{{session_date}}` etc. bound as parameters. */
+  where?: string;
+  /** The run's session time (ISO 8601), set on tables with a `where:`. */
+  sessionTime?: string;
+  /** The zone the session dates are read in, set with sessionTime. */
+  timeZone?: string;
+  /** The schedule the previous and next sessions follow: a cron expression or milliseconds. */
+  cadence?: { cron: string } | { everyMs: number };
   columns?: { exclude: string[]; hash: string[]; mask: string[] };
   partitionBy?: { column: string; granularity?: 'HOUR' | 'DAY' | 'MONTH' | 'YEAR'; range?: { start: number; end: number; interval: number } };
   clusterBy?: string[];

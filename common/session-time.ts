@@ -21,10 +21,12 @@ export interface SessionValues {
   next_session_date: string;
   next_session_date_compact: string;
   time_zone: string;
+  /** The instants in UTC, `YYYY-MM-DD HH:MM:SS`, as the source sessions (which run in UTC) compare them. */
+  utc: { session_time: string; last_session_time: string; next_session_time: string };
 }
 
 /** How each value is typed, in SQL literals and in query parameters. */
-export const SESSION_VALUE_TYPES: Record<Exclude<keyof SessionValues, 'time_zone'>, 'TIMESTAMP' | 'DATE' | 'DATETIME' | 'DIGITS' | 'INT64'> = {
+export const SESSION_VALUE_TYPES: Record<Exclude<keyof SessionValues, 'time_zone' | 'utc'>, 'TIMESTAMP' | 'DATE' | 'DATETIME' | 'DIGITS' | 'INT64'> = {
   session_time: 'TIMESTAMP',
   session_date: 'DATE',
   session_local_time: 'DATETIME',
@@ -125,8 +127,11 @@ export function sessionValues(sessionIso: string, timeZone: string, cadence: Ses
     next_session_date: dateOf(next, timeZone),
     next_session_date_compact: compact(next),
     time_zone: timeZone,
+    utc: { session_time: utcText(ms), last_session_time: utcText(last), next_session_time: utcText(next) },
   };
 }
+
+const utcText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
 
 const DAY_MS = 86_400_000;
 
@@ -246,4 +251,31 @@ export function parseSessionTime(text: string, timeZone: string): string {
     throw new Error(`--session-time ${JSON.stringify(text)}: give a date (2026-11-25, midnight in the pipeline's zone) or a time with its offset (2026-11-25T07:00:00+09:00)`);
   }
   return new Date(Date.parse(text.trim())).toISOString();
+}
+
+/**
+ * A table's `where:` with its `{{session_...}}` references as `{{n}}` markers and the names
+ * they stand for, in order. Its own `?` or `$1` would be taken for parameters: refused.
+ */
+export function whereCondition(where: string): { sql: string; names: (typeof SESSION_VALUE_NAMES)[number][] } {
+  if (/\?|\$\d/.test(where)) throw new Error('may not hold "?" or "$1"-style parameters; write session values as {{session_date}} and other values as literals');
+  const names: (typeof SESSION_VALUE_NAMES)[number][] = [];
+  const sql = where.replace(/\{\{\s*([A-Za-z0-9_.]*)\s*\}\}/g, (whole, name: string) => {
+    if (!(SESSION_VALUE_NAMES as string[]).includes(name)) {
+      throw new Error(`unknown placeholder ${whole}; the session values are ${SESSION_VALUE_NAMES.join(', ')}`);
+    }
+    names.push(name as (typeof SESSION_VALUE_NAMES)[number]);
+    return `{{${names.length - 1}}}`;
+  });
+  return { sql, names };
+}
+
+/**
+ * A session value as a source query parameter: dates as `YYYY-MM-DD`, `session_time` (and
+ * last/next) as UTC `YYYY-MM-DD HH:MM:SS` (the extraction sessions run in UTC, so TIMESTAMP
+ * and timestamptz columns compare right), `session_local_time` as the zone's wall clock.
+ */
+export function sourceParamValue(name: (typeof SESSION_VALUE_NAMES)[number], values: SessionValues): string {
+  if (name === 'session_time' || name === 'last_session_time' || name === 'next_session_time') return values.utc[name];
+  return String(values[name]);
 }

@@ -68,6 +68,12 @@ const tableSettings = {
   overlap: z.union([duration, z.number().int().nonnegative()]).optional(),
   /** merge: a row whose column is true / non-zero / non-NULL is deleted from BigQuery. */
   deleteWhen: columnName.optional(),
+  /**
+   * Only the rows this condition keeps (the source's SQL, e.g. one day's slice):
+   * `created_at >= {{session_date}} AND created_at < {{next_session_date}}`; the session
+   * values are sent as query parameters, never spliced in.
+   */
+  where: z.string().min(1).optional(),
   columns: columnRules.optional(),
   partitionBy: partitioning.optional(),
   /**

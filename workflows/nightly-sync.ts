@@ -179,7 +179,7 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
     run.childrenSurvive && handOverDue() && state.openCount() > 0 && run.stepsRunning === 0 && run.starting === 0 && allHandlersFinished();
   const launchReady = (withSteps: boolean) => {
     const next = state.nextToStart();
-    next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
+    next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1), stamp));
     if (withSteps) next.steps.forEach((step) => launchStep(run, state, step, stamp));
   };
   for (;;) {
@@ -230,15 +230,18 @@ async function cancelRunningTables(state: RunState): Promise<void> {
   await CancellationScope.nonCancellable(() => Promise.all(ids.map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined))));
 }
 
-/** Starts a table's sync as a child workflow, with its search attributes and Web UI summary. */
-function launchTable(run: Run, state: RunState, task: TableTask, workflowId: string): void {
+/**
+ * Starts a table's sync as a child workflow, with its search attributes and Web UI summary;
+ * a table with a `where:` gets the run's session time for its session values.
+ */
+function launchTable(run: Run, state: RunState, task: TableTask, workflowId: string, sessionTime: string): void {
   const { pipeline } = run.input;
   state.markRunning(task.key, new Date().toISOString(), workflowId);
   const began = Date.now();
   run.starting++;
   void startChild(tableSync, {
     workflowId,
-    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
+    args: [{ pipeline, task: task.where ? { ...task, sessionTime } : task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
     parentClosePolicy: run.childrenSurvive ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [
       { key: searchAttributes.pipeline, value: pipeline },

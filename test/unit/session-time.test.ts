@@ -1,4 +1,7 @@
-import { parseSessionTime, sessionValues } from '../../common/session-time';
+import { parseSessionTime, sessionValues, whereCondition } from '../../common/session-time';
+import { filterClause } from '../../sources/driver';
+import { withTableCondition } from '../../activities/table-sync/table-condition';
+import type { TableTask } from '../../common/payloads';
 import { renderStepSql, sessionQueryParams } from '../../activities/run-step';
 
 describe('session values', () => {
@@ -57,5 +60,40 @@ describe('session values in SQL steps', () => {
 
   it('an unknown placeholder is still an error', () => {
     expect(() => renderStepSql('SELECT {{session_day}}', vars)).toThrow('unknown placeholder {{session_day}}');
+  });
+});
+
+describe('a table\'s where: filter', () => {
+  const task = {
+    key: 'shop.orders',
+    where: "created_at >= {{session_date}} AND created_at < {{next_session_date}} AND status <> 'x'",
+    sessionTime: '2026-11-24T22:00:00Z',
+    timeZone: 'Asia/Tokyo',
+    cadence: { cron: '0 7 * * *' },
+  } as TableTask;
+
+  it('its session values are parameters, numbered after the cursor\'s, in each engine\'s form', () => {
+    const filter = withTableCondition({ column: 'id', from: '10', below: '20' }, task, 'bqsync.yaml');
+    const q = (id: string) => `"${id}"`;
+    expect(filterClause(filter, q, (i) => `$${i}`)).toEqual({
+      where: ` WHERE "id" >= $1 AND "id" < $2 AND (created_at >= $3 AND created_at < $4 AND status <> 'x')`,
+      params: ['10', '20', '2026-11-25', '2026-11-26'],
+    });
+    expect(filterClause(withTableCondition(undefined, task, 'bqsync.yaml'), q, () => '?')).toEqual({
+      where: " WHERE (created_at >= ? AND created_at < ? AND status <> 'x')",
+      params: ['2026-11-25', '2026-11-26'],
+    });
+  });
+
+  it('session_time is bound in UTC, as the extraction sessions compare it', () => {
+    const filter = withTableCondition(undefined, { ...task, where: 'updated_at < {{session_time}}' }, 'f');
+    expect(filter?.condition?.values).toEqual(['2026-11-24 22:00:00']);
+  });
+
+  it('refuses parameters of its own and unknown placeholders', () => {
+    expect(() => whereCondition('id = ?')).toThrow(/may not hold "\?"/);
+    expect(() => whereCondition('id = $1')).toThrow(/may not hold/);
+    expect(() => whereCondition('d = {{today}}')).toThrow(/unknown placeholder \{\{today\}\}/);
+    expect(() => withTableCondition(undefined, { ...task, sessionTime: undefined }, 'bqsync.yaml')).toThrow(/shop.orders: where: the run gave no session time/);
   });
 });
