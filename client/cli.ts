@@ -80,6 +80,17 @@ program
   });
 
 program
+  .command('import')
+  .description('make a bqsync config from a Digdag + Embulk project, with a report of what was not carried over')
+  .argument('<dir>', 'the project directory: .dig files and Embulk configs (.yml, .yml.liquid)')
+  .option('-o, --output <file>', 'the config file to write', 'bqsync.yaml')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (dir: string, opts: { output: string; json?: boolean }) => {
+    const { importCommand } = await import('./commands/import');
+    exit(importCommand(dir, opts.output, Boolean(opts.json)));
+  });
+
+program
   .command('run')
   .description('start a run of a pipeline now (all of its tables)')
   .argument('[pipeline]', 'pipeline name; optional when the config declares one')
