@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load';
-import { makeNotifyFailure } from './notify';
+import { makeNotifyFailure, makeNotifyLate } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { StagingBudget } from './table-sync/staging-budget';
@@ -17,6 +17,7 @@ export function createActivities(loaded: LoadedConfig, options: { stagingBudgetB
     syncTable: makeSyncTable(loaded, new StagingBudget(options.stagingBudgetBytes)),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
+    notifyLate: makeNotifyLate(loaded),
     ...makeWriteLockActivities(loaded),
     awaitTableSync,
   };

@@ -5,7 +5,9 @@ import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { PipelineConfig, TableEntry } from '../config/schema';
 import { pipelineCadence, pipelineTimeZone } from '../config/session';
-import type { RunPlan, TableTask } from '../common/payloads';
+import type { RunDeadline, RunPlan, TableTask } from '../common/payloads';
+import { nextWallTime } from '../common/session-time';
+import { durationMs } from '../common/duration';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
 import { configFailure } from '../common/failures';
 import { openSource } from '../sources/open-source';
@@ -20,6 +22,8 @@ export interface PlanRunInput {
   tables?: string[];
   /** Rebuild incremental tables from scratch (`--full-refresh`). */
   fullRefresh?: boolean;
+  /** When the run started: its `sla:` deadline counts from it (whole-pipeline runs only). */
+  startedAt?: string;
 }
 
 /**
@@ -58,8 +62,19 @@ export function makePlanRun(loaded: LoadedConfig) {
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
       conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
+      ...(pipeline.sla && input.startedAt && !wanted ? { sla: runDeadline(pipeline, input.startedAt) } : {}),
     };
   };
+}
+
+/** The run's deadline: a time of day in the pipeline's zone at or after its start, or a duration after it. */
+export function runDeadline(pipeline: PipelineConfig, startedAt: string): RunDeadline {
+  const sla = pipeline.sla!;
+  if (sla.time) {
+    const zone = pipelineTimeZone(pipeline);
+    return { deadline: nextWallTime(startedAt, sla.time, zone), rule: `time ${sla.time} ${zone}` };
+  }
+  return { deadline: new Date(Date.parse(startedAt) + durationMs(String(sla.after))).toISOString(), rule: `after ${String(sla.after)}` };
 }
 
 /**

@@ -70,6 +70,21 @@ export interface RunPlan {
   unknown: { key: string; message: string }[];
   /** Discovered tables that would land in the BigQuery table of another: failed, with both named. */
   conflicts?: { key: string; message: string }[];
+  /** The run's deadline (the pipeline's `sla:`), fixed when the run was planned. */
+  sla?: RunDeadline;
+}
+
+export interface RunDeadline {
+  /** ISO 8601 instant. */
+  deadline: string;
+  /** The rule as the config writes it, for messages: `time 06:00 Asia/Tokyo`, `after 2h`. */
+  rule: string;
+}
+
+/** A run that passed its deadline while still going. */
+export interface RunLateness extends RunDeadline {
+  /** When the run noticed (the deadline's timer fired). */
+  notedAt: string;
 }
 
 export type NodeStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -102,6 +117,8 @@ export interface RunSummary {
   pending: number;
   rowsLoaded: number;
   results: NodeResult[];
+  /** Set when the run passed its `sla:` deadline before it ended. */
+  late?: RunLateness;
 }
 
 /** What the table activity reports back. */
@@ -170,6 +187,8 @@ export interface CarriedState {
   stamp?: string;
   plan: RunPlan;
   results: NodeResult[];
+  /** The run had passed its deadline (and said so) before it continued as new. */
+  late?: RunLateness;
 }
 
 export interface TableSyncInput {

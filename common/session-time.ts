@@ -279,3 +279,26 @@ export function sourceParamValue(name: (typeof SESSION_VALUE_NAMES)[number], val
   if (name === 'session_time' || name === 'last_session_time' || name === 'next_session_time') return values.utc[name];
   return String(values[name]);
 }
+
+/**
+ * The first instant at or after `fromIso` whose wall-clock time in the zone is `hhmm`
+ * ("06:00"): a deadline given as a time of day. A time that a daylight-saving jump skips
+ * is met at the first minute after the jump.
+ */
+export function nextWallTime(fromIso: string, hhmm: string, timeZone: string): string {
+  const [h, m] = hhmm.split(':').map(Number);
+  const target = h * 60 + m;
+  const minuteOfDay = (t: number) => {
+    const l = localParts(t, timeZone);
+    return l.hour * 60 + l.minute;
+  };
+  const start = Math.ceil(Date.parse(fromIso) / 60000) * 60000;
+  let before = minuteOfDay(start - 60000);
+  for (let i = 0; i <= 26 * 60; i++) {
+    const t = start + i * 60000;
+    const now = minuteOfDay(t);
+    if (now === target || (before < target && now > target)) return new Date(t).toISOString();
+    before = now;
+  }
+  return new Date(start + DAY_MS).toISOString();
+}

@@ -173,6 +173,18 @@ export const scheduleSchema = z
   })
   .refine((s) => Boolean(s.cron) !== Boolean(s.every), 'give exactly one of cron: or every:');
 
+/**
+ * When a run must have finished (Digdag's `sla:`): a time of day in the pipeline's zone
+ * (the first such time at or after the run's start), or a duration after the start.
+ * Past it, with the run still going, the webhook is told once and the run shows as late.
+ */
+export const slaSchema = z
+  .strictObject({
+    time: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'a time of day such as "06:00" (24-hour, in the pipeline\'s time zone)').optional(),
+    after: duration.optional(),
+  })
+  .refine((s) => Boolean(s.time) !== Boolean(s.after), 'give exactly one of time: or after:');
+
 export const pipelineSchema = z.strictObject({
   ...purpose,
   schedule: scheduleSchema.optional(),
@@ -186,6 +198,8 @@ export const pipelineSchema = z.strictObject({
   steps: z.array(stepSchema).default([]),
   /** Where a failed run is reported (a webhook whose URL comes from the environment). */
   notify: notifySchema.optional(),
+  /** When a run must have finished; a late run is reported to the webhook once. */
+  sla: slaSchema.optional(),
 });
 
 /**
@@ -233,5 +247,6 @@ export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
+export type SlaConfig = z.infer<typeof slaSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;
 export type TableSettings = z.infer<z.ZodObject<typeof tableSettings>>;

@@ -24,7 +24,7 @@ import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/work
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
-import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from '../common/payloads';
+import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunDeadline, RunLateness, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -56,6 +56,12 @@ const { notifyFailure } = proxyActivities<Activities>({
   summary: 'report the failed run to the webhook',
 });
 
+const { notifyLate } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  summary: 'report the run past its deadline to the webhook',
+});
+
 /** "Sync this table now": adds tables to the running run; returns what became of each. */
 export const addTablesUpdate = defineUpdate<AddTablesResult[], [string[], AddTablesOptions?]>('addTables');
 /** The live state of every table and step of the run. */
@@ -85,6 +91,8 @@ interface Run {
   starting: number;
   /** SQL steps running now: they are activities of this execution, so a handover waits for them. */
   stepsRunning: number;
+  /** Set once the run passed its `sla:` deadline while still going. */
+  late?: RunLateness;
 }
 
 /**
@@ -97,6 +105,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const run: Run = {
     input,
     startedAt: input.carried?.startedAt ?? new Date(info.runStartTime).toISOString(),
+    late: input.carried?.late,
     changed: false,
     draining: false,
     closing: false,
@@ -106,8 +115,10 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   };
   // Handlers come first: an update sent with the start arrives before planning is done.
   setHandlers(run);
-  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
+  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh, startedAt: run.startedAt }));
   const state = (run.state = new RunState(plan, input.carried?.results));
+  // (Runs begun before deadlines existed replay without the watch; their plans hold none.)
+  if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
   // It is also the run's session time (a manual run's start, or its --session-time).
   const stamp = input.carried?.stamp ?? runStamp(input.sessionTime ?? run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
@@ -123,7 +134,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     if (run.childrenSurvive && isCancellation(err)) await cancelRunningTables(state);
     throw err;
   }
-  const summary = state.summary(run.startedAt, new Date().toISOString());
+  const summary = withLateness(run, state.summary(run.startedAt, new Date().toISOString()));
   upsertSearchAttributes([{ key: searchAttributes.outcome, value: summary.failed > 0 ? 'failed' : 'succeeded' }]);
   if (summary.failed > 0) await failRun(input.pipeline, summary);
   return summary;
@@ -132,7 +143,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 /** The status query, and the addTables update ("sync this table now"). */
 function setHandlers(run: Run): void {
   setHandler(tableWaitingSignal, ({ key, workflowId, message }) => run.state?.markWaiting(key, workflowId, message));
-  setHandler(statusQuery, () => (run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
+  setHandler(statusQuery, () => withLateness(run, run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
   setHandler(addTablesUpdate, (keys: string[], options?: AddTablesOptions) => addTables(run, keys, options), {
     validator: (keys: string[], _options?: AddTablesOptions) => {
       if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
@@ -205,7 +216,27 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
 
 /** The next execution's input: the plan as it stands and every node's result or state. */
 function continuation(run: Run, state: RunState, stamp: string): NightlySyncInput {
-  return { ...run.input, tables: undefined, carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults() } };
+  return { ...run.input, tables: undefined, carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults(), late: run.late } };
+}
+
+/**
+ * Waits for the run's deadline; if the run still goes then, marks it late (search attribute
+ * BqsyncLate = "late", the status and the summary) and tells the webhook, once: the mark is
+ * carried over continue-as-new, so a continuation does not tell it again.
+ */
+async function watchDeadline(run: Run, state: RunState, sla: RunDeadline): Promise<void> {
+  const left = Date.parse(sla.deadline) - Date.now();
+  if (left > 0 && (await condition(() => run.closing, left))) return;
+  if (run.closing || run.late) return;
+  run.late = { ...sla, notedAt: new Date().toISOString() };
+  upsertSearchAttributes([{ key: searchAttributes.late, value: 'late' }]);
+  const info = workflowInfo();
+  // A message that cannot be delivered is visible in history; the run goes on.
+  await notifyLate({ pipeline: run.input.pipeline, workflowId: info.workflowId, runId: info.runId, summary: withLateness(run, state.summary(run.startedAt)) }).catch(() => undefined);
+}
+
+function withLateness(run: Run, summary: RunSummary): RunSummary {
+  return run.late ? { ...summary, late: run.late } : summary;
 }
 
 /** Table syncs still running when the run continued as new: their ends, awaited through the client. */

@@ -35,6 +35,8 @@ export interface DigWorkflow {
   parallelLimit?: number;
   /** Workflows named by `require>` tasks. */
   requires: string[];
+  /** `sla:` as bqsync's: a time of day or a duration after the start. */
+  sla?: { time?: string; after?: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -77,9 +79,7 @@ export function readDigFile(file: string, baseDir: string, report: ImportReport)
   const workflow: DigWorkflow = { name: path.basename(file, '.dig'), file: rel, nodes: [], notifyOnError: false, requires: [] };
   if (typeof root.timezone === 'string') workflow.timezone = root.timezone;
   if (root.schedule !== undefined) workflow.schedule = mapSchedule(obj(root.schedule), (what, kind, todo) => note(['schedule'], kind, what, todo));
-  if (root.sla !== undefined) {
-    note(['sla'], 'unmapped', `sla: ${JSON.stringify(root.sla)}`, 'SLAs are not supported yet; watch the run\'s duration in bqsync runs, and the webhook reports failed runs');
-  }
+  if (root.sla !== undefined) workflow.sla = mapSla(obj(root.sla), (keys, kind, what, todo) => note(['sla', ...keys], kind, what, todo));
   walk(root, [], [], {}, { workflow, y, note, report, rel, baseDir: path.dirname(file) });
   return workflow;
 }
@@ -160,6 +160,24 @@ function task(group: Obj, operator: string, keys: string[], preds: string[], exp
   if (operator === 'require>') ctx.workflow.requires.push(command.replace(/\.dig$/, ''));
   ctx.report.add(ctx.rel, line, 'unmapped', `${operator} ${command}`.trim(), OTHER_OPERATORS[operator] ?? 'this operator has no bqsync equivalent; the task was left out');
   return preds;
+}
+
+/** Digdag's `sla:` (`time: HH:MM` or `duration: HH:MM:SS`, with `+notice` tasks or `alert: true`). */
+function mapSla(
+  s: Obj,
+  note: (keys: string[], kind: 'unmapped' | 'changed', what: string, todo: string) => void,
+): { time?: string; after?: string } | undefined {
+  const notice = Object.keys(s).filter((k) => k.startsWith('+'));
+  if (notice.length > 0 || s.alert === true) {
+    note([notice[0] ?? 'alert'], 'changed', notice.length ? `sla: ${notice.join(', ')}` : 'sla: alert: true', 'a late run is posted to the pipeline\'s webhook (notify:) once and marked late (bqsync runs, status, BqsyncLate in the Web UI)');
+  }
+  if (s.fail === true) note(['fail'], 'unmapped', 'sla: fail: true', 'a late run is reported, never failed: its tables go on');
+  const time = typeof s.time === 'string' ? /^(\d{1,2}):(\d{2})(?::\d{2})?$/.exec(s.time) : null;
+  if (time) return { time: `${time[1].padStart(2, '0')}:${time[2]}` };
+  const duration = typeof s.duration === 'string' ? /^(\d+):(\d{2}):(\d{2})$/.exec(s.duration) : null;
+  if (duration) return { after: `${Number(duration[1]) * 60 + Number(duration[2]) + (Number(duration[3]) > 0 ? 1 : 0)}m` };
+  note([], 'unmapped', `sla: ${JSON.stringify(s)}`, 'no time: or duration: bqsync can read; add sla: { time: "HH:MM" } or { after: "2h" } by hand');
+  return undefined;
 }
 
 const WEEKDAY = /^(sun|mon|tue|wed|thu|fri|sat)[a-z]*$/i;

@@ -66,7 +66,7 @@ test('the import passes validate, holds no password, and reports what it did not
     expect(imported.notes).toEqual(expect.arrayContaining([expect.objectContaining({ file: f, line, what: expect.stringContaining(what) })]));
   noted('embulk/billing/fx_rates.yml', 3, 'in: type: file');
   noted('embulk/shop/customer_orders.yml.liquid', 3, 'query: SELECT c.id');
-  noted('shop_nightly.dig', 6, 'sla:');
+  noted('shop_nightly.dig', 8, 'sla: +notice');
   noted('catalog_hourly.dig', 17, 'py>');
   noted('embulk/shop/ledger_013.yml', 6, 'password');
   noted('embulk/common/_shop_in.yml.liquid', 8, 'options:');

@@ -79,7 +79,8 @@ describe('the fixture project', () => {
 
   it('reports what it did not carry over, per file and line', () => {
     const at = (file: string, line: number) => result.report.notes.filter((n) => n.file === file && n.line === line).map((n) => `${n.kind}: ${n.what}`);
-    expect(at('shop_nightly.dig', 6)[0]).toMatch(/^unmapped: sla:/);
+    expect(at('shop_nightly.dig', 8)).toEqual(['changed: sla: +notice']);
+    expect(config.pipelines.shop_nightly.sla).toEqual({ time: '09:00' });
     expect(at('shop_nightly.dig', 29)).toEqual(['changed: _retry: 3']);
     expect(at('embulk/shop/order_items.yml.liquid', 10)).toEqual(['unmapped: out: dataset_old']);
     expect(at('embulk/shop/ledger_013.yml', 13)).toEqual(['unmapped: ${gcp_project}']);

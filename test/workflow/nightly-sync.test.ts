@@ -116,6 +116,13 @@ mocks.add('session', {
   tables: {},
 });
 
+// A deadline (sla:) a few seconds after the start, passed while shop.big is held.
+const lateGate = mocks.gate();
+mocks.add('late', {
+  plan: plan('late', [table('shop.small'), table('shop.big'), table('shop.after_big', ['shop.big'])]),
+  tables: { 'shop.big': { gate: lateGate.promise } },
+});
+
 // The failure catalogue's list: the retry policy must be the catalogue's, and each type must fail at once.
 const NON_RETRYABLE = NON_RETRYABLE_TYPES;
 mocks.add('retries', {
@@ -131,6 +138,7 @@ mocks.add('retries', {
 
 beforeAll(async () => {
   t = await startWorkflowEnv(mocks);
+  mocks.scenarios.get('late')!.plan.sla = { deadline: new Date(Date.now() + 4000).toISOString(), rule: 'after 4s' };
   for (const pipeline of mocks.scenarios.keys()) start(pipeline);
 }, 120_000);
 
@@ -162,6 +170,26 @@ test('a run given a session time passes it to its SQL steps and names its table 
   const summary = await succeeded('session');
   expect(node(summary, 'shop.orders').workflowId).toBe('bqsync-session.2026-11-24T22:00:00Z.shop.orders');
   expect(mocks.callsOf('session', 'runStep').map((c) => c.input)).toEqual([{ pipeline: 'session', step: 'daily', sessionTime: '2026-11-24T22:00:00Z' }]);
+});
+
+test('a run past its deadline is marked late (status, search attribute) and told to the webhook once', async () => {
+  const handle = t.env.client.workflow.getHandle('bqsync-late');
+  const status = await until(async () => {
+    const s = await handle.query(statusQuery);
+    return s.late && mocks.callsOf('late', 'notifyLate').length === 1 && s;
+  }, 'the deadline to pass while shop.big is held');
+  expect(status.late).toMatchObject({ rule: 'after 4s' });
+  expect(node(status, 'shop.big').status).toBe('running');
+  const told = mocks.callsOf('late', 'notifyLate')[0].input as { summary: RunSummary };
+  expect(told.summary.results.filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => r.key).sort()).toEqual(['shop.after_big', 'shop.big']);
+  const described = await handle.describe();
+  expect(described.searchAttributes.BqsyncLate).toEqual(['late']);
+  lateGate.resolve();
+  const summary = await succeeded('late');
+  expect(summary.late?.deadline).toBe(status.late!.deadline);
+  expect(mocks.callsOf('late', 'notifyLate')).toHaveLength(1);
+  // A run without a deadline is never late.
+  expect((await succeeded('dag')).late).toBeUndefined();
 });
 
 /** Waits until the run's own status says `running` tables run, the rest pending, and the activities agree. */
