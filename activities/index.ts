@@ -6,6 +6,7 @@ import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
 import { makeWriteLockActivities } from './write-locks';
 import { awaitTableSync } from './await-table-sync';
+import { awaitPipelineTables } from './await-pipeline-tables';
 
 /**
  * The activities a worker registers; they read the config the worker was started with.
@@ -20,6 +21,7 @@ export function createActivities(loaded: LoadedConfig, options: { stagingBudgetB
     notifyLate: makeNotifyLate(loaded),
     ...makeWriteLockActivities(loaded),
     awaitTableSync,
+    awaitPipelineTables,
   };
 }
 

@@ -4,8 +4,8 @@ import { destinationConflicts } from '../config/destination-conflicts';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
 import type { PipelineConfig, TableEntry } from '../config/schema';
-import { pipelineCadence, pipelineTimeZone } from '../config/session';
-import type { RunDeadline, RunPlan, TableTask } from '../common/payloads';
+import { pipelineCadence, pipelineSessionValues, pipelineTimeZone } from '../config/session';
+import type { PipelineRequirement, RunDeadline, RunPlan, TableTask } from '../common/payloads';
 import { nextWallTime } from '../common/session-time';
 import { durationMs } from '../common/duration';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
@@ -24,6 +24,8 @@ export interface PlanRunInput {
   fullRefresh?: boolean;
   /** When the run started: its `sla:` deadline counts from it (whole-pipeline runs only). */
   startedAt?: string;
+  /** The run's session time: the date other pipelines' runs must stand for (requires:). */
+  sessionTime?: string;
 }
 
 /**
@@ -50,6 +52,9 @@ export function makePlanRun(loaded: LoadedConfig) {
     const conflicts = discoveredConflicts(loaded, tables);
     const refused = new Set(conflicts.map((c) => c.key));
     const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact }));
+    // Required tables of other pipelines have landed before anything starts: met, not waited for in the DAG.
+    const required = new Set(pipeline.requires.flatMap((r) => r.tables));
+    for (const node of [...tables, ...steps]) node.after = node.after.filter((a) => !required.has(a));
     const known = new Set([...tables, ...steps].map((n) => n.key));
     if (!wanted) checkDag(file, input.pipeline, [...tables, ...steps], known);
     return {
@@ -63,8 +68,21 @@ export function makePlanRun(loaded: LoadedConfig) {
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
       conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
       ...(pipeline.sla && input.startedAt && !wanted ? { sla: runDeadline(pipeline, input.startedAt) } : {}),
+      ...(pipeline.requires.length > 0 && input.sessionTime && !wanted ? { requires: requirements(config, pipeline, input.sessionTime) } : {}),
     };
   };
+}
+
+/** What the run waits for before it starts: each required pipeline's tables, for this run's session date. */
+function requirements(config: LoadedConfig['config'], pipeline: PipelineConfig, sessionTime: string): PipelineRequirement[] {
+  const sessionDate = pipelineSessionValues(pipeline, sessionTime).session_date;
+  return pipeline.requires.map((r) => ({
+    pipeline: r.pipeline,
+    tables: r.tables,
+    sessionDate,
+    timeZone: pipelineTimeZone(config.pipelines[r.pipeline]),
+    timeoutMs: durationMs(String(r.timeout)),
+  }));
 }
 
 /** The run's deadline: a time of day in the pipeline's zone at or after its start, or a duration after it. */

@@ -72,6 +72,18 @@ export interface RunPlan {
   conflicts?: { key: string; message: string }[];
   /** The run's deadline (the pipeline's `sla:`), fixed when the run was planned. */
   sla?: RunDeadline;
+  /** Other pipelines' tables that must land (for this session date) before anything starts. */
+  requires?: PipelineRequirement[];
+}
+
+export interface PipelineRequirement {
+  pipeline: string;
+  tables: string[];
+  /** This run's session date (YYYY-MM-DD, its pipeline's zone): the other run must stand for the same date. */
+  sessionDate: string;
+  /** The zone the other pipeline's session dates are read in. */
+  timeZone: string;
+  timeoutMs: number;
 }
 
 export interface RunDeadline {
@@ -119,6 +131,8 @@ export interface RunSummary {
   results: NodeResult[];
   /** Set when the run passed its `sla:` deadline before it ended. */
   late?: RunLateness;
+  /** While the run waits for another pipeline's tables: `waiting for nightly: shop.orders (session date ...)`. */
+  waitingFor?: string;
 }
 
 /** What the table activity reports back. */

@@ -185,12 +185,26 @@ export const slaSchema = z
   })
   .refine((s) => Boolean(s.time) !== Boolean(s.after), 'give exactly one of time: or after:');
 
+/**
+ * Tables of another pipeline that must have landed in its run for the same session date
+ * before this pipeline's run starts anything (Digdag's `require>`).
+ */
+export const requirementSchema = z.strictObject({
+  pipeline: name('pipeline name'),
+  tables: z.array(nodeRef).min(1),
+  /** The run fails (DependencyTimeout) when they have not landed by then. */
+  timeout: duration.default('6h'),
+});
+
 export const pipelineSchema = z.strictObject({
   ...purpose,
   schedule: scheduleSchema.optional(),
   /** The zone session dates are read in (`{{session_date}}`); default: the schedule's, else UTC. */
   timezone: z.string().refine(validTimeZone, 'not an IANA time zone (e.g. UTC, Asia/Tokyo)').optional(),
-  sources: z.array(z.string().min(1)).min(1),
+  /** Sources whose tables the pipeline syncs; none for a pipeline of SQL steps that requires: another's tables. */
+  sources: z.array(z.string().min(1)).default([]),
+  /** Tables of other pipelines' runs of the same session date that must land first. */
+  requires: z.array(requirementSchema).default([]),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
   /** A table whose worker has gone silent this long is retried on another worker. */
@@ -248,5 +262,6 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
+export type RequirementConfig = z.infer<typeof requirementSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;
 export type TableSettings = z.infer<z.ZodObject<typeof tableSettings>>;

@@ -24,7 +24,7 @@ import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/work
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
-import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunDeadline, RunLateness, RunSummary, StepTask, TableTask } from '../common/payloads';
+import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, PipelineRequirement, RunDeadline, RunLateness, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -54,6 +54,14 @@ const { notifyFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
   summary: 'report the failed run to the webhook',
+});
+
+/** Other pipelines' tables (requires:): a long wait, heartbeating as it polls. */
+const { awaitPipelineTables } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 days',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', nonRetryableErrorTypes: [failureType('DependencyTimeout')] },
+  summary: 'wait for the tables this pipeline requires from another pipeline\'s run',
 });
 
 const { notifyLate } = proxyActivities<Activities>({
@@ -93,6 +101,8 @@ interface Run {
   stepsRunning: number;
   /** Set once the run passed its `sla:` deadline while still going. */
   late?: RunLateness;
+  /** What the run waits for before it starts (requires:). */
+  waitingFor?: string;
 }
 
 /**
@@ -115,13 +125,17 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   };
   // Handlers come first: an update sent with the start arrives before planning is done.
   setHandlers(run);
-  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh, startedAt: run.startedAt }));
-  const state = (run.state = new RunState(plan, input.carried?.results));
-  // (Runs begun before deadlines existed replay without the watch; their plans hold none.)
-  if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
   // It is also the run's session time (a manual run's start, or its --session-time).
   const stamp = input.carried?.stamp ?? runStamp(input.sessionTime ?? run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  const plan =
+    input.carried?.plan ??
+    (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh, startedAt: run.startedAt, sessionTime: stamp }));
+  const state = (run.state = new RunState(plan, input.carried?.results));
+  // (Runs begun before deadlines existed replay without the watch; their plans hold none.)
+  if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
+  // Other pipelines' tables first (a continuation has waited already); older runs' plans hold none.
+  if (plan.requires?.length && !input.carried && patched('pipeline-requires')) await awaitRequirements(run, state, plan.requires);
   // A run that an older worker began replays with the child IDs it already used.
   const datedIds = patched('run-dated-table-ids');
   const childId = (key: string, n: number) =>
@@ -236,7 +250,28 @@ async function watchDeadline(run: Run, state: RunState, sla: RunDeadline): Promi
 }
 
 function withLateness(run: Run, summary: RunSummary): RunSummary {
-  return run.late ? { ...summary, late: run.late } : summary;
+  const withLate = run.late ? { ...summary, late: run.late } : summary;
+  return run.waitingFor ? { ...withLate, waitingFor: run.waitingFor } : withLate;
+}
+
+/**
+ * Waits, before anything starts, for the tables other pipelines' runs of the same session
+ * date must land (requires:); the status says what it waits for. Past a requirement's
+ * timeout the run fails as DependencyTimeout with nothing started.
+ */
+async function awaitRequirements(run: Run, state: RunState, requires: PipelineRequirement[]): Promise<void> {
+  for (const r of requires) {
+    run.waitingFor = `waiting for ${r.pipeline}: ${r.tables.join(', ')} (session date ${r.sessionDate})`;
+    try {
+      await awaitPipelineTables({ pipeline: run.input.pipeline, requirement: r, giveUpAt: new Date(Date.now() + r.timeoutMs).toISOString() });
+    } catch (err) {
+      run.waitingFor = undefined;
+      const { error } = failureOf(err);
+      upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'failed' }]);
+      throw ApplicationFailure.create({ type: failureType('DependencyTimeout'), nonRetryable: true, message: error ?? String(err), details: [withLateness(run, state.summary(run.startedAt, new Date().toISOString()))] });
+    }
+  }
+  run.waitingFor = undefined;
 }
 
 /** Table syncs still running when the run continued as new: their ends, awaited through the client. */

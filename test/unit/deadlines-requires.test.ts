@@ -71,3 +71,37 @@ test('the late message names what still runs and waits, and how long the run has
       '1 tables/steps running (shop.orders) and 1 waiting (daily); 1 succeeded, 0 failed so far',
   );
 });
+
+describe('requires: between pipelines', () => {
+  const two = (marts: string, nightlyExtra = '') => `
+bigquery:
+  project: p
+sources:
+  shop:
+    type: mysql
+    url: \${SHOP_URL}
+    tables: [customers, orders]
+pipelines:
+  nightly:
+    sources: [shop]
+${nightlyExtra}  marts:
+${marts}`;
+  const marts = (requires: string) => `    requires: [${requires}]
+    steps:
+      - { name: revenue, after: [shop.orders], sql: "SELECT 1" }
+`;
+
+  test('a pipeline of SQL steps may wait for another pipeline\'s tables, and name them in after:', () => {
+    const { config } = parseConfig(two(marts('{ pipeline: nightly, tables: [shop.orders], timeout: 2h }')), 'f');
+    expect(config.pipelines.marts).toMatchObject({ sources: [], requires: [{ pipeline: 'nightly', tables: ['shop.orders'], timeout: '2h' }] });
+  });
+
+  test('unknown pipelines and tables, the pipeline itself, and cycles are refused', () => {
+    expect(problem(two(marts('{ pipeline: nighty, tables: [shop.orders] }')))).toContain('pipelines.marts.requires.0.pipeline names "nighty", which is not declared under pipelines:');
+    expect(problem(two(marts('{ pipeline: nightly, tables: [shop.order] }')))).toContain('pipelines.marts.requires.0.tables names "shop.order", which is not a table of pipeline nightly (its sources: shop)');
+    expect(problem(two(marts('{ pipeline: marts, tables: [shop.orders] }')))).toContain('pipelines.marts.requires.0.pipeline names the pipeline itself');
+    const cyclic = two(marts('{ pipeline: nightly, tables: [shop.orders] }') + '    sources: [shop]\n', '    requires: [{ pipeline: marts, tables: [shop.customers] }]\n');
+    expect(problem(cyclic)).toContain('pipelines: the requires: between pipelines form a cycle: nightly -> marts -> nightly');
+    expect(problem(two('    steps: [{ name: s, after: [x], sql: "SELECT 1" }]\n'))).toContain('pipelines.marts.sources: name at least one source');
+  });
+});
