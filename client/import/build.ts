@@ -63,6 +63,7 @@ interface PipelineOut {
   dig?: DigWorkflow;
   sources: SourceOut[];
   steps: StepOut[];
+  requires: { pipeline: string; tables: string[] }[];
 }
 
 /** Reads every `.dig` file and Embulk config under `dir` and builds one bqsync config. */
@@ -120,7 +121,7 @@ export function importProject(dir: string): ImportResult {
   };
 
   for (const dig of digs) {
-    const p: PipelineOut = { name: unique(safeName(dig.name, 'pipeline'), pipelineNames), dig, sources: [], steps: [] };
+    const p: PipelineOut = { name: unique(safeName(dig.name, 'pipeline'), pipelineNames), dig, sources: [], steps: [], requires: [] };
     pipelines.push(p);
     const stepNames = new Set<string>();
     const mapAfter = (ids: string[]) => ids.map((id) => keyOf.get(`${p.name}/${id}`)).filter((k): k is string => Boolean(k));
@@ -142,7 +143,7 @@ export function importProject(dir: string): ImportResult {
   const used = new Set(digs.flatMap((d) => d.nodes.filter((n) => n.kind === 'embulk').map((n) => n.file)));
   const orphans = embulkFiles.filter((f) => !used.has(f));
   if (orphans.length > 0) {
-    const p: PipelineOut = { name: unique('embulk', pipelineNames), sources: [], steps: [] };
+    const p: PipelineOut = { name: unique('embulk', pipelineNames), sources: [], steps: [], requires: [] };
     for (const f of orphans) {
       const t = readTable(f, {});
       if (!t) continue;
@@ -152,29 +153,24 @@ export function importProject(dir: string): ImportResult {
     pipelines.push(p);
   }
 
-  // Workflows with SQL steps and no tables of their own: their steps join the pipeline they require.
+  // require>: the required workflow's tables, for the same session date, before anything starts.
   for (const p of pipelines) {
-    if (p.sources.length > 0 || p.steps.length === 0) continue;
-    const target = pipelines.find((q) => p.dig?.requires.includes(q.dig?.name ?? '') && q.sources.length > 0);
-    if (target) {
-      const tables = target.sources.flatMap((s) => s.tables.map((t) => `${s.name}.${t.table.table}`));
-      const taken = new Set(target.steps.map((s) => s.name));
-      for (const step of p.steps) {
-        const own = new Set(p.steps.map((s) => s.name));
-        step.after = [...step.after.filter((a) => own.has(a)), ...(step.after.some((a) => own.has(a)) ? [] : tables)];
-        step.name = unique(step.name, taken);
-        target.steps.push(step);
+    for (const name of p.dig?.requires ?? []) {
+      const target = pipelines.find((q) => q.dig?.name === name && q.sources.length > 0);
+      if (!target) {
+        report.add(p.dig!.file, undefined, 'unmapped', `require>: ${name}`, 'no imported workflow of that name with tables; the wait was left out');
+        continue;
       }
-      report.add(p.dig!.file, undefined, 'changed', `require>: ${target.dig!.name}`, `this workflow has no tables of its own: its SQL steps run in pipeline ${target.name}, after its tables`);
-    } else {
-      report.add(p.dig!.file, undefined, 'unmapped', 'a workflow of SQL steps only', 'a pipeline needs at least one table: add these steps to the pipeline whose tables they read');
+      const tables = target.sources.flatMap((s) => s.tables.map((t) => `${s.name}.${t.table.table}`));
+      p.requires.push({ pipeline: target.name, tables });
+      report.add(p.dig!.file, undefined, 'changed', `require>: ${name}`,
+        `mapped to requires: every table of pipeline ${target.name} for the same session date (timeout 6h); narrow tables: to the ones this pipeline reads`);
     }
-    p.steps = [];
   }
 
-  // Steps that wait for nothing (first in their workflow) wait for every table of the pipeline.
+  // Steps that wait for nothing (first in their workflow) wait for every table of the pipeline (or it requires).
   for (const p of pipelines) {
-    const tables = p.sources.flatMap((s) => s.tables.map((t) => `${s.name}.${t.table.table}`));
+    const tables = [...p.sources.flatMap((s) => s.tables.map((t) => `${s.name}.${t.table.table}`)), ...p.requires.flatMap((r) => r.tables)];
     for (const step of p.steps) {
       if (step.after.length === 0) {
         step.after = tables;
@@ -183,8 +179,8 @@ export function importProject(dir: string): ImportResult {
     }
   }
 
-  const kept = pipelines.filter((p) => p.sources.length > 0);
-  for (const p of pipelines) if (p.sources.length === 0 && p.dig && p.dig.nodes.length === 0) report.add(p.dig.file, undefined, 'unmapped', 'no embulk> or bq> task', 'nothing to import from this workflow');
+  const kept = pipelines.filter((p) => p.sources.length > 0 || (p.requires.length > 0 && p.steps.length > 0));
+  for (const p of pipelines) if (!kept.includes(p) && p.dig) report.add(p.dig.file, undefined, 'unmapped', 'no tables, and no SQL steps after another workflow\'s tables', 'nothing to import from this workflow');
   const projects = new Set(kept.flatMap((p) => p.sources.map((s) => s.connection.project).filter((x): x is string => Boolean(x) && !x!.includes('{{'))));
   if (projects.size > 1) report.add('(project)', undefined, 'changed', `projects ${[...projects].join(', ')}`, `one BigQuery project per config: ${[...projects][0]} is used`);
   const location = kept.flatMap((p) => p.sources.map((s) => s.connection.location)).find(Boolean);
@@ -236,6 +232,7 @@ function pipelineConfig(p: PipelineOut): Record<string, unknown> {
   if (dig?.schedule) out.schedule = { ...dig.schedule, timezone: dig.timezone ?? 'UTC' };
   else if (dig?.timezone) out.timezone = dig.timezone;
   out.sources = p.sources.map((s) => s.name);
+  if (p.requires.length) out.requires = p.requires;
   if (dig?.parallelLimit) out.concurrency = dig.parallelLimit;
   if (p.steps.length) out.steps = p.steps.map((s) => ({ name: s.name, description: s.description, after: s.after, ...(s.dataset ? { dataset: s.dataset } : {}), sql: s.sql }));
   if (dig?.notifyOnError || dig?.sla) out.notify = { webhookUrlEnv: 'BQSYNC_WEBHOOK_URL' };

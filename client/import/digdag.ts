@@ -50,7 +50,7 @@ const OTHER_OPERATORS: Record<string, string> = {
   'echo>': 'not needed: the run\'s progress is in bqsync status and the Web UI',
   'td>': 'Treasure Data queries are not supported; write the query as a BigQuery SQL step',
   'call>': 'calling another workflow is not supported; its tables are imported with its own .dig file (a pipeline of their own)',
-  'require>': 'waiting for another pipeline\'s run is not supported yet: the SQL steps of a workflow without tables of its own are moved into the pipeline it requires, after its tables; otherwise schedule this pipeline after the other one\'s usual end',
+  'require>': 'see requires: below',
   'loop>': 'loops are not supported',
   'for_each>': 'loops are not supported; list the tables one by one',
   'if>': 'conditions are not supported',
@@ -157,7 +157,13 @@ function task(group: Obj, operator: string, keys: string[], preds: string[], exp
     ctx.workflow.nodes.push(node);
     return [id];
   }
-  if (operator === 'require>') ctx.workflow.requires.push(command.replace(/\.dig$/, ''));
+  if (operator === 'require>') {
+    ctx.workflow.requires.push(command.replace(/\.dig$/, ''));
+    for (const k of Object.keys(group)) {
+      if (k !== 'require>') ctx.note([...keys, k], 'unmapped', `require> ${k}: ${JSON.stringify(group[k])}`, 'bqsync waits for the run of the same session date; other options are left out');
+    }
+    return preds;
+  }
   ctx.report.add(ctx.rel, line, 'unmapped', `${operator} ${command}`.trim(), OTHER_OPERATORS[operator] ?? 'this operator has no bqsync equivalent; the task was left out');
   return preds;
 }

@@ -56,11 +56,13 @@ describe('the fixture project', () => {
     expect(steps[0].sql).toContain('{{session_date_compact}} AS session,\n  {{session_date}} AS session_day');
   });
 
-  it('a workflow of SQL steps only joins the pipeline it require>s', () => {
-    const steps = config.pipelines.billing_nightly.steps as { name: string; after: string[]; sql: string }[];
-    expect(steps.map((s) => s.name)).toEqual(['monthly']);
-    expect(steps[0].after).toHaveLength(11);
-    expect(config.pipelines.billing_marts).toBeUndefined();
+  it('require> becomes requires: the other pipeline\'s tables, and its steps wait for them', () => {
+    const marts = config.pipelines.billing_marts;
+    expect(marts.sources).toEqual([]);
+    expect(marts.requires).toEqual([{ pipeline: 'billing_nightly', tables: expect.arrayContaining(['billing.invoices', 'billing.events_024']) }]);
+    expect(marts.requires[0].tables).toHaveLength(11);
+    expect(marts.steps.map((s: { name: string; after: string[] }) => [s.name, s.after.length])).toEqual([['monthly', 11]]);
+    expect(config.pipelines.billing_nightly.steps).toBeUndefined();
   });
 
   it('maps modes, incremental columns, where:, queries, partitioning and clustering', () => {
