@@ -104,7 +104,7 @@ async function sourceEntries(loaded: LoadedConfig, sourceName: string, wholePipe
   const entries = new Map<string, TableEntry>();
   let all: string[] = [];
   if (source.discover) {
-    const reader = await openSource(loaded, sourceName);
+    const reader = await openSource(loaded, sourceName, 'plan');
     try {
       all = await reader.listTables();
     } finally {

@@ -20,7 +20,7 @@ export async function estimateRows(loaded: LoadedConfig, keys: string[]): Promis
   const found = new Map<string, number>();
   const work = [...bySource].map(async ([source, tables]) => {
     try {
-      const connection = await openSource(loaded, source, TIMEOUT_MS);
+      const connection = await openSource(loaded, source, 'estimates', TIMEOUT_MS);
       try {
         for (const [table, rows] of await connection.estimateRows(tables)) found.set(`${source}.${table}`, rows);
       } finally {

@@ -20,6 +20,7 @@ const ACTIVITY_FAILURES = {
   StagingBudgetTooSmall: { retryable: false, action: 'raise BQSYNC_STAGING_BUDGET_BYTES (and the disk) above the size of the table\'s staged file' },
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },
+  SourceReadCancelled: { retryable: true, action: 'none if a retry succeeds; else change the setting the message names (a standby: max_standby_streaming_delay or hot_standby_feedback), or read the table in smaller key ranges (chunkRows)' },
   BigQueryUnreachable: { retryable: true, action: 'none if a retry succeeds; else check the network path to BigQuery' },
   StagingDiskFull: { retryable: true, action: 'none if a retry succeeds; else free space, give the worker more disk, or lower BQSYNC_STAGING_BUDGET_BYTES' },
   StagingBudgetWait: { retryable: true, action: 'none: the table is retried when other tables have freed the staging budget' },

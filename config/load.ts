@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { Config, configSchema, SourceConfig, TableEntry, TableSettings } from './schema';
+import { Config, configSchema, SourceConfig, SourceUse, TableEntry, TableSettings } from './schema';
 import { tableSettingsProblems } from './table-settings';
 import { findCycle, findUnknownReferences, DagNode } from './dag';
 import { isValidBigQueryTableName } from '../bigquery/names';
@@ -93,10 +93,15 @@ function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, key: string): s
 // `${VAR}` and `${VAR:-default}` anywhere in a string.
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Keys whose values are secrets: source URLs, the Temporal API key and TLS private key. */
+/** Keys whose values are secrets: source URLs and TLS keys, the Temporal API key and TLS private key. */
 function isSecretKey(keyPath: string[]): boolean {
   const key = keyPath.join('.');
-  return (keyPath.length === 3 && keyPath[0] === 'sources' && keyPath[2] === 'url') || key === 'temporal.apiKey' || key === 'temporal.tls.key';
+  const sourceSecret =
+    keyPath[0] === 'sources' &&
+    ((keyPath.length === 3 && keyPath[2] === 'url') ||
+      (keyPath.length === 4 && keyPath[2] === 'replica' && keyPath[3] === 'url') ||
+      (keyPath.length === 4 && keyPath[2] === 'tls' && keyPath[3] === 'key'));
+  return sourceSecret || key === 'temporal.apiKey' || key === 'temporal.tls.key';
 }
 
 /**
@@ -127,6 +132,21 @@ export function resolveSourceUrl(sourceName: string, source: SourceConfig, file 
   return resolveSecret(source.url, `sources.${sourceName}.url`, file);
 }
 
+/** The URL a use of the source connects to: its replica's when `replica.useFor` names the use. */
+export interface SourceEndpoint {
+  url: string;
+  /** The config key the URL came from, for messages: `sources.shop.url` or `sources.shop.replica.url`. */
+  key: string;
+  replica: boolean;
+}
+
+/** Resolves the URL for one use of a source (see resolveSourceUrl); a secret, never log it. */
+export function resolveSourceEndpoint(sourceName: string, source: SourceConfig, use: SourceUse, file = 'the config file'): SourceEndpoint {
+  const replica = Boolean(source.replica?.useFor.includes(use));
+  const key = replica ? `sources.${sourceName}.replica.url` : `sources.${sourceName}.url`;
+  return { url: resolveSecret(replica ? source.replica!.url : source.url, key, file), key, replica };
+}
+
 /**
  * Resolves a secret config value (written as `${VAR}`) from the environment; the error names
  * the key and the variable when it is unset. Never log the result.
@@ -152,12 +172,22 @@ export function resolveSecret(value: string, key: string, file = 'the config fil
 function literalSecretProblems(config: Config): string[] {
   const problems: string[] = [];
   for (const [name, source] of Object.entries(config.sources)) {
-    // Only what is written literally counts; whatever comes from ${...} is fine.
-    const literal = source.url.replace(ENV_REF, '');
-    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(literal) || /[?&]password=/i.test(literal)) {
+    const urls: [key: string, value: string | undefined, variable: string][] = [
+      [`sources.${name}.url`, source.url, `${name.toUpperCase()}_URL`],
+      [`sources.${name}.replica.url`, source.replica?.url, `${name.toUpperCase()}_REPLICA_URL`],
+    ];
+    for (const [key, value, variable] of urls) {
+      // Only what is written literally counts; whatever comes from ${...} is fine.
+      const literal = (value ?? '').replace(ENV_REF, '');
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(literal) || /[?&]password=/i.test(literal)) {
+        problems.push(`${key} holds a literal password; put the URL in an environment variable and write url: \${${variable}}`);
+      }
+    }
+    const tlsKey = source.tls?.key;
+    if (tlsKey !== undefined && envReferences(tlsKey).length === 0) {
       problems.push(
-        `sources.${name}.url holds a literal password; put the URL in an environment variable ` +
-          `and write url: \${${name.toUpperCase()}_URL}`,
+        `sources.${name}.tls.key is written in the file; it is a secret: write key: \${${name.toUpperCase()}_TLS_KEY} ` +
+          'and set that environment variable, or give keyFile: with a path',
       );
     }
   }

@@ -101,10 +101,53 @@ export const tableEntrySchema = z.union([
     }),
 ]);
 
+/** What a source's connection is opened for; `replica.useFor` sends these to the replica. */
+export const SOURCE_USES = ['read', 'plan', 'doctor', 'estimates'] as const;
+
+/**
+ * A read replica of the source (same engine and schema), e.g. a hot standby or an Aurora
+ * reader endpoint. `useFor`: read (a table sync: its shape, cursor statistics, key ranges
+ * and rows, all from the replica), plan (discovery for runs and `bqsync plan`), doctor,
+ * estimates (row estimates for `sync --wait`); the rest use `url`.
+ */
+const replicaSchema = z.strictObject({
+  /** Connection URL; must come from the environment, like the source's `url`. */
+  url: z.string().min(1),
+  useFor: z
+    .array(z.enum(SOURCE_USES))
+    .min(1)
+    .refine((uses) => new Set(uses).size === uses.length, 'names a use twice')
+    .default(['read']),
+});
+
+/**
+ * TLS to a source database. mode (PostgreSQL's sslmode words, for both engines): disable,
+ * require (encrypted, certificate not checked), verify-ca (signed by a trusted CA), verify-full
+ * (also issued to the URL's host name). Default: verify-full for a host that is not this
+ * machine (or when a CA is given), else no TLS. The CA bundle (e.g. the RDS global bundle)
+ * from a file or as PEM from the environment; a client certificate for mutual TLS likewise.
+ * The URL's sslmode / sslrootcert / sslcert / sslkey win over these.
+ */
+export const sourceTlsSchema = z.strictObject({
+  mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).optional(),
+  caFile: z.string().min(1).optional(),
+  /** PEM text, e.g. `${RDS_CA_PEM}`. */
+  ca: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  /** PEM text of the client key: a secret, from the environment only (`${SHOP_DB_TLS_KEY}`). */
+  key: z.string().min(1).optional(),
+});
+
 export const sourceSchema = z.strictObject({
   type: z.enum(['mysql', 'postgres']),
   /** Connection URL; must come from the environment, e.g. `${SHOP_MYSQL_URL}`. */
   url: z.string().min(1),
+  /** A replica for the nightly read (and, if chosen, planning, doctor and estimates). */
+  replica: replicaSchema.optional(),
+  /** TLS settings (see sourceTlsSchema); the URL's sslmode and sslrootcert may say the same. */
+  tls: sourceTlsSchema.optional(),
   /** MySQL database or PostgreSQL schema to read (default: the URL's database / `public`). */
   schema: z.string().min(1).optional(),
   /** BigQuery dataset the tables land in (default: the source name). */
@@ -207,7 +250,7 @@ export const pipelineSchema = z.strictObject({
   requires: z.array(requirementSchema).default([]),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
-  /** A table whose worker has gone silent this long is retried on another worker. */
+  /** A table sync or SQL step whose worker has gone silent this long is retried on another worker. */
   heartbeatTimeout: duration.default('2m'),
   steps: z.array(stepSchema).default([]),
   /** Where a failed run is reported (a webhook whose URL comes from the environment). */
@@ -258,6 +301,8 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceUse = (typeof SOURCE_USES)[number];
+export type SourceTlsConfig = z.infer<typeof sourceTlsSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, when missing: the Temporal CLI (dev server with the
-# Web UI), the BigQuery emulator, the npm dependencies and the build.
+# Web UI), the BigQuery emulator, Debian's pgbouncer (the PostgreSQL pooler tests start
+# their own), the npm dependencies and the build.
 #   --unit  only what `npm run test:unit` needs: the Temporal CLI and the npm dependencies
 set -euo pipefail
 unit_only=false
@@ -33,6 +34,18 @@ if ! $unit_only && ! command -v bigquery-emulator >/dev/null; then
     go build -o "$BQSYNC_BIN/bigquery-emulator" github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
   )
   rm -rf "$build"
+fi
+
+# PgBouncer for test/integration/postgres-hostile-settings.test.ts; apt-get as root, else
+# through sudo when it asks for no password.
+if ! $unit_only && ! command -v pgbouncer >/dev/null && [[ ! -x /usr/sbin/pgbouncer ]]; then
+  sudo_cmd=""
+  [[ "$(id -u)" == 0 ]] || sudo_cmd="sudo -n"
+  log "installing pgbouncer (apt-get)"
+  if ! { DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends pgbouncer >&2 ||
+         { $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends pgbouncer >&2; }; }; then
+    log "could not install pgbouncer; run 'apt-get install -y pgbouncer' as root (the PgBouncer test needs it)"
+  fi
 fi
 
 npm_install_if_changed .

@@ -7,6 +7,8 @@ export class SourceConnectionLost extends Error {
   constructor(
     readonly table: string,
     readonly reason: string,
+    /** What the operator can change when the engine knows the likely cause; absent: the generic advice. */
+    readonly fix?: string,
   ) {
     super(`the connection to the database was lost while reading table ${table}: ${reason}`);
     this.name = 'SourceConnectionLost';

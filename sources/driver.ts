@@ -1,5 +1,6 @@
 import type { RowBatches } from './row-batches';
 import type { SourceColumn } from './logical-types';
+import type { TlsSettings } from '../config/source-tls';
 
 /**
  * One database engine, as bqsync needs it. A driver knows its engine's SQL, types, quoting
@@ -26,16 +27,19 @@ export interface ConnectOptions {
   /** MySQL database or PostgreSQL schema; the driver's default when absent. */
   schema?: string;
   connectTimeoutMs?: number;
+  /** The source's `tls:` block, its files read; the URL's own TLS parameters win over it. */
+  tls?: TlsSettings;
 }
 
 /**
  * - auth: the server refused the login or the database (a person must fix the credentials);
  * - lost-connection: the session ended under the read (killed, restarted, network cut);
+ * - cancelled: the server cancelled the read on purpose (a standby's recovery conflict, a timeout);
  * - data: the server refused the query itself (missing table or privilege);
  * - bad-value: the server could not convert or hold a value of the rows (a person must fix the data);
  * - other: anything else, e.g. the server is not reachable yet.
  */
-export type SourceErrorKind = 'auth' | 'lost-connection' | 'data' | 'bad-value' | 'other';
+export type SourceErrorKind = 'auth' | 'lost-connection' | 'cancelled' | 'data' | 'bad-value' | 'other';
 
 /** An open session on one source database and schema. */
 export interface SourceConnection {
@@ -68,7 +72,22 @@ export interface SourceConnection {
    * rows dated after it.
    */
   cursorStats(table: string, column: string, time: boolean): Promise<CursorStats>;
+  /**
+   * What `bqsync doctor` reports of this session, in the engine's terms: TLS in use and
+   * verified, privileges beyond reading, settings that cut long reads, replica lag.
+   */
+  checkHealth(): Promise<SourceFinding[]>;
   close(): Promise<void>;
+}
+
+/**
+ * One thing the doctor found: ok; info (nothing to do, or nothing could be told); warn (works,
+ * but should change); fail (a sync cannot work). The text says what to change, without secrets.
+ */
+export interface SourceFinding {
+  status: 'ok' | 'info' | 'warn' | 'fail';
+  topic: 'tls' | 'privileges' | 'settings' | 'replica';
+  text: string;
 }
 
 /** Values as text in the server's form (UTC for times); counts as numbers. */

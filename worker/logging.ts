@@ -22,7 +22,7 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:)[^/@\s]+@/gi;
 
 /**
  * Removes secrets from a log line: the values of the environment variables that the
- * config's secret keys name (source URLs, Temporal API key and TLS key), the passwords
+ * config's secret keys name (source URLs and TLS keys, Temporal API key and TLS key), the passwords
  * inside them, and any `scheme://user:password@` as a last line of defence.
  */
 export function makeRedactor(loaded: LoadedConfig | undefined, env: NodeJS.ProcessEnv = process.env): (text: string) => string {
@@ -30,7 +30,10 @@ export function makeRedactor(loaded: LoadedConfig | undefined, env: NodeJS.Proce
   const refs: string[] = [];
   if (loaded) {
     const { config } = loaded;
-    for (const source of Object.values(config.sources)) refs.push(...envReferences(source.url));
+    for (const source of Object.values(config.sources)) {
+      refs.push(...envReferences(source.url), ...envReferences(source.replica?.url ?? ''));
+      if (source.tls?.key) refs.push(...envReferences(source.tls.key));
+    }
     if (config.temporal.apiKey) refs.push(...envReferences(config.temporal.apiKey));
     const tls = config.temporal.tls;
     if (typeof tls === 'object' && tls.key) refs.push(...envReferences(tls.key));

@@ -17,6 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureType } from '../common/failures';
 import { RunState } from './run-state';
@@ -32,11 +33,14 @@ const { planRun } = proxyActivities<Activities>({
   summary: 'discover the tables to sync',
 });
 
-/** A step's activity, with a summary that names the step in the Web UI. */
-const stepActivity = (step: string) =>
+/**
+ * A step's activity, with a summary that names the step in the Web UI. It heartbeats while
+ * it polls its job, so a lost worker is noticed after the pipeline's heartbeat timeout.
+ */
+const stepActivity = (step: string, heartbeatTimeout = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: heartbeatTimeout as Duration,
     retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: [failureType('ConfigError')] },
     summary: `run the SQL step ${step} in BigQuery`,
   }).runStep;
@@ -336,7 +340,7 @@ function launchStep(run: Run, state: RunState, step: StepTask, sessionTime: stri
   state.markRunning(step.key, new Date().toISOString());
   const began = Date.now();
   run.stepsRunning++;
-  void stepActivity(step.key)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
+  void stepActivity(step.key, state.plan.heartbeatTimeout)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
     .then(
       () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
       (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

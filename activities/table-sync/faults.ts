@@ -8,6 +8,7 @@ import { bigQueryReason, classifyBigQueryError, locateRejectedValue, refusedSqlH
 import { BigQueryJobFailed } from '../../bigquery/jobs';
 import { driverFor } from '../../sources/registry';
 import { SourceConnectionLost } from '../../sources/connection-lost';
+import { SourceReadCancelled } from '../../sources/read-cancelled';
 import { stagingSpaceFault } from './disk-full';
 
 /**
@@ -24,8 +25,9 @@ export function readableFault(err: unknown, task: TableTask, loaded: LoadedConfi
   const attempt = Context.current().info.attempt;
   if (err instanceof SourceConnectionLost) {
     return failure('SourceConnectionLost', `${task.key}: the connection to source "${task.source}" was lost while reading the table (${err.reason}) in attempt ${attempt}. ` +
-        "A retry reads the table again; if it repeats, the database server's log says who ended the connection");
+        (err.fix ?? "A retry reads the table again; if it repeats, the database server's log says who ended the connection"));
   }
+  if (err instanceof SourceReadCancelled) return readCancelled(err, task, loaded, attempt);
   const space = stagingSpaceFault(err, task, attempt);
   if (space) return space;
   if (isBigQueryUnreachable(err)) {
@@ -47,6 +49,19 @@ export function readableFault(err: unknown, task: TableTask, loaded: LoadedConfi
     return new Error(`${task.key}: source "${task.source}" (${driver.label}) failed in attempt ${attempt}: ${said}`);
   }
   return err;
+}
+
+/** The source cancelled the read on purpose: retried; the message names the setting to change if it repeats. */
+function readCancelled(err: SourceReadCancelled, task: TableTask, loaded: LoadedConfig, attempt: number): unknown {
+  const onReplica = Boolean(loaded.config.sources[task.source]?.replica?.useFor.includes('read'));
+  const where = onReplica ? `source "${task.source}" (its replica, sources.${task.source}.replica.url)` : `source "${task.source}"`;
+  const shorter = err.shorterReads
+    ? `; or read it in shorter key ranges: a lower chunkRows for ${task.key} under sources.${task.source}.tables in ${loaded.file} (full loads of a table with one integer key)`
+    : '';
+  return failure(
+    'SourceReadCancelled',
+    `${task.key}: ${where} cancelled the read of the table in attempt ${attempt} (${err.reason}). A retry reads the table again. If it repeats: ${err.fix}${shorter}`,
+  );
 }
 
 /** A failed job, or BigQuery's error answer to a call (the client's ApiError carries `errors`). */

@@ -8,7 +8,7 @@ import type { SourceConnection } from '../../sources/driver';
  * BigQuery waits that follow do not hold a database connection.
  */
 export async function withSource<T>(loaded: LoadedConfig, source: string, use: (reader: SourceConnection) => Promise<T>): Promise<T> {
-  const reader = await openSource(loaded, source);
+  const reader = await openSource(loaded, source, 'read');
   try {
     return await use(reader);
   } finally {

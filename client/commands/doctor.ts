@@ -7,14 +7,14 @@ import { createBigQuery, ensureDataset } from '../../bigquery/client';
 import { countRows } from '../../bigquery/tables';
 import { awaitJob, submitLoad } from '../../bigquery/jobs';
 import { redact } from '../../common/redact';
-import type { SourceConnection } from '../../sources/driver';
+import type { SourceConnection, SourceFinding } from '../../sources/driver';
 import { openSource } from '../../sources/open-source';
 import { discoveredTables } from '../../config/discovery';
-import { ConfigError, LoadedConfig, resolveSourceUrl, tableName } from '../../config/load';
+import { ConfigError, LoadedConfig, resolveSourceEndpoint, tableName } from '../../config/load';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { searchAttributeNames } from '../../common/search-attributes';
 
-type Status = 'ok' | 'warn' | 'FAIL';
+type Status = 'ok' | 'info' | 'warn' | 'FAIL';
 
 /** Prints one line per check; counts the failures. */
 class Report {
@@ -37,7 +37,8 @@ const message = (err: unknown) => {
 /**
  * Checks what a sync needs, with the config and environment the workers get: Temporal
  * (connection, namespace, search attributes, a worker on the queue), each source (connect,
- * list tables, SELECT on every table a run would read) and BigQuery (list and create
+ * list tables, SELECT on every table a run would read; TLS, privileges beyond reading,
+ * settings that cut long reads, replica lag) and BigQuery (list and create
  * datasets, a tiny load job, a query). Says what is missing; exits 1 when something is.
  */
 export async function doctorCommand(loaded: LoadedConfig): Promise<number> {
@@ -123,17 +124,19 @@ function tablesToRead(loaded: LoadedConfig, sourceName: string, existing: string
 
 async function checkSource(loaded: LoadedConfig, sourceName: string, report: Report): Promise<void> {
   const source = loaded.config.sources[sourceName];
-  report.section(`Source ${sourceName} (${source.type}${source.schema ? `, schema ${source.schema}` : ''})`);
+  // The replica when replica.useFor names doctor, else the source's url.
+  const onReplica = Boolean(source.replica?.useFor.includes('doctor'));
+  report.section(`Source ${sourceName} (${source.type}${source.schema ? `, schema ${source.schema}` : ''}${onReplica ? ', its replica' : ''})`);
   let url: string;
   try {
-    url = resolveSourceUrl(sourceName, source, loaded.file);
+    url = resolveSourceEndpoint(sourceName, source, 'doctor', loaded.file).url;
   } catch (err) {
     report.line('FAIL', message(err));
     return;
   }
   let reader: SourceConnection;
   try {
-    reader = await openSource(loaded, sourceName);
+    reader = await openSource(loaded, sourceName, 'doctor');
   } catch (err) {
     report.line('FAIL', redact(message(err), url));
     return;
@@ -141,6 +144,7 @@ async function checkSource(loaded: LoadedConfig, sourceName: string, report: Rep
   try {
     report.line('ok', 'connected');
     await checkTables(loaded, sourceName, reader, report, url);
+    await checkSession(reader, report, url);
   } finally {
     await reader.close();
   }
@@ -177,6 +181,23 @@ async function checkTables(loaded: LoadedConfig, sourceName: string, reader: Sou
   } catch (err) {
     report.line('FAIL', `cannot check SELECT privileges: ${redact(message(err), url)}`);
   }
+}
+
+const FINDING_STATUS: Record<SourceFinding['status'], Status> = { ok: 'ok', info: 'info', warn: 'warn', fail: 'FAIL' };
+
+/**
+ * What the engine tells of a connection (the one the URL gives; a replica's the same way):
+ * TLS in use and verified, privileges beyond reading, settings that cut long reads, replica lag.
+ */
+async function checkSession(reader: SourceConnection, report: Report, url: string): Promise<void> {
+  let findings: SourceFinding[];
+  try {
+    findings = await reader.checkHealth();
+  } catch (err) {
+    report.line('warn', `cannot check TLS, privileges and settings: ${redact(message(err), url)}`);
+    return;
+  }
+  for (const f of findings) report.line(FINDING_STATUS[f.status], `${f.topic}: ${f.text}`);
 }
 
 async function checkBigQuery(loaded: LoadedConfig, report: Report): Promise<void> {

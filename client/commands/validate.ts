@@ -8,13 +8,15 @@ export function validateCommand(file: string, json = false): number {
   const sources = [];
   const pipelines = [];
   for (const [name, source] of Object.entries(config.sources)) {
-    const vars = envReferences(source.url);
-    const defaulted = /\$\{[^}]*:-/.test(source.url);
-    for (const v of vars) if (!process.env[v] && !defaulted) unset.add(v);
+    for (const url of [source.url, source.replica?.url ?? '']) {
+      const defaulted = /\$\{[^}]*:-/.test(url);
+      for (const v of envReferences(url)) if (!process.env[v] && !defaulted) unset.add(v);
+    }
     const listed = source.tables?.length ?? 0;
     const discover = source.discover ? ` + all tables matching ${source.discover.include.join(',')}` : '';
     sources.push({ name, type: source.type, listedTables: listed, discover: source.discover?.include, concurrency: source.concurrency });
-    lines.push(`  source ${name} (${source.type}): ${listed} listed tables${discover}, at most ${source.concurrency} at once`);
+    const replica = source.replica ? `; replica for ${source.replica.useFor.join(', ')}` : '';
+    lines.push(`  source ${name} (${source.type}): ${listed} listed tables${discover}, at most ${source.concurrency} at once${replica}`);
   }
   for (const [name, pipeline] of Object.entries(config.pipelines)) {
     const nodes = staticDagNodes(config, name);

@@ -1,32 +1,45 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
+import { tlsFromUrl } from '../tls-url';
 import { isLostMysqlConnection, quoteMysql } from './errors';
+import { lostRead } from './lost-read';
+import { MysqlFlavour, mysqlServer } from './server-flavour';
+import { mysqlHealth } from './health';
+import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
+import { wireValueReader } from './wire-values';
 
 /** A session on one MySQL/MariaDB database. */
 export class MysqlConnection implements SourceConnection {
   /** The extraction in progress, which a lost connection must end (mysql2 tells only the connection). */
-  private reading?: { table: string; out: RowBatches };
+  private reading?: { table: string; out: RowBatches; lost(err: Error): SourceConnectionLost };
 
   private constructor(
     private readonly conn: Connection,
     readonly schema: string,
+    readonly flavour: MysqlFlavour,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a connection the server ends (KILL, restart) would crash the worker.
     conn.on('error', (err: Error) => {
       const reading = this.reading;
-      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+      if (reading && !reading.out.destroyed) reading.out.destroy(reading.lost(err));
     });
   }
 
-  static async open(url: string, database: string | undefined, connectTimeoutMs: number): Promise<MysqlConnection> {
+  static async open(url: string, database: string | undefined, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<MysqlConnection> {
+    const { url: uri, settings, host } = tlsFromUrl(url, MYSQL_URL_TLS);
+    // mysql2 connects to localhost when the URL names no host.
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
     const conn = mysql.createConnection({
-      uri: url,
+      uri,
+      ssl: mysqlSsl(tls),
       // Every value as the server's text: no JS number, no Date, no zone conversion.
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -34,15 +47,19 @@ export class MysqlConnection implements SourceConnection {
       charset: 'utf8mb4',
       connectTimeout: connectTimeoutMs,
     });
+    checkServerIdentityOnUpgrade(conn, tls, host);
     await conn.promise().connect();
-    await conn.promise().query(sql.SESSION_SETUP);
-    const [rows] = await conn.promise().query('SELECT DATABASE() AS db');
-    const db = database ?? (rows as { db: string | null }[])[0].db;
+    const [rows] = await conn.promise().query(sql.SERVER_AND_DATABASE);
+    const found = (rows as { version: string; db: string | null }[])[0];
+    const server = mysqlServer(found.version);
+    // Per connection, not per server: a managed server's defaults would cut a long read.
+    await conn.promise().query(sql.sessionSetup(server));
+    const db = database ?? found.db;
     if (!db) {
       conn.destroy();
       throw new Error('the MySQL URL names no database and the source sets no schema:; add one of them');
     }
-    return new MysqlConnection(conn, db);
+    return new MysqlConnection(conn, db, server.flavour, tls);
   }
 
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
@@ -67,12 +84,13 @@ export class MysqlConnection implements SourceConnection {
         scale: r.numScale == null ? null : Number(r.numScale),
         isJson: jsonColumns.has(name),
       };
-      const { type, readExpression } = mysqlLogicalType(info, quoteMysql);
-      return { name, columnType: info.columnType, type, readExpression, nullable: r.nullable === 'YES', comment: r.comment ?? undefined };
+      const { type } = mysqlLogicalType(info);
+      return { name, columnType: info.columnType, type, nullable: r.nullable === 'YES', comment: r.comment ?? undefined };
     });
   }
 
   private async jsonCheckedColumns(table: string): Promise<Set<string>> {
+    if (this.flavour === 'mysql') return new Set(); // MySQL has a JSON type, and its view lacks TABLE_NAME
     try {
       const names = new Set<string>();
       for (const { clause } of await this.rows<{ clause: string }>(sql.CHECK_CONSTRAINTS, [this.schema, table])) {
@@ -81,7 +99,7 @@ export class MysqlConnection implements SourceConnection {
       }
       return names;
     } catch {
-      return new Set(); // MySQL 8 has a real JSON type and may lack TABLE_NAME here
+      return new Set(); // a MariaDB before 10.2 has no CHECK_CONSTRAINTS
     }
   }
 
@@ -125,20 +143,28 @@ export class MysqlConnection implements SourceConnection {
     const select = columns.map((c) => `${c.readExpression ?? quoteMysql(c.name)} AS ${quoteMysql(c.name)}`).join(', ');
     const { where, params } = filterClause(filter, quoteMysql, () => '?');
     const query = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
-    const out = new RowBatches(() => this.conn.resume());
-    this.reading = { table, out };
+    // How long the read waited for the worker at most: a server's net_write_timeout ends
+    // a connection whose rows wait longer, which the message of a lost read says.
+    let pausedAt: number | undefined;
+    let longestPauseMs = 0;
+    const pausedFor = () => Math.max(longestPauseMs, pausedAt === undefined ? 0 : Date.now() - pausedAt);
+    const out = new RowBatches(() => {
+      longestPauseMs = pausedFor();
+      pausedAt = undefined;
+      this.conn.resume();
+    });
+    const lost = (e: Error) => lostRead(table, e, pausedFor());
+    this.reading = { table, out, lost };
     this.conn.query(sql.BEGIN_SNAPSHOT, (err) => {
       if (err) return out.destroy(err);
-      const rows = this.conn.query({
-        sql: query,
-        values: params,
-        rowsAsArray: true,
-        typeCast: (field) => (binary.has(field.name) ? field.buffer() : field.string()),
-      });
+      const rows = this.conn.query({ sql: query, values: params, rowsAsArray: true, typeCast: wireValueReader(binary) });
       rows.on('result', (row: unknown) => {
-        if (!out.add(row as RawValue[])) this.conn.pause();
+        if (!out.add(row as RawValue[])) {
+          this.conn.pause();
+          pausedAt ??= Date.now();
+        }
       });
-      rows.on('error', (e: Error) => out.destroy(isLostMysqlConnection(e) ? new SourceConnectionLost(table, e.message) : e));
+      rows.on('error', (e: Error) => out.destroy(isLostMysqlConnection(e) ? lost(e) : e));
       rows.on('end', () => {
         this.conn.query('COMMIT', () => out.finish());
       });
@@ -156,6 +182,10 @@ export class MysqlConnection implements SourceConnection {
     );
     // An INT column's MAX arrives as a JS number; the mark is text (a number would be bound as INT64).
     return { max: r.hi === null || r.hi === undefined ? undefined : String(r.hi), nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return mysqlHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { classifyMysqlError, describeMysqlError, quoteMysql } from './errors';
 export const mysqlDriver: SourceDriver = {
   label: 'MySQL',
   defaultSchema: undefined,
-  connect: (url, options = {}) => MysqlConnection.open(url, options.schema, options.connectTimeoutMs ?? 20_000),
+  connect: (url, options = {}) => MysqlConnection.open(url, options.schema, options.connectTimeoutMs ?? 20_000, options.tls),
   quote: quoteMysql,
   classifyError: classifyMysqlError,
   describeError: describeMysqlError,

@@ -10,8 +10,20 @@ export function quoteMysql(identifier: string): string {
 /** The server refused the login or the database: a person must fix the URL. */
 const AUTH_CODES = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
 
+/**
+ * The server gave up on the connection's packets: 1161 when rows waited longer than
+ * net_write_timeout for the client to take them, 1159 when the client sent nothing for
+ * net_read_timeout. The connection is gone after either.
+ */
+const NET_TIMEOUT_CODES = new Set(['ER_NET_WRITE_INTERRUPTED', 'ER_NET_READ_INTERRUPTED']);
+
 export function isLostMysqlConnection(err: unknown): boolean {
-  return isSocketError(err) || errorCode(err) === 'PROTOCOL_CONNECTION_LOST';
+  return isSocketError(err) || errorCode(err) === 'PROTOCOL_CONNECTION_LOST' || NET_TIMEOUT_CODES.has(errorCode(err));
+}
+
+/** MySQL's own words for net_write_timeout, in its error 1161 and its log's "Aborted connection" line. */
+export function isNetWriteTimeout(err: unknown): boolean {
+  return errorCode(err) === 'ER_NET_WRITE_INTERRUPTED' || /timeout writing communication packets/i.test(String((err as Error)?.message ?? ''));
 }
 
 /** The server could not convert or hold a value (these messages quote it). */

@@ -13,15 +13,15 @@ export interface MysqlColumnInfo {
   isJson: boolean;
 }
 
-const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
 const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const INTEGER = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'year']);
 
 /**
- * MySQL/MariaDB types as logical types, with the SQL that reads a column in its type's
- * value form where the column's own text is not that form.
+ * MySQL/MariaDB types as logical types. Every column is read as itself (no SQL around it):
+ * wire-values.ts turns the values the server sends into each type's form.
  */
-export function mysqlLogicalType(col: MysqlColumnInfo, quote: (id: string) => string): { type: LogicalType; readExpression?: string } {
+export function mysqlLogicalType(col: MysqlColumnInfo): { type: LogicalType } {
   const t = col.dataType;
   // tinyint(1) stays an integer: it may hold 2, which is not TRUE.
   if (INTEGER.has(t)) return { type: { kind: 'integer' } };
@@ -32,9 +32,8 @@ export function mysqlLogicalType(col: MysqlColumnInfo, quote: (id: string) => st
   if (t === 'decimal' || t === 'numeric') return { type: { kind: 'decimal', precision: col.precision, scale: col.scale ?? 0 } };
   if (t === 'float' || t === 'double' || t === 'real') return { type: { kind: 'float' } };
   if (t === 'bit') {
-    // BIT(n) as its unsigned integer value; BIT(64) may exceed a signed 64-bit integer.
-    const readExpression = `CAST(${quote(col.name)} AS UNSIGNED)`;
-    return (col.precision ?? 1) > 63 ? { type: { kind: 'decimal', precision: 20, scale: 0 }, readExpression } : { type: { kind: 'integer' }, readExpression };
+    // BIT(n) as its unsigned integer value (wire-values.ts); BIT(64) may exceed a signed 64-bit integer.
+    return (col.precision ?? 1) > 63 ? { type: { kind: 'decimal', precision: 20, scale: 0 } } : { type: { kind: 'integer' } };
   }
   if (BINARY.has(t)) return { type: { kind: 'bytes' } };
   if (t === 'date') return { type: { kind: 'date' } };
@@ -42,8 +41,8 @@ export function mysqlLogicalType(col: MysqlColumnInfo, quote: (id: string) => st
   // Read in a UTC session (connection.ts), so the text is already UTC.
   if (t === 'timestamp') return { type: { kind: 'timestamp' } };
   if (t === 'json' || (t === 'longtext' && col.isJson)) return { type: { kind: 'json' } };
-  // WKT: source SRIDs vary, and BigQuery GEOGRAPHY is WGS84 only.
-  if (GEOMETRY.has(t)) return { type: { kind: 'string' }, readExpression: `ST_AsText(${quote(col.name)})` };
+  // WKT (wire-values.ts): source SRIDs vary, and BigQuery GEOGRAPHY is WGS84 only.
+  if (GEOMETRY.has(t)) return { type: { kind: 'string' } };
   // char, varchar, text, enum, set, time (its range passes a day) and the rest: the server's text.
   return { type: { kind: 'string' } };
 }

@@ -1,9 +1,14 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
-import { isLostPostgresConnection, quotePostgres } from './errors';
+import { SourceReadCancelled } from '../read-cancelled';
+import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
+import { tlsFromUrl } from '../tls-url';
+import { isLostPostgresConnection, quotePostgres, readCancellation } from './errors';
+import { postgresHealth } from './health';
+import { POSTGRES_URL_TLS, postgresSsl } from './tls';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
 
@@ -15,23 +20,44 @@ export class PostgresConnection implements SourceConnection {
   private constructor(
     private readonly client: Client,
     readonly schema: string,
+    private readonly tls: EffectiveTls,
   ) {
     // Without a listener, a backend the server ends (pg_terminate_backend, restart) would crash the worker.
     client.on('error', (err: Error) => {
       const reading = this.reading;
-      if (reading && !reading.out.destroyed) reading.out.destroy(new SourceConnectionLost(reading.table, err.message));
+      if (reading && !reading.out.destroyed) reading.out.destroy(readFault(reading.table, err, true));
     });
   }
 
-  static async open(url: string, schema: string, connectTimeoutMs: number): Promise<PostgresConnection> {
-    const client = new Client({ connectionString: url, types: valueForms, connectionTimeoutMillis: connectTimeoutMs });
+  static async open(url: string, schema: string, connectTimeoutMs: number, tlsConfig?: TlsSettings): Promise<PostgresConnection> {
+    const { url: connectionString, settings, host } = tlsFromUrl(url, POSTGRES_URL_TLS);
+    const tls = effectiveTls(settings, tlsConfig, isLocalHost(host));
+    const client = new Client({ connectionString, types: valueForms, connectionTimeoutMillis: connectTimeoutMs, ssl: postgresSsl(tls) });
     await client.connect();
-    await client.query(sql.SESSION_SETUP);
-    return new PostgresConnection(client, schema);
+    // No session-level SET: a pooler may hand the session's statements to other server
+    // connections. Value-bearing queries set what they need in their own transaction.
+    return new PostgresConnection(client, schema, tls);
   }
 
+  /**
+   * Catalog queries: names, integers and text, whose form no session setting changes; each
+   * may run on another server connection behind a pooler.
+   */
   private async rows<T>(query: string, params: unknown[] = []): Promise<T[]> {
     return (await this.client.query(query, params)).rows as T[];
+  }
+
+  /** A query whose values' text depends on the settings (times, dates): in a transaction of its own that sets them. */
+  private async settledRows<T>(query: string, params: unknown[] = []): Promise<T[]> {
+    await this.client.query(sql.BEGIN_SETTLED);
+    try {
+      const rows = await this.rows<T>(query, params);
+      await this.client.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async listTables(): Promise<string[]> {
@@ -67,7 +93,9 @@ export class PostgresConnection implements SourceConnection {
 
   async keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined> {
     const c = quotePostgres(column);
-    const [r] = await this.rows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`);
+    const [r] = await this.rows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`).catch(
+      (e) => Promise.reject(readFault(table, e, false, false)),
+    );
     return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
   }
 
@@ -97,7 +125,7 @@ export class PostgresConnection implements SourceConnection {
         query.on('row', (row: RawValue[]) => {
           if (!out.add(row)) socket.pause();
         });
-        query.on('error', (e: Error) => out.destroy(isLostPostgresConnection(e) ? new SourceConnectionLost(table, e.message) : e));
+        query.on('error', (e: Error) => out.destroy(readFault(table, e)));
         query.on('end', () => {
           this.client.query('COMMIT').then(
             () => out.finish(),
@@ -116,10 +144,14 @@ export class PostgresConnection implements SourceConnection {
     const t = this.qualified(table);
     // Subqueries, so that each can use an index on the cursor.
     const clock = time ? `, (now() AT TIME ZONE 'UTC')::text AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > now()) AS ahead` : '';
-    const [r] = await this.rows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
+    const [r] = await this.settledRows<{ hi: string | null; nulls: string; now?: string; ahead?: string }>(
       `SELECT (SELECT MAX(${c}) FROM ${t})::text AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
-    );
+    ).catch((e) => Promise.reject(readFault(table, e, false, false)));
     return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+  }
+
+  checkHealth(): Promise<SourceFinding[]> {
+    return postgresHealth((query, params) => this.rows(query, params), this.schema, this.tls);
   }
 
   async close(): Promise<void> {
@@ -131,4 +163,17 @@ export class PostgresConnection implements SourceConnection {
   private qualified(table: string): string {
     return `${quotePostgres(this.schema)}.${quotePostgres(table)}`;
   }
+}
+
+/**
+ * A failed read of `table` as the table sync needs to see it: cancelled on purpose by the
+ * server (SourceReadCancelled, with the setting to change), the session lost
+ * (SourceConnectionLost), or the error as it is. `ended`: the connection is known to be gone.
+ * `lost`: a lost session counts as SourceConnectionLost (false where the caller reports it).
+ */
+function readFault(table: string, err: Error, ended = false, lost = true): Error {
+  const cancelled = readCancellation(err);
+  if (cancelled) return new SourceReadCancelled(table, cancelled.reason, cancelled.fix, cancelled.shorterReads);
+  if (lost && (ended || isLostPostgresConnection(err))) return new SourceConnectionLost(table, err.message);
+  return err;
 }

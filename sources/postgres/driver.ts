@@ -8,7 +8,7 @@ const DEFAULT_SCHEMA = 'public';
 export const postgresDriver: SourceDriver = {
   label: 'PostgreSQL',
   defaultSchema: DEFAULT_SCHEMA,
-  connect: (url, options = {}) => PostgresConnection.open(url, options.schema ?? DEFAULT_SCHEMA, options.connectTimeoutMs ?? 20_000),
+  connect: (url, options = {}) => PostgresConnection.open(url, options.schema ?? DEFAULT_SCHEMA, options.connectTimeoutMs ?? 20_000, options.tls),
   quote: quotePostgres,
   classifyError: classifyPostgresError,
   describeError: describePostgresError,

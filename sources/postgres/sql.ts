@@ -38,8 +38,31 @@ export const TABLE_COMMENT = `SELECT pg_catalog.obj_description(c.oid, 'pg_class
 export const TABLES_WITHOUT_SELECT = `SELECT t AS name FROM unnest($2::text[]) AS t
  WHERE NOT (has_schema_privilege($1::text, 'USAGE') AND has_table_privilege(format('%I.%I', $1::text, t), 'SELECT'))`;
 
-/** Fixed text formats, whatever the server's or the role's settings. */
-export const SESSION_SETUP = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3";
+/**
+ * The settings every value-bearing query runs under, set with SET LOCAL inside its own
+ * transaction: behind PgBouncer in transaction pooling a session-level SET reaches whichever
+ * server connection is free (and stays there for the next client), and a role's or
+ * database's own settings must neither change the text of a value (bytea_output escape, a
+ * zone, DateStyle SQL, extra_float_digits 0) nor cut a long read (the timeouts: a table
+ * sync heartbeats, so a live read needs no server-side limit).
+ */
+const LOCAL_SETTINGS = [
+  "SET LOCAL TimeZone = 'UTC'",
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL IntervalStyle = 'iso_8601'",
+  "SET LOCAL bytea_output = 'hex'",
+  'SET LOCAL extra_float_digits = 3',
+  "SET LOCAL client_encoding = 'UTF8'",
+  'SET LOCAL statement_timeout = 0',
+  'SET LOCAL idle_in_transaction_session_timeout = 0',
+  'SET LOCAL lock_timeout = 0',
+];
 
-/** One snapshot for the whole read, so that the count verified is the count of one moment. */
-export const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+/**
+ * One snapshot for the whole read, so that the count verified is the count of one moment;
+ * the settings right after BEGIN, in the same round trip (simple protocol, several statements).
+ */
+export const BEGIN_SNAPSHOT = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...LOCAL_SETTINGS].join('; ');
+
+/** A short read-only transaction for the queries that return values (the cursor's statistics). */
+export const BEGIN_SETTLED = ['BEGIN READ ONLY', ...LOCAL_SETTINGS].join('; ');

@@ -1,5 +1,5 @@
 import { BigQuery } from '@google-cloud/bigquery';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { createBigQuery } from '../../bigquery/client';
+import { summaryFromFailure } from '../../client/run-failure';
+import type { RunSummary } from '../../common/payloads';
 export { eventually } from './eventually';
 import {
   BIGQUERY_ENDPOINT,
@@ -122,6 +124,13 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
+/** `bqsync sync <tables> --wait`, as an operator runs it; returns what it printed, throws if it failed. */
+export async function syncAndWait(file: string, tables: string[], extra: string[] = []): Promise<string> {
+  const res = await runCli(['--config', file, 'sync', ...tables, '--wait', ...extra]);
+  if (res.code !== 0) throw new Error(`sync ${tables.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
 export async function temporalClient(): Promise<Client> {
   const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
   return new Client({ connection, namespace: 'default' });
@@ -153,4 +162,18 @@ export async function postgresClient(): Promise<PgClient> {
   await client.connect();
   await client.query("SET TimeZone = 'UTC'");
   return client;
+}
+
+/** The summary a failed run carries in its failure, as `bqsync runs`/`status` read it; throws if the run did not fail. */
+export async function failedRunSummary(workflowId: string): Promise<RunSummary> {
+  const client = await temporalClient();
+  const err = await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(() => undefined, (e: unknown) => e)
+    .finally(() => client.connection.close());
+  if (!(err instanceof WorkflowFailedError)) throw new Error(`${workflowId} did not fail: ${String(err)}`);
+  const summary = summaryFromFailure(err);
+  if (!summary) throw new Error(`${workflowId} failed without a run summary: ${err.message}`);
+  return summary;
 }

@@ -5,7 +5,8 @@ import { Transform } from 'node:stream';
  * A TCP proxy in front of a local service, that a test can take down and bring back:
  * `down()` stops listening (new connections are refused) and destroys the open ones, as a
  * network outage does; `up()` listens again on the same port. `slow(bytesPerSecond)` holds
- * what clients send to that rate, as a thin link does; `slow(undefined)` lifts it.
+ * what clients send to that rate, as a thin link does; `slow(undefined)` lifts it;
+ * `slowReplies` does the same to what the service sends back.
  */
 export class TcpProxy {
   private server?: net.Server;
@@ -16,6 +17,8 @@ export class TcpProxy {
   cut = 0;
   /** Bytes per second from clients to the service; undefined: as fast as it goes. */
   private rate?: number;
+  /** Bytes per second from the service to clients; undefined: as fast as it goes. */
+  private replyRate?: number;
   /** The most bytes one connection passed while slowed: at the rate, it was busy at least that long. */
   mostSlowedBytes = 0;
 
@@ -46,8 +49,8 @@ export class TcpProxy {
         // A reset on one side closes the other; nothing to report.
         s.on('error', () => undefined);
       }
-      client.pipe(this.throttle()).pipe(upstream).on('error', () => client.destroy());
-      upstream.pipe(client).on('error', () => upstream.destroy());
+      client.pipe(this.throttle(() => this.rate)).pipe(upstream).on('error', () => client.destroy());
+      upstream.pipe(this.throttle(() => this.replyRate, false)).pipe(client).on('error', () => upstream.destroy());
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -62,17 +65,22 @@ export class TcpProxy {
     this.rate = bytesPerSecond;
   }
 
+  slowReplies(bytesPerSecond: number | undefined): void {
+    this.replyRate = bytesPerSecond;
+  }
+
   /** Passes each chunk on once the bytes before it have had their time at the current rate. */
-  private throttle(): Transform {
+  private throttle(currentRate: () => number | undefined, counted = true): Transform {
     let freeAt = 0;
     let slowed = 0;
     return new Transform({
       transform: (chunk: Buffer, _enc, done) => {
-        if (!this.rate) return done(null, chunk);
+        const rate = currentRate();
+        if (!rate) return done(null, chunk);
         slowed += chunk.length;
-        this.mostSlowedBytes = Math.max(this.mostSlowedBytes, slowed);
+        if (counted) this.mostSlowedBytes = Math.max(this.mostSlowedBytes, slowed);
         const now = Date.now();
-        freeAt = Math.max(freeAt, now) + (chunk.length / this.rate) * 1000;
+        freeAt = Math.max(freeAt, now) + (chunk.length / rate) * 1000;
         setTimeout(() => done(null, chunk), freeAt - now);
       },
     });

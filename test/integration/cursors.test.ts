@@ -8,6 +8,7 @@ import {
   postgresClient,
   postgresSource,
   runCli,
+  syncAndWait,
   RunningWorker,
   startWorker,
   testConfig,
@@ -42,11 +43,7 @@ const config = testConfig(
 const file = writeConfig(config);
 let worker: RunningWorker | undefined;
 
-async function sync(tables: string[], extra: string[] = []): Promise<string> {
-  const res = await runCli(['--config', file, 'sync', ...tables, '--wait', ...extra]);
-  if (res.code !== 0) throw new Error(`sync ${tables.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
-  return res.stdout;
-}
+const sync = (tables: string[], extra: string[] = []): Promise<string> => syncAndWait(file, tables, extra);
 
 beforeAll(async () => {
   for (const dataset of ['it_cursors_shop', 'it_cursors_billing']) {

@@ -1,4 +1,3 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { MYSQL_URL, POSTGRES_URL, TEMPORAL_UI_URL } from '../helpers/env';
 import {
   bqCount,
@@ -8,6 +7,7 @@ import {
   runCli,
   RunningWorker,
   startWorker,
+  failedRunSummary,
   temporalClient,
   testConfig,
   writeConfig,
@@ -15,7 +15,6 @@ import {
 } from '../helpers/harness';
 import { createSmallTables } from '../helpers/source-tables';
 import type { RunSummary } from '../../common/payloads';
-import { summaryFromFailure } from '../../client/run-failure';
 
 // One table with a column BigQuery cannot name, one that does not exist, one that waits
 // for the broken one, and healthy tables beside them.
@@ -49,14 +48,7 @@ beforeAll(async () => {
   const file = writeConfig(config);
   worker = await startWorker(file);
   cli = await runCli(['--config', file, 'run', 'itfail', '--wait']);
-  const client = await temporalClient();
-  const err = await client.workflow
-    .getHandle('bqsync-itfail')
-    .result()
-    .then(() => undefined, (e: unknown) => e)
-    .finally(() => client.connection.close());
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  summary = summaryFromFailure(err)!;
+  summary = await failedRunSummary('bqsync-itfail');
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import {
   postgresClient,
   postgresSource,
   runCli,
+  syncAndWait,
   RunningWorker,
   startWorker,
   testConfig,
@@ -42,12 +43,7 @@ const file = writeConfig(config);
 const WORKER_ENV = { BQSYNC_HASH_KEY: HASH_KEY };
 let worker: RunningWorker | undefined;
 
-/** `bqsync sync <tables> --wait`, as an operator runs it; returns what it printed. */
-async function sync(tables: string[], extra: string[] = []): Promise<string> {
-  const res = await runCli(['--config', file, 'sync', ...tables, '--wait', ...extra]);
-  if (res.code !== 0) throw new Error(`sync ${tables.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
-  return res.stdout;
-}
+const sync = (tables: string[], extra: string[] = []): Promise<string> => syncAndWait(file, tables, extra);
 
 beforeAll(async () => {
   // Incremental tables continue from what BigQuery holds: start from nothing.

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { WorkflowFailedError } from '@temporalio/client';
 import { BIGQUERY_PROJECT, ON_EMULATOR } from '../helpers/env';
-import { bqRows, CliResult, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, temporalClient, testConfig, writeConfig } from '../helpers/harness';
-import { summaryFromFailure } from '../../client/run-failure';
+import { bqRows, CliResult, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, failedRunSummary, temporalClient, testConfig, writeConfig } from '../helpers/harness';
 import type { RunSummary } from '../../common/payloads';
 
 /**
@@ -75,14 +73,7 @@ beforeAll(async () => {
   file = writeConfig(config);
   worker = await startWorker(file, { BQSYNC_TEST_WEBHOOK_URL: webhookUrl });
   run = await runCli(['--config', file, 'run', 'itrowvals', '--wait']);
-  const client = await temporalClient();
-  const err = await client.workflow
-    .getHandle('bqsync-itrowvals')
-    .result()
-    .then(() => undefined, (e: unknown) => e)
-    .finally(() => client.connection.close());
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  summary = summaryFromFailure(err)!;
+  summary = await failedRunSummary('bqsync-itrowvals');
 });
 
 afterAll(async () => {

@@ -12,6 +12,8 @@ const config = testConfig(
   {
     itstep: {
       sources: ['shop'],
+      // The step's worker is killed: its attempt is retried after this much silence.
+      heartbeatTimeout: '10s',
       steps: [
         {
           name: 'append_orders',

@@ -15,6 +15,8 @@ import {
   writeConfig,
 } from '../helpers/harness';
 import type { RunSummary } from '../../common/payloads';
+import { FakeMysql8, startFakeMysql8 } from '../helpers/fake-mysql8';
+import { JSON_TABLE, TYPES_TABLE } from '../helpers/mysql8-tables';
 import { summaryFromFailure } from '../../client/run-failure';
 
 /*
@@ -200,19 +202,43 @@ function compare(rows: Record<string, unknown>[], expected: Record<string, [unkn
   expect(actual).toEqual(want);
 }
 
+/**
+ * MySQL 8's side, from the protocol fake (test/helpers/fake-mysql8.ts: no MySQL 8 server can
+ * be installed here) through a worker's table sync to BigQuery.
+ */
+const MYSQL8_EXPECTED: Record<string, [unknown, unknown, unknown]> = {
+  c_bit5: ['21', '0', null],
+  c_bit64: ['18446744073709551615', '9223372036854775809', null],
+  c_where: ['POINT(139.6917 35.6895)', 'POINT(-0.5 -89.25)', null],
+  c_shape: ['POLYGON((0 0,10 0,10 10,0 10,0 0),(2 2,3 2,3 3,2 2))', 'LINESTRING(1.5 -2,1e21 0.1)', null],
+  c_dt: ['2024-02-29 23:59:59.123456', '1000-01-01 00:00:00', null],
+  c_ts: ['2038-01-19 03:14:07.999999', '1970-01-01 00:00:01.000001', null],
+  c_name: ['Ünïcødé 😀', '', null],
+  c_hidden: ['7', '-1', null],
+  c_virtual: ['14', '-2', null],
+  c_stored: ['ÜNÏCØDÉ 😀!', '!', null],
+  c_ubig: ['18446744073709551615', '0', null],
+  c_flag: ['2', '0', null],
+  c_coll: ['GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1))', 'GEOMETRYCOLLECTION EMPTY', null],
+};
+
 const config = testConfig(
   'it-types',
   {
+    // One table per dataset: two syncs creating one dataset at once get the emulator's internalError.
+    mysql8: { type: 'mysql', url: '${TEST_MYSQL8_URL}', dataset: 'it_types_mysql8', tables: [TYPES_TABLE.name] },
+    mysql8json: { type: 'mysql', url: '${TEST_MYSQL8_URL}', dataset: 'it_types_mysql8_json', tables: [JSON_TABLE.name] },
     shop: mysqlSource('it_types_shop', { tables: ['x_types_my'] }),
     billing: postgresSource('it_types_billing', { tables: ['x_types_pg'] }),
     strict: mysqlSource('it_types_strict', { tables: [{ name: 'x_types_my', invalidValues: 'fail' }] }),
   },
-  { ittypes: { sources: ['shop', 'billing'] }, ittypesstrict: { sources: ['strict'] } },
+  { ittypes: { sources: ['shop', 'billing', 'mysql8', 'mysql8json'] }, ittypesstrict: { sources: ['strict'] } },
 );
 
 let worker: RunningWorker;
 let summary: RunSummary;
 let file: string;
+let mysql8: FakeMysql8;
 
 beforeAll(async () => {
   const my = await mysqlConnection();
@@ -226,9 +252,10 @@ beforeAll(async () => {
   for (const row of PG_ROWS) await pg.query(`INSERT INTO x_types_pg VALUES ${row}`);
   await pg.end();
 
+  mysql8 = await startFakeMysql8({ schema: 'shop', tables: [TYPES_TABLE, JSON_TABLE] });
   file = writeConfig(config);
-  worker = await startWorker(file);
-  const res = await runCli(['--config', file, 'run', 'ittypes', '--wait']);
+  worker = await startWorker(file, { TEST_MYSQL8_URL: mysql8.url });
+  const res = await runCli(['--config', file, 'run', 'ittypes', '--wait'], { TEST_MYSQL8_URL: mysql8.url });
   expect(res.stderr).toBe('');
   expect(res.code).toBe(0);
   const client = await temporalClient();
@@ -238,12 +265,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
+  await mysql8?.close();
 });
 
 test('every MariaDB type arrives with its value', async () => {
   const rows = await bqRows(`SELECT * FROM \`${BIGQUERY_PROJECT}.it_types_shop.x_types_my\` ORDER BY id`);
   expect(rows).toHaveLength(3);
   compare(rows, MYSQL_EXPECTED, ['c_binary', 'c_varbinary', 'c_blob']);
+});
+
+test('every MySQL 8 column kind arrives with its value (from the protocol fake)', async () => {
+  const rows = await bqRows(`SELECT * FROM \`${BIGQUERY_PROJECT}.it_types_mysql8.${TYPES_TABLE.name}\` ORDER BY id`);
+  expect(rows).toHaveLength(3);
+  compare(rows, MYSQL8_EXPECTED, []);
+  const docs = await bqRows(`SELECT * FROM \`${BIGQUERY_PROJECT}.it_types_mysql8_json.${JSON_TABLE.name}\` ORDER BY id`);
+  compare(docs, { doc: ['{"name":"José"}', '[1,"日本",{"emoji":"😀"},12345678901234567890]', null] }, []);
 });
 
 test('every PostgreSQL type arrives with its value', async () => {

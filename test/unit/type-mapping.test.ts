@@ -9,7 +9,7 @@ import { PG_OID, postgresLogicalType, valueForms } from '../../sources/postgres/
 /** A MySQL column as the driver describes it, mapped to BigQuery. */
 const mysqlColumn = (dataType: string, extra: Partial<MysqlColumnInfo> = {}): ColumnMapping => {
   const info: MysqlColumnInfo = { name: 'c', dataType, columnType: dataType, precision: null, scale: null, isJson: false, ...extra };
-  return bigQueryColumn({ name: info.name, columnType: info.columnType, nullable: true, ...mysqlLogicalType(info, quoteMysql) });
+  return bigQueryColumn({ name: info.name, columnType: info.columnType, nullable: true, ...mysqlLogicalType(info) });
 };
 
 /** A PostgreSQL column as the driver describes it, mapped to BigQuery. */
