@@ -1,11 +1,12 @@
 import type { LoadedConfig } from '../config/load';
-import { makeNotifyFailure } from './notify';
+import { makeNotifyFailure, makeNotifyLate } from './notify';
 import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
 import { makeWriteLockActivities } from './write-locks';
 import { awaitTableSync } from './await-table-sync';
+import { awaitPipelineTables } from './await-pipeline-tables';
 
 /**
  * The activities a worker registers; they read the config the worker was started with.
@@ -17,8 +18,10 @@ export function createActivities(loaded: LoadedConfig, options: { stagingBudgetB
     syncTable: makeSyncTable(loaded, new StagingBudget(options.stagingBudgetBytes)),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
+    notifyLate: makeNotifyLate(loaded),
     ...makeWriteLockActivities(loaded),
     awaitTableSync,
+    awaitPipelineTables,
   };
 }
 

@@ -3,8 +3,11 @@ import { destinationName, listedLandings, mergedTableSettings, tableName } from 
 import { destinationConflicts } from '../config/destination-conflicts';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
-import type { TableEntry } from '../config/schema';
-import type { RunPlan, TableTask } from '../common/payloads';
+import type { PipelineConfig, TableEntry } from '../config/schema';
+import { pipelineCadence, pipelineSessionValues, pipelineTimeZone } from '../config/session';
+import type { PipelineRequirement, RunDeadline, RunPlan, TableTask } from '../common/payloads';
+import { nextWallTime } from '../common/session-time';
+import { durationMs } from '../common/duration';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
 import { configFailure } from '../common/failures';
 import { openSource } from '../sources/open-source';
@@ -19,6 +22,10 @@ export interface PlanRunInput {
   tables?: string[];
   /** Rebuild incremental tables from scratch (`--full-refresh`). */
   fullRefresh?: boolean;
+  /** When the run started: its `sla:` deadline counts from it (whole-pipeline runs only). */
+  startedAt?: string;
+  /** The run's session time: the date other pipelines' runs must stand for (requires:). */
+  sessionTime?: string;
 }
 
 /**
@@ -40,11 +47,14 @@ export function makePlanRun(loaded: LoadedConfig) {
     for (const sourceName of pipeline.sources) {
       if (wantedSources && !wantedSources.has(sourceName)) continue;
       const entries = await sourceEntries(loaded, sourceName, !wanted);
-      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh));
+      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh, pipeline));
     }
     const conflicts = discoveredConflicts(loaded, tables);
     const refused = new Set(conflicts.map((c) => c.key));
     const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact }));
+    // Required tables of other pipelines have landed before anything starts: met, not waited for in the DAG.
+    const required = new Set(pipeline.requires.flatMap((r) => r.tables));
+    for (const node of [...tables, ...steps]) node.after = node.after.filter((a) => !required.has(a));
     const known = new Set([...tables, ...steps].map((n) => n.key));
     if (!wanted) checkDag(file, input.pipeline, [...tables, ...steps], known);
     return {
@@ -57,8 +67,32 @@ export function makePlanRun(loaded: LoadedConfig) {
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
       conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
+      ...(pipeline.sla && input.startedAt && !wanted ? { sla: runDeadline(pipeline, input.startedAt) } : {}),
+      ...(pipeline.requires.length > 0 && input.sessionTime && !wanted ? { requires: requirements(config, pipeline, input.sessionTime) } : {}),
     };
   };
+}
+
+/** What the run waits for before it starts: each required pipeline's tables, for this run's session date. */
+function requirements(config: LoadedConfig['config'], pipeline: PipelineConfig, sessionTime: string): PipelineRequirement[] {
+  const sessionDate = pipelineSessionValues(pipeline, sessionTime).session_date;
+  return pipeline.requires.map((r) => ({
+    pipeline: r.pipeline,
+    tables: r.tables,
+    sessionDate,
+    timeZone: pipelineTimeZone(config.pipelines[r.pipeline]),
+    timeoutMs: durationMs(String(r.timeout)),
+  }));
+}
+
+/** The run's deadline: a time of day in the pipeline's zone at or after its start, or a duration after it. */
+export function runDeadline(pipeline: PipelineConfig, startedAt: string): RunDeadline {
+  const sla = pipeline.sla!;
+  if (sla.time) {
+    const zone = pipelineTimeZone(pipeline);
+    return { deadline: nextWallTime(startedAt, sla.time, zone), rule: `time ${sla.time} ${zone}` };
+  }
+  return { deadline: new Date(Date.parse(startedAt) + durationMs(String(sla.after))).toISOString(), rule: `after ${String(sla.after)}` };
 }
 
 /**
@@ -87,7 +121,7 @@ async function sourceEntries(loaded: LoadedConfig, sourceName: string, wholePipe
 }
 
 /** One table's task: its settings merged and checked, as the table sync needs them. */
-function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh?: boolean): TableTask {
+function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh: boolean | undefined, pipelineConfig: PipelineConfig): TableTask {
   const source = loaded.config.sources[sourceName];
   const settings = mergedTableSettings(source, entry);
   const problems = tableSettingsProblems(settings);
@@ -108,6 +142,9 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     cursor: settings.cursor,
     overlap: settings.overlap as string | number | undefined,
     deleteWhen: settings.deleteWhen,
+    where: settings.where,
+    // What the table sync needs to compute the session values of its where: condition.
+    ...(settings.where ? { timeZone: pipelineTimeZone(pipelineConfig), cadence: pipelineCadence(pipelineConfig) } : {}),
     columns: settings.columns,
     partitionBy: settings.partitionBy,
     clusterBy: settings.clusterBy,

@@ -96,17 +96,24 @@ export async function submitQuery(bq: BigQuery, sql: string, jobId: string): Pro
  * the next number runs the query afresh. Returns the job to await and whether this call
  * submitted it.
  */
+/** Named query parameters: values bound by BigQuery, never spliced into the SQL. */
+export interface QueryParams {
+  values: Record<string, string | number>;
+  types: Record<string, string>;
+}
+
 export async function submitQueryOnce(
   bq: BigQuery,
   sql: string,
   idFor: (n: number) => string,
   location: string,
+  params?: QueryParams,
 ): Promise<{ id: string; submitted: boolean }> {
   for (let n = 1; ; n++) {
     const id = idFor(n);
     const meta = await jobMetadata(bq, id, location);
     if (!meta) {
-      await submitStepQuery(bq, sql, id, location);
+      await submitStepQuery(bq, sql, id, location, params);
       return { id, submitted: true };
     }
     const failed = meta.status?.errorResult;
@@ -131,9 +138,10 @@ async function jobMetadata(bq: BigQuery, id: string, location: string): Promise<
  * emulator runs queries inside the insert call), the client throws with that job's errors:
  * they are the job's failure. (The emulator's own record of such a job shows no error.)
  */
-async function submitStepQuery(bq: BigQuery, sql: string, jobId: string, location: string): Promise<void> {
+async function submitStepQuery(bq: BigQuery, sql: string, jobId: string, location: string, params?: QueryParams): Promise<void> {
   try {
-    await bq.createQueryJob({ query: sql, jobId, location });
+    const bound = params && Object.keys(params.values).length > 0 ? { params: params.values, types: params.types } : {};
+    await bq.createQueryJob({ query: sql, jobId, location, ...bound });
   } catch (err) {
     if (isDuplicateJob(err)) return;
     throw asJobFailure(err, jobId);

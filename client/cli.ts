@@ -5,6 +5,8 @@ import { ConfigError, configPath, loadConfig } from '../config/load';
 import { pickPipeline, runCommand } from './commands/run';
 import { pipelineForTables, syncCommand } from './commands/sync';
 import { validateCommand } from './commands/validate';
+import { parseSessionTime } from '../common/session-time';
+import { pipelineTimeZone } from '../config/session';
 import { materializeGcpCredentials } from './gcp-credentials';
 
 // Local development keeps connection URLs in .env; in production they come from the environment.
@@ -78,15 +80,29 @@ program
   });
 
 program
+  .command('import')
+  .description('make a bqsync config from a Digdag + Embulk project, with a report of what was not carried over')
+  .argument('<dir>', 'the project directory: .dig files and Embulk configs (.yml, .yml.liquid)')
+  .option('-o, --output <file>', 'the config file to write', 'bqsync.yaml')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (dir: string, opts: { output: string; json?: boolean }) => {
+    const { importCommand } = await import('./commands/import');
+    exit(importCommand(dir, opts.output, Boolean(opts.json)));
+  });
+
+program
   .command('run')
   .description('start a run of a pipeline now (all of its tables)')
   .argument('[pipeline]', 'pipeline name; optional when the config declares one')
   .option('--wait', 'wait for the end, print the summary, exit 1 if a table failed')
   .option('--full-refresh', 'rebuild append and merge tables from every source row')
+  .option('--session-time <time>', "the time the run stands for ({{session_date}} in SQL steps): a date (midnight in the pipeline's zone) or an ISO time with offset; default: now")
   .option('--json', 'print JSON, for scripts')
-  .action(async (pipeline: string | undefined, opts: { wait?: boolean; json?: boolean; fullRefresh?: boolean }) => {
+  .action(async (pipeline: string | undefined, opts: { wait?: boolean; json?: boolean; fullRefresh?: boolean; sessionTime?: string }) => {
     const loaded = config();
-    exit(await runCommand(loaded, pickPipeline(loaded, pipeline), Boolean(opts.wait), Boolean(opts.json), Boolean(opts.fullRefresh)));
+    const name = pickPipeline(loaded, pipeline);
+    const sessionTime = opts.sessionTime === undefined ? undefined : parseSessionTime(opts.sessionTime, pipelineTimeZone(loaded.config.pipelines[name]));
+    exit(await runCommand(loaded, name, Boolean(opts.wait), Boolean(opts.json), Boolean(opts.fullRefresh), sessionTime));
   });
 
 program

@@ -22,6 +22,8 @@ export interface RunRecord {
   /** Tables and steps in the run. */
   nodes?: number;
   failedKeys: string[];
+  /** The run passed its `sla:` deadline before it ended. */
+  late?: boolean;
   link: string;
   summary?: RunSummary;
 }
@@ -76,6 +78,7 @@ export async function toRunRecord(client: Client, config: Config, wf: Execution)
     skipped: count('skipped'),
     nodes: summary?.results.length,
     failedKeys: summary?.results.filter((r) => r.status === 'failed').map((r) => r.key) ?? [],
+    late: summary?.late !== undefined || wf.typedSearchAttributes.get(searchAttributes.late) === 'late' || undefined,
     link: webUiLink(config.temporal, wf.workflowId, wf.runId),
     summary,
   };

@@ -24,6 +24,8 @@ export function formatSummary(summary: RunSummary): string {
       (open > 0 ? `, ${open} running or pending` : '') +
       `; ${num(rows.reduce((n, r) => n + (r.rowsLoaded ?? 0), 0))} rows loaded` +
       (elapsed !== undefined ? ` in ${secs(elapsed)}` : ''),
+    ...(summary.waitingFor ? [`${summary.waitingFor}: nothing starts before they land`] : []),
+    ...(summary.late ? [`LATE: its deadline (${summary.late.rule}, ${summary.late.deadline}) passed while it ran; noticed at ${summary.late.notedAt}`] : []),
   ].join('\n');
 }
 

@@ -16,6 +16,7 @@ const ACTIVITY_FAILURES = {
   RowsRejected: { retryable: false, action: 'fix the values of the column the message names at the source, or exclude that column; then bqsync sync <table>' },
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
   WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
+  DependencyTimeout: { retryable: false, action: 'see why the required pipeline\'s tables did not land for this session (bqsync runs <pipeline>), then run this pipeline again with --session-time' },
   StagingBudgetTooSmall: { retryable: false, action: 'raise BQSYNC_STAGING_BUDGET_BYTES (and the disk) above the size of the table\'s staged file' },
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },

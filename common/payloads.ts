@@ -25,6 +25,14 @@ export interface TableTask {
   cursor?: string;
   overlap?: string | number;
   deleteWhen?: string;
+  /** Only the rows this source-SQL condition keeps; `{{session_date}}` etc. bound as parameters. */
+  where?: string;
+  /** The run's session time (ISO 8601), set on tables with a `where:`. */
+  sessionTime?: string;
+  /** The zone the session dates are read in, set with sessionTime. */
+  timeZone?: string;
+  /** The schedule the previous and next sessions follow: a cron expression or milliseconds. */
+  cadence?: { cron: string } | { everyMs: number };
   columns?: { exclude: string[]; hash: string[]; mask: string[] };
   partitionBy?: { column: string; granularity?: 'HOUR' | 'DAY' | 'MONTH' | 'YEAR'; range?: { start: number; end: number; interval: number } };
   clusterBy?: string[];
@@ -62,6 +70,33 @@ export interface RunPlan {
   unknown: { key: string; message: string }[];
   /** Discovered tables that would land in the BigQuery table of another: failed, with both named. */
   conflicts?: { key: string; message: string }[];
+  /** The run's deadline (the pipeline's `sla:`), fixed when the run was planned. */
+  sla?: RunDeadline;
+  /** Other pipelines' tables that must land (for this session date) before anything starts. */
+  requires?: PipelineRequirement[];
+}
+
+export interface PipelineRequirement {
+  pipeline: string;
+  tables: string[];
+  /** This run's session date (YYYY-MM-DD, its pipeline's zone): the other run must stand for the same date. */
+  sessionDate: string;
+  /** The zone the other pipeline's session dates are read in. */
+  timeZone: string;
+  timeoutMs: number;
+}
+
+export interface RunDeadline {
+  /** ISO 8601 instant. */
+  deadline: string;
+  /** The rule as the config writes it, for messages: `time 06:00 Asia/Tokyo`, `after 2h`. */
+  rule: string;
+}
+
+/** A run that passed its deadline while still going. */
+export interface RunLateness extends RunDeadline {
+  /** When the run noticed (the deadline's timer fired). */
+  notedAt: string;
 }
 
 export type NodeStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -94,6 +129,10 @@ export interface RunSummary {
   pending: number;
   rowsLoaded: number;
   results: NodeResult[];
+  /** Set when the run passed its `sla:` deadline before it ended. */
+  late?: RunLateness;
+  /** While the run waits for another pipeline's tables: `waiting for nightly: shop.orders (session date ...)`. */
+  waitingFor?: string;
 }
 
 /** What the table activity reports back. */
@@ -150,6 +189,8 @@ export interface NightlySyncInput {
   fullRefresh?: boolean;
   /** Continue as new after this many nodes finished in one run (history stays small). */
   continueAsNewAfter?: number;
+  /** The session time of a manual run (`--session-time`, ISO 8601 UTC); a scheduled run's is its scheduled time. */
+  sessionTime?: string;
   /** State handed over by continue-as-new. */
   carried?: CarriedState;
 }
@@ -160,6 +201,8 @@ export interface CarriedState {
   stamp?: string;
   plan: RunPlan;
   results: NodeResult[];
+  /** The run had passed its deadline (and said so) before it continued as new. */
+  late?: RunLateness;
 }
 
 export interface TableSyncInput {

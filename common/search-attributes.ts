@@ -12,6 +12,8 @@ export const searchAttributes = {
   outcome: defineSearchAttributeKey('BqsyncOutcome', SearchAttributeType.KEYWORD),
   /** The table's load mode: replace, append or merge. */
   mode: defineSearchAttributeKey('BqsyncMode', SearchAttributeType.KEYWORD),
+  /** `late` on a pipeline run that passed its `sla:` deadline before it ended. */
+  late: defineSearchAttributeKey('BqsyncLate', SearchAttributeType.KEYWORD),
 };
 
 /** Set by Temporal on runs a schedule started (backfills included): the time they belong to. */

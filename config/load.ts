@@ -250,11 +250,15 @@ function crossReferenceProblems(config: Config): string[] {
     }
   }
   for (const c of destinationConflicts(listedLandings(config))) problems.push(c.message);
+  const cycle = requirementCycle(config);
+  if (cycle) problems.push(`pipelines: the requires: between pipelines form a cycle: ${cycle.join(' -> ')}`);
   for (const [pipelineName, pipeline] of Object.entries(config.pipelines)) {
     const where = `pipelines.${pipelineName}`;
     for (const s of pipeline.sources) {
       if (!config.sources[s]) problems.push(`${where}.sources names "${s}", which is not declared under sources:`);
     }
+    if (pipeline.sources.length === 0 && pipeline.requires.length === 0) problems.push(`${where}.sources: name at least one source (or requires: another pipeline's tables)`);
+    problems.push(...requirementProblems(config, pipelineName));
     const stepNames = new Set<string>();
     for (const step of pipeline.steps) {
       if (stepNames.has(step.name)) problems.push(`${where}.steps has two steps named "${step.name}"`);
@@ -262,13 +266,54 @@ function crossReferenceProblems(config: Config): string[] {
     }
     const nodes = staticDagNodes(config, pipelineName);
     const discovering = new Set(pipeline.sources.filter((s) => config.sources[s]?.discover));
-    const known = new Set(nodes.map((n) => n.key));
+    const known = new Set([...nodes.map((n) => n.key), ...pipeline.requires.flatMap((r) => r.tables)]);
     const isKnown = (ref: string) => known.has(ref) || discovering.has(ref.split('.')[0]);
     for (const p of findUnknownReferences(nodes, isKnown)) problems.push(`${where}: ${p.message}`);
     const cycle = findCycle(nodes);
     if (cycle) problems.push(`${where}: the after: dependencies form a cycle: ${cycle.join(' -> ')}`);
   }
   return problems;
+}
+
+/** A pipeline's requires: name pipelines that exist and tables those pipelines sync. */
+function requirementProblems(config: Config, pipelineName: string): string[] {
+  const problems: string[] = [];
+  config.pipelines[pipelineName].requires.forEach((r, i) => {
+    const where = `pipelines.${pipelineName}.requires.${i}`;
+    const other = config.pipelines[r.pipeline];
+    if (!other) return problems.push(`${where}.pipeline names "${r.pipeline}", which is not declared under pipelines:`);
+    if (r.pipeline === pipelineName) return problems.push(`${where}.pipeline names the pipeline itself`);
+    for (const key of r.tables) {
+      const [sourceName, ...rest] = key.split('.');
+      const source = other.sources.includes(sourceName) ? config.sources[sourceName] : undefined;
+      const listed = source?.tables?.some((e) => tableName(e) === rest.join('.'));
+      if (!source || (!listed && !source.discover)) {
+        problems.push(`${where}.tables names "${key}", which is not a table of pipeline ${r.pipeline} (its sources: ${other.sources.join(', ') || 'none'})`);
+      }
+    }
+  });
+  return problems;
+}
+
+/** A cycle of requires: between pipelines (a waits for b, b for a), as the names along it. */
+function requirementCycle(config: Config): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const walk = (p: string, path: string[]): string[] | undefined => {
+    if (state.get(p) === 'done') return undefined;
+    if (state.get(p) === 'open') return [...path.slice(path.indexOf(p)), p];
+    state.set(p, 'open');
+    for (const r of config.pipelines[p]?.requires ?? []) {
+      const found = config.pipelines[r.pipeline] ? walk(r.pipeline, [...path, p]) : undefined;
+      if (found) return found;
+    }
+    state.set(p, 'done');
+    return undefined;
+  };
+  for (const p of Object.keys(config.pipelines)) {
+    const found = walk(p, []);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Where every listed table lands in BigQuery, in the order of the file. */

@@ -68,6 +68,12 @@ const tableSettings = {
   overlap: z.union([duration, z.number().int().nonnegative()]).optional(),
   /** merge: a row whose column is true / non-zero / non-NULL is deleted from BigQuery. */
   deleteWhen: columnName.optional(),
+  /**
+   * Only the rows this condition keeps (the source's SQL, e.g. one day's slice):
+   * `created_at >= {{session_date}} AND created_at < {{next_session_date}}`; the session
+   * values are sent as query parameters, never spliced in.
+   */
+  where: z.string().min(1).optional(),
   columns: columnRules.optional(),
   partitionBy: partitioning.optional(),
   /**
@@ -175,7 +181,11 @@ export const stepSchema = z.strictObject({
   after: z.array(nodeRef).min(1),
   /** Dataset that the step writes to; created when missing; `{{dataset}}` in the SQL. */
   dataset: name('dataset').optional(),
-  /** BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced. */
+  /**
+   * BigQuery standard SQL. `{{project}}`, `{{dataset}}` and `{{datasets.<source>}}` are replaced;
+   * `{{session_date}}` and the other session values become typed literals, `@session_date`
+   * and the others query parameters (see common/session-time.ts).
+   */
   sql: z.string().min(1),
 });
 
@@ -206,10 +216,38 @@ export const scheduleSchema = z
   })
   .refine((s) => Boolean(s.cron) !== Boolean(s.every), 'give exactly one of cron: or every:');
 
+/**
+ * When a run must have finished (Digdag's `sla:`): a time of day in the pipeline's zone
+ * (the first such time at or after the run's start), or a duration after the start.
+ * Past it, with the run still going, the webhook is told once and the run shows as late.
+ */
+export const slaSchema = z
+  .strictObject({
+    time: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'a time of day such as "06:00" (24-hour, in the pipeline\'s time zone)').optional(),
+    after: duration.optional(),
+  })
+  .refine((s) => Boolean(s.time) !== Boolean(s.after), 'give exactly one of time: or after:');
+
+/**
+ * Tables of another pipeline that must have landed in its run for the same session date
+ * before this pipeline's run starts anything (Digdag's `require>`).
+ */
+export const requirementSchema = z.strictObject({
+  pipeline: name('pipeline name'),
+  tables: z.array(nodeRef).min(1),
+  /** The run fails (DependencyTimeout) when they have not landed by then. */
+  timeout: duration.default('6h'),
+});
+
 export const pipelineSchema = z.strictObject({
   ...purpose,
   schedule: scheduleSchema.optional(),
-  sources: z.array(z.string().min(1)).min(1),
+  /** The zone session dates are read in (`{{session_date}}`); default: the schedule's, else UTC. */
+  timezone: z.string().refine(validTimeZone, 'not an IANA time zone (e.g. UTC, Asia/Tokyo)').optional(),
+  /** Sources whose tables the pipeline syncs; none for a pipeline of SQL steps that requires: another's tables. */
+  sources: z.array(z.string().min(1)).default([]),
+  /** Tables of other pipelines' runs of the same session date that must land first. */
+  requires: z.array(requirementSchema).default([]),
   /** At most this many table syncs of this pipeline run at once, all sources together. */
   concurrency: z.number().int().min(1).max(256).default(8),
   /** A table sync or SQL step whose worker has gone silent this long is retried on another worker. */
@@ -217,6 +255,8 @@ export const pipelineSchema = z.strictObject({
   steps: z.array(stepSchema).default([]),
   /** Where a failed run is reported (a webhook whose URL comes from the environment). */
   notify: notifySchema.optional(),
+  /** When a run must have finished; a late run is reported to the webhook once. */
+  sla: slaSchema.optional(),
 });
 
 /**
@@ -266,5 +306,7 @@ export type SourceTlsConfig = z.infer<typeof sourceTlsSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
+export type SlaConfig = z.infer<typeof slaSchema>;
+export type RequirementConfig = z.infer<typeof requirementSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;
 export type TableSettings = z.infer<z.ZodObject<typeof tableSettings>>;

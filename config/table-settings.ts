@@ -1,4 +1,5 @@
 import type { TableSettings } from './schema';
+import { whereCondition } from '../common/session-time';
 
 /**
  * Checks the settings of one table after source defaults and the table's own entry are
@@ -15,6 +16,13 @@ export function tableSettingsProblems(settings: TableSettings): string[] {
     problems.push('cursor: and overlap: apply only to mode append or merge');
   }
   if (settings.deleteWhen && mode !== 'merge') problems.push('deleteWhen: applies only to mode merge');
+  if (settings.where) {
+    try {
+      whereCondition(settings.where);
+    } catch (err) {
+      problems.push(`where: ${(err as Error).message}`);
+    }
+  }
   const rules = settings.columns;
   if (rules) {
     const seen = new Map<string, string>();

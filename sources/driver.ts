@@ -106,11 +106,20 @@ export interface CursorStats {
  * parameters, never spliced in.
  */
 export interface RowFilter {
-  column: string;
+  /** The column `from` and `below` bound; absent when only a condition filters. */
+  column?: string;
   from?: string;
   below?: string;
   /** Also the rows whose column is NULL (a cursor a `>=` would never select). */
   orNull?: boolean;
+  /** A table's `where:` condition, its `{{n}}` markers standing for values[n]; AND'ed with the rest. */
+  condition?: RowCondition;
+}
+
+/** An operator's SQL condition whose values are parameters: `{{0}}` marks where values[0] goes. */
+export interface RowCondition {
+  sql: string;
+  values: string[];
 }
 
 /** A comment that marks bqsync's extraction queries in the process list / pg_stat_activity. */
@@ -123,12 +132,20 @@ export function filterClause(filter: RowFilter | undefined, quote: (id: string) 
   const params: string[] = [];
   if (filter.from !== undefined) {
     params.push(filter.from);
-    const atLeast = `${quote(filter.column)} >= ${placeholder(params.length)}`;
-    parts.push(filter.orNull ? `(${atLeast} OR ${quote(filter.column)} IS NULL)` : atLeast);
+    const atLeast = `${quote(filter.column!)} >= ${placeholder(params.length)}`;
+    parts.push(filter.orNull ? `(${atLeast} OR ${quote(filter.column!)} IS NULL)` : atLeast);
   }
   if (filter.below !== undefined) {
     params.push(filter.below);
-    parts.push(`${quote(filter.column)} < ${placeholder(params.length)}`);
+    parts.push(`${quote(filter.column!)} < ${placeholder(params.length)}`);
+  }
+  if (filter.condition) {
+    const { sql, values } = filter.condition;
+    const text = sql.replace(/\{\{(\d+)\}\}/g, (_m, i: string) => {
+      params.push(values[Number(i)]);
+      return placeholder(params.length);
+    });
+    parts.push(`(${text})`);
   }
   return { where: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -25,7 +25,7 @@ import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/work
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
-import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, RunSummary, StepTask, TableTask } from '../common/payloads';
+import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, PipelineRequirement, RunDeadline, RunLateness, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -60,6 +60,20 @@ const { notifyFailure } = proxyActivities<Activities>({
   summary: 'report the failed run to the webhook',
 });
 
+/** Other pipelines' tables (requires:): a long wait, heartbeating as it polls. */
+const { awaitPipelineTables } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 days',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', nonRetryableErrorTypes: [failureType('DependencyTimeout')] },
+  summary: 'wait for the tables this pipeline requires from another pipeline\'s run',
+});
+
+const { notifyLate } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  summary: 'report the run past its deadline to the webhook',
+});
+
 /** "Sync this table now": adds tables to the running run; returns what became of each. */
 export const addTablesUpdate = defineUpdate<AddTablesResult[], [string[], AddTablesOptions?]>('addTables');
 /** The live state of every table and step of the run. */
@@ -89,6 +103,10 @@ interface Run {
   starting: number;
   /** SQL steps running now: they are activities of this execution, so a handover waits for them. */
   stepsRunning: number;
+  /** Set once the run passed its `sla:` deadline while still going. */
+  late?: RunLateness;
+  /** What the run waits for before it starts (requires:). */
+  waitingFor?: string;
 }
 
 /**
@@ -101,6 +119,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   const run: Run = {
     input,
     startedAt: input.carried?.startedAt ?? new Date(info.runStartTime).toISOString(),
+    late: input.carried?.late,
     changed: false,
     draining: false,
     closing: false,
@@ -110,10 +129,17 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   };
   // Handlers come first: an update sent with the start arrives before planning is done.
   setHandlers(run);
-  const plan = input.carried?.plan ?? (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh }));
-  const state = (run.state = new RunState(plan, input.carried?.results));
   // The date the run belongs to, readable in every child ID (a backfill's is its scheduled time).
-  const stamp = input.carried?.stamp ?? runStamp(run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  // It is also the run's session time (a manual run's start, or its --session-time).
+  const stamp = input.carried?.stamp ?? runStamp(input.sessionTime ?? run.startedAt, info.typedSearchAttributes.get(scheduledStartTime));
+  const plan =
+    input.carried?.plan ??
+    (await planRun({ pipeline: input.pipeline, tables: input.tables, fullRefresh: input.fullRefresh, startedAt: run.startedAt, sessionTime: stamp }));
+  const state = (run.state = new RunState(plan, input.carried?.results));
+  // (Runs begun before deadlines existed replay without the watch; their plans hold none.)
+  if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
+  // Other pipelines' tables first (a continuation has waited already); older runs' plans hold none.
+  if (plan.requires?.length && !input.carried && patched('pipeline-requires')) await awaitRequirements(run, state, plan.requires);
   // A run that an older worker began replays with the child IDs it already used.
   const datedIds = patched('run-dated-table-ids');
   const childId = (key: string, n: number) =>
@@ -126,7 +152,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
     if (run.childrenSurvive && isCancellation(err)) await cancelRunningTables(state);
     throw err;
   }
-  const summary = state.summary(run.startedAt, new Date().toISOString());
+  const summary = withLateness(run, state.summary(run.startedAt, new Date().toISOString()));
   upsertSearchAttributes([{ key: searchAttributes.outcome, value: summary.failed > 0 ? 'failed' : 'succeeded' }]);
   if (summary.failed > 0) await failRun(input.pipeline, summary);
   return summary;
@@ -135,7 +161,7 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
 /** The status query, and the addTables update ("sync this table now"). */
 function setHandlers(run: Run): void {
   setHandler(tableWaitingSignal, ({ key, workflowId, message }) => run.state?.markWaiting(key, workflowId, message));
-  setHandler(statusQuery, () => (run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
+  setHandler(statusQuery, () => withLateness(run, run.state ? run.state.summary(run.startedAt) : emptySummary(run.input.pipeline, run.startedAt)));
   setHandler(addTablesUpdate, (keys: string[], options?: AddTablesOptions) => addTables(run, keys, options), {
     validator: (keys: string[], _options?: AddTablesOptions) => {
       if (!Array.isArray(keys) || keys.length === 0) throw new Error('name at least one table as source.table');
@@ -182,8 +208,8 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
     run.childrenSurvive && handOverDue() && state.openCount() > 0 && run.stepsRunning === 0 && run.starting === 0 && allHandlersFinished();
   const launchReady = (withSteps: boolean) => {
     const next = state.nextToStart();
-    next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1)));
-    if (withSteps) next.steps.forEach((step) => launchStep(run, state, step));
+    next.tables.forEach((task) => launchTable(run, state, task, childId(task.key, state.runs(task.key) + 1), stamp));
+    if (withSteps) next.steps.forEach((step) => launchStep(run, state, step, stamp));
   };
   for (;;) {
     if (run.childrenSurvive) {
@@ -208,7 +234,48 @@ async function runDag(run: Run, state: RunState, stamp: string, childId: (key: s
 
 /** The next execution's input: the plan as it stands and every node's result or state. */
 function continuation(run: Run, state: RunState, stamp: string): NightlySyncInput {
-  return { ...run.input, tables: undefined, carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults() } };
+  return { ...run.input, tables: undefined, carried: { startedAt: run.startedAt, stamp, plan: state.currentPlan(), results: state.allResults(), late: run.late } };
+}
+
+/**
+ * Waits for the run's deadline; if the run still goes then, marks it late (search attribute
+ * BqsyncLate = "late", the status and the summary) and tells the webhook, once: the mark is
+ * carried over continue-as-new, so a continuation does not tell it again.
+ */
+async function watchDeadline(run: Run, state: RunState, sla: RunDeadline): Promise<void> {
+  const left = Date.parse(sla.deadline) - Date.now();
+  if (left > 0 && (await condition(() => run.closing, left))) return;
+  if (run.closing || run.late) return;
+  run.late = { ...sla, notedAt: new Date().toISOString() };
+  upsertSearchAttributes([{ key: searchAttributes.late, value: 'late' }]);
+  const info = workflowInfo();
+  // A message that cannot be delivered is visible in history; the run goes on.
+  await notifyLate({ pipeline: run.input.pipeline, workflowId: info.workflowId, runId: info.runId, summary: withLateness(run, state.summary(run.startedAt)) }).catch(() => undefined);
+}
+
+function withLateness(run: Run, summary: RunSummary): RunSummary {
+  const withLate = run.late ? { ...summary, late: run.late } : summary;
+  return run.waitingFor ? { ...withLate, waitingFor: run.waitingFor } : withLate;
+}
+
+/**
+ * Waits, before anything starts, for the tables other pipelines' runs of the same session
+ * date must land (requires:); the status says what it waits for. Past a requirement's
+ * timeout the run fails as DependencyTimeout with nothing started.
+ */
+async function awaitRequirements(run: Run, state: RunState, requires: PipelineRequirement[]): Promise<void> {
+  for (const r of requires) {
+    run.waitingFor = `waiting for ${r.pipeline}: ${r.tables.join(', ')} (session date ${r.sessionDate})`;
+    try {
+      await awaitPipelineTables({ pipeline: run.input.pipeline, requirement: r, giveUpAt: new Date(Date.now() + r.timeoutMs).toISOString() });
+    } catch (err) {
+      run.waitingFor = undefined;
+      const { error } = failureOf(err);
+      upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'failed' }]);
+      throw ApplicationFailure.create({ type: failureType('DependencyTimeout'), nonRetryable: true, message: error ?? String(err), details: [withLateness(run, state.summary(run.startedAt, new Date().toISOString()))] });
+    }
+  }
+  run.waitingFor = undefined;
 }
 
 /** Table syncs still running when the run continued as new: their ends, awaited through the client. */
@@ -233,15 +300,18 @@ async function cancelRunningTables(state: RunState): Promise<void> {
   await CancellationScope.nonCancellable(() => Promise.all(ids.map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined))));
 }
 
-/** Starts a table's sync as a child workflow, with its search attributes and Web UI summary. */
-function launchTable(run: Run, state: RunState, task: TableTask, workflowId: string): void {
+/**
+ * Starts a table's sync as a child workflow, with its search attributes and Web UI summary;
+ * a table with a `where:` gets the run's session time for its session values.
+ */
+function launchTable(run: Run, state: RunState, task: TableTask, workflowId: string, sessionTime: string): void {
   const { pipeline } = run.input;
   state.markRunning(task.key, new Date().toISOString(), workflowId);
   const began = Date.now();
   run.starting++;
   void startChild(tableSync, {
     workflowId,
-    args: [{ pipeline, task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
+    args: [{ pipeline, task: task.where ? { ...task, sessionTime } : task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
     parentClosePolicy: run.childrenSurvive ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [
       { key: searchAttributes.pipeline, value: pipeline },
@@ -265,12 +335,12 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
     .finally(() => (run.changed = true));
 }
 
-/** Runs a SQL step as an activity. */
-function launchStep(run: Run, state: RunState, step: StepTask): void {
+/** Runs a SQL step as an activity, with the run's session time for its session values. */
+function launchStep(run: Run, state: RunState, step: StepTask, sessionTime: string): void {
   state.markRunning(step.key, new Date().toISOString());
   const began = Date.now();
   run.stepsRunning++;
-  void stepActivity(step.key, state.plan.heartbeatTimeout)({ pipeline: run.input.pipeline, step: step.key })
+  void stepActivity(step.key, state.plan.heartbeatTimeout)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
     .then(
       () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
       (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

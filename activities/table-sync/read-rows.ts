@@ -4,6 +4,7 @@ import type { RowFilter, SourceConnection } from '../../sources/driver';
 import type { TableShape } from './shape';
 import type { TableSync } from './sync-context';
 import { failOnInvalidValues } from './verify';
+import { withTableCondition } from './table-condition';
 
 /** What one staged file holds; `nulledValues`: values BigQuery cannot hold, NULL instead, per column. */
 export interface StagedRows {
@@ -13,7 +14,7 @@ export interface StagedRows {
 }
 
 /**
- * The one place rows are read from the source: the rows the filter keeps (all without one),
+ * The one place rows are read from the source: the rows the filter and the table's `where:` keep,
  * in one snapshot, encoded into a NEWLINE_DELIMITED_JSON file on this worker's disk.
  */
 export async function readRowsToFile(
@@ -25,7 +26,7 @@ export async function readRowsToFile(
   onProgress: (p: StagingProgress) => void,
 ): Promise<StagedRows> {
   const encoder = new RowEncoder(shape.mappings);
-  const rows = reader.streamRows(sync.task.table, shape.mappings.map((m) => m.source), filter);
+  const rows = reader.streamRows(sync.task.table, shape.mappings.map((m) => m.source), withTableCondition(filter, sync.task, sync.file));
   const reserve = (bytes: number) => sync.budget.reserve(file, bytes);
   let written;
   try {

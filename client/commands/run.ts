@@ -30,6 +30,7 @@ export async function runCommand(
   wait: boolean,
   json = false,
   fullRefresh = false,
+  sessionTime?: string,
 ): Promise<number> {
   const { config } = loaded;
   const client = await connectClient(config);
@@ -38,7 +39,7 @@ export async function runCommand(
     await warnIfNoWorker(client, config);
     const running = await findRunningRun(client, config, pipeline);
     if (running) return alreadyRunning(loaded, pipeline, running);
-    const handle = await startRun(client, loaded, pipeline, fullRefresh);
+    const handle = await startRun(client, loaded, pipeline, fullRefresh, sessionTime);
     if (!handle) return 2;
     const workflowId = handle.workflowId;
     const started = { pipeline, workflowId, runId: handle.firstExecutionRunId, link: webUiLink(config.temporal, workflowId, handle.firstExecutionRunId) };
@@ -57,7 +58,7 @@ export async function runCommand(
 }
 
 /** Starts the pipeline's run; undefined, having said so, when another start won. */
-async function startRun(client: Client, loaded: LoadedConfig, pipeline: string, fullRefresh: boolean): Promise<WorkflowHandleWithFirstExecutionRunId<typeof nightlySync> | undefined> {
+async function startRun(client: Client, loaded: LoadedConfig, pipeline: string, fullRefresh: boolean, sessionTime?: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof nightlySync> | undefined> {
   const { config } = loaded;
   const workflowId = pipelineWorkflowId(pipeline);
   const p = config.pipelines[pipeline];
@@ -65,7 +66,7 @@ async function startRun(client: Client, loaded: LoadedConfig, pipeline: string, 
     return await client.workflow.start(nightlySync, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [{ pipeline, fullRefresh: fullRefresh || undefined }],
+      args: [{ pipeline, fullRefresh: fullRefresh || undefined, sessionTime }],
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [{ key: searchAttributes.pipeline, value: pipeline }],
       staticSummary: `Sync pipeline ${pipeline}: ${p.sources.join(', ')} into BigQuery`,

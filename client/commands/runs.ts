@@ -12,7 +12,7 @@ export function formatRuns(runs: RunRecord[]): string {
   const rows = runs.map((r) => [
     r.startedAt.replace(/\.\d+Z$/, 'Z'),
     r.pipeline,
-    r.status,
+    r.late ? `${r.status}, late` : r.status,
     secs(r.durationMs),
     n(r.succeeded),
     n(r.failed),

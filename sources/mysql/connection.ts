@@ -177,10 +177,11 @@ export class MysqlConnection implements SourceConnection {
     const t = this.qualified(table);
     // Subqueries, so that each can use an index on the cursor. The session is in UTC (sql.ts).
     const clock = time ? `, NOW(6) AS now, (SELECT COUNT(*) FROM ${t} WHERE ${c} > NOW(6)) AS ahead` : '';
-    const [r] = await this.rows<{ hi: string | null; nulls: string | number; now?: string; ahead?: string | number }>(
+    const [r] = await this.rows<{ hi: string | number | null; nulls: string | number; now?: string; ahead?: string | number }>(
       `SELECT (SELECT MAX(${c}) FROM ${t}) AS hi, (SELECT COUNT(*) FROM ${t} WHERE ${c} IS NULL) AS nulls${clock}`,
     );
-    return { max: r.hi ?? undefined, nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
+    // An INT column's MAX arrives as a JS number; the mark is text (a number would be bound as INT64).
+    return { max: r.hi === null || r.hi === undefined ? undefined : String(r.hi), nulls: Number(r.nulls), now: r.now, ahead: Number(r.ahead ?? 0) };
   }
 
   checkHealth(): Promise<SourceFinding[]> {

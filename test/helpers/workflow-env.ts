@@ -41,7 +41,7 @@ export interface Scenario {
 
 /** What the mocked activities saw, in the order it happened. */
 export interface Call {
-  activity: 'planRun' | 'syncTable' | 'runStep' | 'notifyFailure';
+  activity: 'planRun' | 'syncTable' | 'runStep' | 'notifyFailure' | 'notifyLate';
   pipeline: string;
   key?: string;
   attempt: number;
@@ -151,6 +151,10 @@ export class MockActivities {
 
     notifyFailure: async (input: { pipeline: string; summary: RunSummary }): Promise<void> => {
       this.record('notifyFailure', input.pipeline, input);
+    },
+
+    notifyLate: async (input: { pipeline: string; summary: RunSummary }): Promise<void> => {
+      this.record('notifyLate', input.pipeline, input);
     },
   };
 

@@ -19,9 +19,12 @@ let t: WorkflowTestEnv;
 /** Each scenario's run, started in beforeAll: its summary, or the failure it ended with. */
 const runs = new Map<string, Promise<{ summary?: RunSummary; failure?: WorkflowFailedError }>>();
 
+/** Inputs beyond the pipeline's name, per scenario. */
+const extraInput: Record<string, { sessionTime?: string }> = { session: { sessionTime: '2026-11-24T22:00:00.000Z' } };
+
 function start(pipeline: string): void {
   const outcome = t.env.client.workflow
-    .execute(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline }] })
+    .execute(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline, ...extraInput[pipeline] }] })
     .then(
       (summary) => ({ summary }),
       (err) => {
@@ -107,6 +110,19 @@ mocks.add('isolation', {
   },
 });
 
+// A manual run for a past night (`run --session-time`): its steps and table IDs stand for that night.
+mocks.add('session', {
+  plan: plan('session', [table('shop.orders')], { steps: [step('daily', ['shop.orders'])] }),
+  tables: {},
+});
+
+// A deadline (sla:) a few seconds after the start, passed while shop.big is held.
+const lateGate = mocks.gate();
+mocks.add('late', {
+  plan: plan('late', [table('shop.small'), table('shop.big'), table('shop.after_big', ['shop.big'])]),
+  tables: { 'shop.big': { gate: lateGate.promise } },
+});
+
 // The failure catalogue's list: the retry policy must be the catalogue's, and each type must fail at once.
 const NON_RETRYABLE = NON_RETRYABLE_TYPES;
 mocks.add('retries', {
@@ -122,6 +138,7 @@ mocks.add('retries', {
 
 beforeAll(async () => {
   t = await startWorkflowEnv(mocks);
+  mocks.scenarios.get('late')!.plan.sla = { deadline: new Date(Date.now() + 4000).toISOString(), rule: 'after 4s' };
   for (const pipeline of mocks.scenarios.keys()) start(pipeline);
 }, 120_000);
 
@@ -147,6 +164,34 @@ test('tables wait for their after: tables, and a step for its inputs', async () 
   // Each table's sync is its own workflow, named by the run's date and the table.
   expect(node(summary, 'shop.orders').workflowId).toMatch(/^bqsync-dag\.\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.shop\.orders$/);
   expect(mocks.callsOf('dag', 'notifyFailure')).toEqual([]);
+});
+
+test('a run given a session time passes it to its SQL steps and names its table syncs by it', async () => {
+  const summary = await succeeded('session');
+  expect(node(summary, 'shop.orders').workflowId).toBe('bqsync-session.2026-11-24T22:00:00Z.shop.orders');
+  expect(mocks.callsOf('session', 'runStep').map((c) => c.input)).toEqual([{ pipeline: 'session', step: 'daily', sessionTime: '2026-11-24T22:00:00Z' }]);
+});
+
+test('a run past its deadline is marked late (status, search attribute) and told to the webhook once', async () => {
+  const handle = t.env.client.workflow.getHandle('bqsync-late');
+  const status = await until(async () => {
+    const s = await handle.query(statusQuery);
+    return s.late && mocks.callsOf('late', 'notifyLate').length === 1 && s;
+  }, 'the deadline to pass while shop.big is held');
+  expect(status.late).toMatchObject({ rule: 'after 4s' });
+  expect(node(status, 'shop.big').status).toBe('running');
+  const told = mocks.callsOf('late', 'notifyLate')[0].input as { summary: RunSummary };
+  // (shop.small may still be running on a busy machine.)
+  const open = told.summary.results.filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => r.key);
+  expect(open).toEqual(expect.arrayContaining(['shop.after_big', 'shop.big']));
+  const described = await handle.describe();
+  expect(described.searchAttributes.BqsyncLate).toEqual(['late']);
+  lateGate.resolve();
+  const summary = await succeeded('late');
+  expect(summary.late?.deadline).toBe(status.late!.deadline);
+  expect(mocks.callsOf('late', 'notifyLate')).toHaveLength(1);
+  // A run without a deadline is never late.
+  expect((await succeeded('dag')).late).toBeUndefined();
 });
 
 /** Waits until the run's own status says `running` tables run, the rest pending, and the activities agree. */
