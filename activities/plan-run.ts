@@ -40,7 +40,7 @@ export function makePlanRun(loaded: LoadedConfig) {
     for (const sourceName of pipeline.sources) {
       if (wantedSources && !wantedSources.has(sourceName)) continue;
       const entries = await sourceEntries(loaded, sourceName, !wanted);
-      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh));
+      for (const [name, entry] of entries) tables.push(tableTask(loaded, sourceName, name, entry, input.fullRefresh, pipeline.verify));
     }
     const conflicts = discoveredConflicts(loaded, tables);
     const refused = new Set(conflicts.map((c) => c.key));
@@ -87,7 +87,7 @@ async function sourceEntries(loaded: LoadedConfig, sourceName: string, wholePipe
 }
 
 /** One table's task: its settings merged and checked, as the table sync needs them. */
-function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh?: boolean): TableTask {
+function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry: TableEntry, fullRefresh?: boolean, pipelineVerify?: 'counts' | 'checksum'): TableTask {
   const source = loaded.config.sources[sourceName];
   const settings = mergedTableSettings(source, entry);
   const problems = tableSettingsProblems(settings);
@@ -104,6 +104,7 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     after: settings.after ?? [],
     invalidValues: settings.invalidValues ?? 'null',
     mode: settings.mode ?? 'replace',
+    ...((settings.verify ?? pipelineVerify) === 'checksum' && { verify: 'checksum' as const }),
     keyColumns: settings.key,
     cursor: settings.cursor,
     overlap: settings.overlap as string | number | undefined,

@@ -1,5 +1,6 @@
 import type { RowBatches } from './row-batches';
 import type { SourceColumn } from './logical-types';
+import type { CheckedKey, ComparedColumn, ContentSide } from '../common/content-checksum';
 
 /**
  * One database engine, as bqsync needs it. A driver knows its engine's SQL, types, quoting
@@ -68,6 +69,17 @@ export interface SourceConnection {
    * rows dated after it.
    */
   cursorStats(table: string, column: string, time: boolean): Promise<CursorStats>;
+  /**
+   * Content verification: the table's checksums, computed by this session in the snapshot
+   * that holdSnapshot kept or beginSnapshot started (common/content-checksum.ts).
+   */
+  contentSide(table: string, key: CheckedKey, columns: ComparedColumn[]): ContentSide;
+  /** The next streamRows leaves its snapshot open after the last row, until endSnapshot: checksums then see what it read. */
+  holdSnapshot(): void;
+  /** Starts a consistent snapshot for checksums, unless streamRows left one open. */
+  beginSnapshot(): Promise<void>;
+  /** Ends the snapshot that holdSnapshot kept or beginSnapshot started, if any. */
+  endSnapshot(): Promise<void>;
   close(): Promise<void>;
 }
 
