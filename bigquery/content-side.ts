@@ -19,8 +19,9 @@ export class BigQueryContentSide implements ContentSide {
     private readonly key: CheckedKey,
     private readonly columns: ComparedColumn[],
     private readonly location?: string,
+    onEmulator = false,
   ) {
-    this.dialect = bigQueryChecksumDialect(bq.projectId, dataset, table);
+    this.dialect = bigQueryChecksumDialect(bq.projectId, dataset, table, onEmulator);
   }
 
   private async rows(sql: ChecksumSql): Promise<Record<string, unknown>[]> {

@@ -10,10 +10,11 @@ export type CheckedKind = 'integer' | 'decimal' | 'float' | 'bool' | 'string' | 
 
 /**
  * - value: the canonical text of the value (README "Verifying content" lists it per type);
- * - nullness: only whether it is NULL (floats, hashed columns: see the README for why);
+ * - nullness: only whether it is NULL (hashed columns: the hash key is the worker's secret);
  * - mask: the source value masked as the column rules mask it, against what BigQuery holds.
  */
 export type CompareAs = 'value' | 'nullness' | 'mask';
+// Floats are not compared at all (activities/table-sync/verify-content.ts says why).
 
 export interface ComparedColumn {
   /** The column's name at the source and in BigQuery (bqsync keeps names). */
@@ -97,8 +98,10 @@ export interface ContentReport {
   changed: { count: number; keys: DifferingKey[] };
   /** More segments differed than the search follows: the counts are lower bounds. */
   incomplete: boolean;
-  /** Columns compared by NULL-ness only, and why (per column). */
+  /** Columns compared by NULL-ness only (hashed columns). */
   nullnessOnly: string[];
+  /** Columns left out of the comparison (floats). */
+  notCompared: string[];
   bytesScanned: number;
   seconds: number;
 }

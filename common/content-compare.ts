@@ -25,9 +25,9 @@ export async function compareContent(
   source: ContentSide,
   bigQuery: ContentSide,
   options: CompareOptions,
-): Promise<Omit<ContentReport, 'bytesScanned' | 'seconds' | 'nullnessOnly'>> {
+): Promise<Omit<ContentReport, 'bytesScanned' | 'seconds' | 'nullnessOnly' | 'notCompared'>> {
   const opts = { ...DEFAULTS, ...options };
-  const report: Omit<ContentReport, 'bytesScanned' | 'seconds' | 'nullnessOnly'> = {
+  const report: Omit<ContentReport, 'bytesScanned' | 'seconds' | 'nullnessOnly' | 'notCompared'> = {
     rows: 0,
     bigQueryRows: 0,
     queries: 0,

@@ -137,8 +137,9 @@ export interface ContentOutcome {
   seconds: number;
   /** Whether the source side read the extraction's own snapshot. */
   sameSnapshot: boolean;
-  /** Columns compared by NULL-ness only (floats, hashed columns). */
+  /** Columns compared by NULL-ness only (hashed columns), and left out (floats). */
   nullnessOnly?: string[];
+  notCompared?: string[];
   /** Why the content was not compared (no primary key...): only the count was. */
   skipped?: string;
 }

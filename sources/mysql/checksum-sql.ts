@@ -37,7 +37,8 @@ function canonical(c: ComparedColumn, ref: string): string {
     case 'time':
       return `TIME_FORMAT(${ref}, '%H:%i:%s.%f')`;
     case 'json':
-      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE ${jsonShape(ref)} END`;
+      // A JSON null lands as SQL NULL.
+      return `CASE WHEN ${ref} IS NULL OR JSON_TYPE(${ref}) = 'NULL' THEN NULL ELSE ${jsonShape(ref)} END`;
     case 'float':
     case 'string':
       // The text as read, as UTF-8 bytes whatever the column's character set.

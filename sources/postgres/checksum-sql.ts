@@ -37,10 +37,13 @@ function canonical(c: ComparedColumn, ref: string): string {
     case 'time':
       return `CASE WHEN ${ref} < '24:00:00' THEN to_char(${ref}, 'HH24:MI:SS.US') END`;
     case 'json':
-      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE ${jsonShape(ref)} END`;
+      // A JSON null lands as SQL NULL.
+      return `CASE WHEN ${ref} IS NULL OR jsonb_typeof((${ref})::jsonb) = 'null' THEN NULL ELSE ${jsonShape(ref)} END`;
     case 'float':
     case 'string':
-      return `(${ref})::text`;
+      // concat() writes the type's output text, as the extraction reads it: a ::text cast
+      // would drop char(n) padding and add /32 to an inet.
+      return `concat(${ref})`;
   }
 }
 
