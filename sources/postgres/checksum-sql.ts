@@ -42,8 +42,8 @@ function canonical(c: ComparedColumn, ref: string): string {
     case 'float':
     case 'string':
       // concat() writes the type's output text, as the extraction reads it: a ::text cast
-      // would drop char(n) padding and add /32 to an inet.
-      return `concat(${ref})`;
+      // would drop char(n) padding and add /32 to an inet. concat() makes NULL '': kept NULL.
+      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE concat(${ref}) END`;
   }
 }
 
