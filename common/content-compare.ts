@@ -1,4 +1,4 @@
-import { DifferingSegment, diffLeaf, differingChildren, smallEnough, splitSegment, wholeTable } from './bisection';
+import { compareKeys, DifferingSegment, diffLeaf, differingChildren, smallEnough, splitSegment, wholeTable } from './bisection';
 import type { ContentReport, ContentSide, DifferingKey, Segment } from './content-checksum';
 
 export interface CompareOptions {
@@ -9,7 +9,7 @@ export interface CompareOptions {
   leafRows?: number;
   /** At most this many differing segments are followed per level; more, and the report says it is incomplete. */
   maxSegments?: number;
-  /** Keys named per kind of difference (the counts cover all that were found). */
+  /** Keys named per kind of difference, the lowest first (the counts cover all that were found). */
   keysShown?: number;
   onProgress?: (p: { level: number; segments: number; differing: number }) => void;
 }
@@ -68,17 +68,22 @@ export async function compareContent(
       const [s, b] = await Promise.all([source.leafRows(d.segment), bigQuery.leafRows(d.segment)]);
       report.leafRanges++;
       const diff = diffLeaf(s, b, opts.columns);
-      add(report.missing, diff.missing, opts.keysShown);
-      add(report.extra, diff.extra, opts.keysShown);
-      add(report.changed, diff.changed, opts.keysShown);
+      add(report.missing, diff.missing);
+      add(report.extra, diff.extra);
+      add(report.changed, diff.changed);
     }
   }
+  // The lowest keys are named, whichever level of the search found them.
+  for (const d of [report.missing, report.extra, report.changed]) d.keys = d.keys.sort((a, b) => compareKeys(a.key, b.key)).slice(0, opts.keysShown);
   return report;
 }
 
-function add(into: { count: number; keys: DifferingKey[] }, found: DifferingKey[], shown: number): void {
+/** Keys kept while searching, before the lowest are picked: bounded, however much differs. */
+const KEYS_KEPT = 10_000;
+
+function add(into: { count: number; keys: DifferingKey[] }, found: DifferingKey[]): void {
   into.count += found.length;
-  into.keys.push(...found.slice(0, Math.max(0, shown - into.keys.length)));
+  into.keys.push(...found.slice(0, Math.max(0, KEYS_KEPT - into.keys.length)));
 }
 
 /** The differences in one line, keys and column names only, e.g. for a failure message. */
