@@ -53,6 +53,7 @@ export function bigQueryChecksumDialect(project: string, dataset: string, table:
     ref: (c) => quoteBigQuery(c.name),
     canonical: (c, ref) => canonical(c, ref, onEmulator),
     masked: (t) => t, // BigQuery holds the masked text already
+    byteLength: (t) => `CAST(BYTE_LENGTH(${t}) AS STRING)`,
     md5Hex: (t) => `TO_HEX(MD5(${t}))`,
     concat: (parts) => (parts.length === 1 ? `CONCAT(${parts[0]}, '')` : `CONCAT(${parts.join(', ')})`),
     prefix: (t, n) => `SUBSTR(${t}, 1, ${n})`,

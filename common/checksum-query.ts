@@ -13,8 +13,10 @@ export interface ChecksumDialect {
   ref(column: ComparedColumn): string;
   /** The canonical text of the column's value; NULL where the destination holds NULL. */
   canonical(column: ComparedColumn, ref: string): string;
-  /** The source value masked as the column rules mask it (sources only; BigQuery holds the masked text). */
-  masked(text: string): string;
+  /** The column's text masked as the column rules mask it (sources; BigQuery holds the masked text, and returns the column). */
+  masked(ref: string): string;
+  /** The length of the text in UTF-8 bytes, as text. */
+  byteLength(text: string): string;
   /** MD5 of the text's UTF-8 bytes, as 32 lower-case hex digits. */
   md5Hex(text: string): string;
   concat(parts: string[]): string;
@@ -39,12 +41,25 @@ export interface ChecksumSql {
 function columnHash(d: ChecksumDialect, c: ComparedColumn): string {
   const ref = d.ref(c);
   if (c.compareAs === 'nullness') return `CASE WHEN ${ref} IS NULL THEN '-' ELSE 'v' END`;
-  const text = d.canonical(c, ref);
-  return `COALESCE(${d.md5Hex(c.compareAs === 'mask' ? d.masked(text) : text)}, '-')`;
+  // A masked column: the source's own text masked as the worker masks it; BigQuery's as held.
+  const text = c.compareAs === 'mask' ? d.masked(ref) : d.canonical(c, ref);
+  return `COALESCE(${d.md5Hex(text)}, '-')`;
 }
 
-const rowHash = (d: ChecksumDialect, columns: ComparedColumn[]) => d.md5Hex(d.concat(columns.map((c) => columnHash(d, c))));
-const keyHash = (d: ChecksumDialect, key: CheckedKey) => d.md5Hex(d.concat(key.columns.map((c) => columnHash(d, { ...c, compareAs: 'value' }))));
+/**
+ * A column's part of the row hash: its canonical text behind its length in bytes, so that no
+ * two rows' texts run together alike; `-` for NULL, `v` for a value compared by nullness only.
+ * One MD5 per row, not one per column: the checksum pass is bound by hashing.
+ */
+function rowPart(d: ChecksumDialect, c: ComparedColumn): string {
+  const ref = d.ref(c);
+  if (c.compareAs === 'nullness') return `CASE WHEN ${ref} IS NULL THEN '-' ELSE 'v' END`;
+  const text = c.compareAs === 'mask' ? d.masked(ref) : d.canonical(c, ref);
+  return `COALESCE(${d.concat([d.byteLength(text), "':'", text])}, '-')`;
+}
+
+const rowHash = (d: ChecksumDialect, columns: ComparedColumn[]) => d.md5Hex(d.concat(columns.map((c) => rowPart(d, c))));
+const keyHash = (d: ChecksumDialect, key: CheckedKey) => d.md5Hex(d.concat(key.columns.map((c) => rowPart(d, { ...c, compareAs: 'value' }))));
 
 class Params {
   readonly values: string[] = [];

@@ -56,6 +56,7 @@ export function mysqlChecksumDialect(schema: string, table: string): ChecksumDia
       const t = `CONVERT(${ref} USING utf8mb4)`;
       return `CASE WHEN CHAR_LENGTH(${t}) > 4 THEN CONCAT(REPEAT('*', CHAR_LENGTH(${t}) - 4), RIGHT(${t}, 4)) ELSE REPEAT('*', CHAR_LENGTH(${t})) END`;
     },
+    byteLength: (t) => `CAST(LENGTH(${t}) AS CHAR)`,
     md5Hex: (t) => `MD5(${t})`,
     concat: (parts) => `CONCAT(${parts.join(', ')})`,
     prefix: (t, n) => `LEFT(${t}, ${n})`,

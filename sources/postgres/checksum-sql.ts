@@ -57,6 +57,7 @@ export function postgresChecksumDialect(schema: string, table: string): Checksum
       const t = `(${ref})::text`;
       return `CASE WHEN length(${t}) > 4 THEN repeat('*', length(${t}) - 4) || right(${t}, 4) ELSE repeat('*', length(${t})) END`;
     },
+    byteLength: (t) => `octet_length(${t})::text`,
     md5Hex: (t) => `md5(${t})`,
     concat: (parts) => `(${parts.join(' || ')})`,
     prefix: (t, n) => `left(${t}, ${n})`,
