@@ -138,6 +138,7 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     after: settings.after ?? [],
     invalidValues: settings.invalidValues ?? 'null',
     mode: settings.mode ?? 'replace',
+    ...((settings.verify ?? pipelineConfig.verify) === 'checksum' && { verify: 'checksum' as const }),
     keyColumns: settings.key,
     cursor: settings.cursor,
     overlap: settings.overlap as string | number | undefined,

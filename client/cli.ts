@@ -125,6 +125,18 @@ program
   });
 
 program
+  .command('verify')
+  .description("compare tables' content at the source and in BigQuery by checksums, and name the keys that differ")
+  .argument('<tables...>', 'tables as source.table')
+  .option('-p, --pipeline <name>', 'pipeline, when several hold the tables')
+  .option('--json', 'print JSON, for scripts')
+  .action(async (tables: string[], opts: { pipeline?: string; json?: boolean }) => {
+    const { verifyCommand } = await import('./commands/verify');
+    const loaded = config();
+    exit(await verifyCommand(loaded, pipelineForTables(loaded, tables, opts.pipeline), tables, Boolean(opts.json)));
+  });
+
+program
   .command('runs')
   .description('recent runs: start time, status, duration, tables succeeded/failed/skipped')
   .argument('[pipeline]', 'only this pipeline (default: all)')

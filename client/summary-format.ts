@@ -1,4 +1,4 @@
-import type { NodeResult, RunSummary } from '../common/payloads';
+import type { ContentOutcome, NodeResult, RunSummary } from '../common/payloads';
 
 const num = (n: number | undefined) => (n === undefined ? '' : n.toLocaleString('en-US'));
 const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
@@ -48,7 +48,16 @@ function note(r: NodeResult): string {
   if (r.cursorAhead) notes.push(`${rowCount(r.cursorAhead)} dated after the source's clock (read on every run; the bound stops at the clock)`);
   if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
   if (r.chunks) notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}`);
+  if (r.content) notes.push(contentNote(r.content));
   return notes.join('; ');
+}
+
+/** verify: checksum in a table's result (a mismatch fails the table: its message says which keys). */
+function contentNote(c: ContentOutcome): string {
+  if (c.skipped) return `content not compared (${c.skipped})`;
+  const left = c.notCompared?.length ? `, floats not compared: ${c.notCompared.join(', ')}` : '';
+  return `content same: ${rowCount(c.rows)} in ${num(c.ranges)} checksum ranges, ${num(c.bytesScanned)} BigQuery bytes, ${c.seconds.toFixed(1)}s` +
+    `${c.sameSnapshot ? '' : ' (a snapshot after the load)'}${left}`;
 }
 
 const rowCount = (n: number) => `${num(n)} row${n === 1 ? '' : 's'}`;

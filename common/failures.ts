@@ -12,6 +12,7 @@ const ACTIVITY_FAILURES = {
   SchemaError: { retryable: false, action: 'rename or exclude the column or table named in the message' },
   SourceTableMissing: { retryable: false, action: 'restore the table at the source, or remove it from the config' },
   RowCountMismatch: { retryable: false, action: 're-run the table; if it repeats, compare source and destination by key' },
+  ContentMismatch: { retryable: false, action: 're-run the table (bqsync sync <table>), then bqsync verify <table>; if the same keys differ again, compare them at both ends' },
   UnrepresentableValues: { retryable: false, action: 'fix the values at the source, or set invalidValues: null' },
   RowsRejected: { retryable: false, action: 'fix the values of the column the message names at the source, or exclude that column; then bqsync sync <table>' },
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },

@@ -20,6 +20,8 @@ export interface TableTask {
   invalidValues: 'null' | 'fail';
   /** How rows reach the destination; see config/schema.ts. */
   mode: LoadMode;
+  /** After the load: the row count only, or also the content by checksums (absent: counts). */
+  verify?: 'counts' | 'checksum';
   /** Row identity for append/merge; the source's primary key when absent. */
   keyColumns?: string[];
   cursor?: string;
@@ -161,6 +163,24 @@ export interface TableSyncOutcome {
   /** Key ranges the table was read in, and how many of them an earlier attempt had landed. */
   chunks?: number;
   chunksResumed?: number;
+  /** verify: checksum: what the content comparison found (keys, counts, column names only). */
+  content?: ContentOutcome;
+}
+
+/** A content verification in a table's result. */
+export interface ContentOutcome {
+  /** Rows compared, checksum ranges, and the BigQuery bytes the checksums scanned. */
+  rows: number;
+  ranges: number;
+  bytesScanned: number;
+  seconds: number;
+  /** Whether the source side read the extraction's own snapshot. */
+  sameSnapshot: boolean;
+  /** Columns compared by NULL-ness only (hashed columns), and left out (floats). */
+  nullnessOnly?: string[];
+  notCompared?: string[];
+  /** Why the content was not compared (no primary key...): only the count was. */
+  skipped?: string;
 }
 
 export interface SchemaChanges {

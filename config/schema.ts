@@ -88,6 +88,11 @@ const tableSettings = {
    * NaN in a NUMERIC column): load them as NULL and count them per column, or fail the table.
    */
   invalidValues: z.enum(['null', 'fail']).optional(),
+  /**
+   * What the sync checks after the load: the row count (counts, the default), or also the
+   * content, by checksums per key range at both ends (checksum; README "Verifying content").
+   */
+  verify: z.enum(['counts', 'checksum']).optional(),
 };
 
 export const tableEntrySchema = z.union([
@@ -257,6 +262,8 @@ export const pipelineSchema = z.strictObject({
   notify: notifySchema.optional(),
   /** When a run must have finished; a late run is reported to the webhook once. */
   sla: slaSchema.optional(),
+  /** verify: for the pipeline's tables that set none themselves (nor their source's defaults). */
+  verify: z.enum(['counts', 'checksum']).optional(),
 });
 
 /**

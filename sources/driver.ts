@@ -1,6 +1,7 @@
 import type { RowBatches } from './row-batches';
 import type { SourceColumn } from './logical-types';
 import type { TlsSettings } from '../config/source-tls';
+import type { CheckedKey, ComparedColumn, ContentSide } from '../common/content-checksum';
 
 /**
  * One database engine, as bqsync needs it. A driver knows its engine's SQL, types, quoting
@@ -77,6 +78,17 @@ export interface SourceConnection {
    * verified, privileges beyond reading, settings that cut long reads, replica lag.
    */
   checkHealth(): Promise<SourceFinding[]>;
+  /**
+   * Content verification: the table's checksums, computed by this session in the snapshot
+   * that holdSnapshot kept or beginSnapshot started (common/content-checksum.ts).
+   */
+  contentSide(table: string, key: CheckedKey, columns: ComparedColumn[]): ContentSide;
+  /** The next streamRows leaves its snapshot open after the last row, until endSnapshot: checksums then see what it read. */
+  holdSnapshot(): void;
+  /** Starts a consistent snapshot for checksums, unless streamRows left one open. */
+  beginSnapshot(): Promise<void>;
+  /** Ends the snapshot that holdSnapshot kept or beginSnapshot started, if any. */
+  endSnapshot(): Promise<void>;
   close(): Promise<void>;
 }
 

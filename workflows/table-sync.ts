@@ -22,7 +22,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
       maximumAttempts: 4,
       nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
     },
-    summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count`,
+    summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count${input.task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
   });
   try {
     // One writer per BigQuery table, and the source's concurrency across every run.

@@ -41,6 +41,8 @@ export async function extract(
   if (chunking) return { kind: 'ranges', ...(await stageKeyRanges(sync, reader, plan, chunking, earlier)) };
   const from = plan.incremental ? await incrementalFilter(sync, plan, cursor!) : undefined;
   const file = path.join(sync.workDir, sync.gzip ? 'rows.json.gz' : 'rows.json');
+  // verify: checksum compares the content in the snapshot of this one read (verify-content.ts).
+  if (sync.task.verify === 'checksum') reader.holdSnapshot();
   const staged = await readRowsToFile(sync, reader, plan.shape, from, file, (p) =>
     sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes }),
   );

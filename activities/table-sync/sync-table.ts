@@ -11,6 +11,7 @@ import { planSync, SyncPlan } from './plan';
 import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
+import { verifyAfterLoad } from './verify-content';
 import { StagingBudget } from './staging-budget';
 import { endSync, startSync, TableSync } from './sync-context';
 import { endStaging } from './writes';
@@ -21,7 +22,8 @@ import { endStaging } from './writes';
  *   resume    what an earlier attempt landed, found by its job IDs (resume.ts)
  *   extract   rows to a staged file, or key ranges to the staging table (extract.ts, key-ranges.ts)
  *   load      by mode: replace, incremental merge or append, key ranges (load-*.ts)
- *   verify    BigQuery's row count against the rows read, inside each load (verify.ts)
+ *   verify    BigQuery's row count against the rows read, inside each load (verify.ts);
+ *             with verify: checksum, the content too, after the load (verify-content.ts)
  *   report    the table's result (report.ts)
  * One activity on purpose: the staged file lives on this worker's disk.
  */
@@ -40,19 +42,25 @@ export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new 
 async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBudget, onPlan: (plan: SyncPlan) => void): Promise<TableSyncOutcome> {
   const sync = await startSync(loaded, task, budget);
   try {
-    // The source connection is open for these three stages only (source-connection.ts).
-    const { plan, cursor, work } = await withSource(loaded, task.source, async (reader) => {
+    // The source connection is open for these three stages only (source-connection.ts), and
+    // with verify: checksum until the content is verified, in the snapshot the rows were read in.
+    const checksum = task.verify === 'checksum';
+    const { plan, cursor, work, loadedRows, content } = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
       onPlan(plan);
       // Before any row is read: the next run's bound must not be later than this moment.
       const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
       const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier, cursor);
-      return { plan, cursor, work };
+      if (!checksum) return { plan, cursor, work, loadedRows: undefined, content: undefined };
+      const loadedRows = await loadByMode(sync, plan, work);
+      const content = await verifyAfterLoad(sync, plan.shape.mappings, reader, work.kind === 'file');
+      return { plan, cursor, work, loadedRows, content };
     });
-    const rowsLoaded = await loadByMode(sync, plan, work);
+    const rowsLoaded = loadedRows ?? (await loadByMode(sync, plan, work));
     await recordColumnRules(sync, plan.destination);
     const outcome = await report(sync, plan, work, rowsLoaded, cursor);
+    if (content) outcome.content = content;
     await endStaging(sync);
     return outcome;
   } catch (err) {

@@ -14,11 +14,17 @@ import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 import { wireValueReader } from './wire-values';
+import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
+import { sourceContentSide } from '../content-side';
+import { CHECKSUM_SESSION, mysqlChecksumDialect } from './checksum-sql';
 
 /** A session on one MySQL/MariaDB database. */
 export class MysqlConnection implements SourceConnection {
   /** The extraction in progress, which a lost connection must end (mysql2 tells only the connection). */
   private reading?: { table: string; out: RowBatches; lost(err: Error): SourceConnectionLost };
+  /** Content verification: keep the next read's snapshot open (holdSnapshot), and whether one is open. */
+  private holdNext = false;
+  private inSnapshot = false;
 
   private constructor(
     private readonly conn: Connection,
@@ -166,6 +172,11 @@ export class MysqlConnection implements SourceConnection {
       });
       rows.on('error', (e: Error) => out.destroy(isLostMysqlConnection(e) ? lost(e) : e));
       rows.on('end', () => {
+        if (this.holdNext) {
+          this.holdNext = false;
+          this.inSnapshot = true;
+          return out.finish();
+        }
         this.conn.query('COMMIT', () => out.finish());
       });
     });
@@ -186,6 +197,38 @@ export class MysqlConnection implements SourceConnection {
 
   checkHealth(): Promise<SourceFinding[]> {
     return mysqlHealth((query, params) => this.rows(query, params), this.schema, this.tls);
+  }
+
+  contentSide(table: string, key: CheckedKey, columns: ComparedColumn[]): ContentSide {
+    const run = async ({ text, params }: { text: string; params: string[] }) => {
+      const [rows] = await this.conn.promise().query({ sql: text, values: params, rowsAsArray: true, typeCast: (f) => f.string() });
+      return rows as (string | null)[][];
+    };
+    let ready: Promise<unknown> | undefined;
+    const side = sourceContentSide(mysqlChecksumDialect(this.schema, table), run, key, columns);
+    const prepared = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A) => {
+      ready ??= this.conn.promise().query(CHECKSUM_SESSION);
+      await ready;
+      return f(...a);
+    };
+    return { keyRange: prepared(side.keyRange), buckets: prepared(side.buckets), leafRows: prepared(side.leafRows) };
+  }
+
+  holdSnapshot(): void {
+    this.holdNext = true;
+  }
+
+  async beginSnapshot(): Promise<void> {
+    if (this.inSnapshot) return;
+    await this.conn.promise().query(sql.BEGIN_SNAPSHOT);
+    this.inSnapshot = true;
+  }
+
+  async endSnapshot(): Promise<void> {
+    this.holdNext = false;
+    if (!this.inSnapshot) return;
+    this.inSnapshot = false;
+    await this.conn.promise().query('COMMIT');
   }
 
   async close(): Promise<void> {

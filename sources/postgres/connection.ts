@@ -11,11 +11,17 @@ import { postgresHealth } from './health';
 import { POSTGRES_URL_TLS, postgresSsl } from './tls';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
+import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
+import { sourceContentSide } from '../content-side';
+import { postgresChecksumDialect } from './checksum-sql';
 
 /** A session on one PostgreSQL schema. */
 export class PostgresConnection implements SourceConnection {
   /** The extraction in progress, which a lost connection must end (pg tells only the client). */
   private reading?: { table: string; out: RowBatches };
+  /** Content verification: keep the next read's snapshot open (holdSnapshot), and whether one is open. */
+  private holdNext = false;
+  private inSnapshot = false;
 
   private constructor(
     private readonly client: Client,
@@ -127,6 +133,11 @@ export class PostgresConnection implements SourceConnection {
         });
         query.on('error', (e: Error) => out.destroy(readFault(table, e)));
         query.on('end', () => {
+          if (this.holdNext) {
+            this.holdNext = false;
+            this.inSnapshot = true;
+            return out.finish();
+          }
           this.client.query('COMMIT').then(
             () => out.finish(),
             (e) => out.destroy(e),
@@ -152,6 +163,31 @@ export class PostgresConnection implements SourceConnection {
 
   checkHealth(): Promise<SourceFinding[]> {
     return postgresHealth((query, params) => this.rows(query, params), this.schema, this.tls);
+  }
+
+  contentSide(table: string, key: CheckedKey, columns: ComparedColumn[]): ContentSide {
+    const run = async ({ text, params }: { text: string; params: string[] }) => {
+      const config: QueryArrayConfig = { text, values: params, rowMode: 'array', types: valueForms };
+      return (await this.client.query(config)).rows as (string | null)[][];
+    };
+    return sourceContentSide(postgresChecksumDialect(this.schema, table), run, key, columns);
+  }
+
+  holdSnapshot(): void {
+    this.holdNext = true;
+  }
+
+  async beginSnapshot(): Promise<void> {
+    if (this.inSnapshot) return;
+    await this.client.query(sql.BEGIN_SNAPSHOT);
+    this.inSnapshot = true;
+  }
+
+  async endSnapshot(): Promise<void> {
+    this.holdNext = false;
+    if (!this.inSnapshot) return;
+    this.inSnapshot = false;
+    await this.client.query('COMMIT');
   }
 
   async close(): Promise<void> {

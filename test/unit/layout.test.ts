@@ -16,7 +16,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   activities: ['common', 'config', 'sources', 'bigquery'],
   workflows: ['common', 'type:activities'],
   worker: ['common', 'config', 'activities', 'workflows'],
-  client: ['common', 'config', 'sources', 'bigquery', 'workflows', 'activities/plan-run'],
+  client: ['common', 'config', 'sources', 'bigquery', 'workflows', 'activities/plan-run', 'activities/table-sync/verify-content'],
 };
 
 function sourceFiles(dir: string): string[] {
