@@ -51,6 +51,12 @@ export interface SourceColumn {
    * itself does not (quoted identifiers only, never values). Opaque outside the driver.
    */
   readExpression?: string;
+  /**
+   * For content checksums, when the driver makes the value form itself rather than the
+   * server (MySQL BIT and geometry, sources/mysql/wire-values.ts): SQL the server can compute
+   * to the same text, or null when it cannot, and the column is not compared.
+   */
+  checksumExpression?: string | null;
 }
 
 /** True for columns whose values are whole numbers: usable to split a table into key ranges. */

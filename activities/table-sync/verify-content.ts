@@ -27,7 +27,7 @@ export function comparedColumns(task: TableTask, mappings: ColumnMapping[]): Com
     name: m.bigQueryName,
     kind: m.source.type.kind,
     bigQueryType: m.bigQueryType,
-    readExpression: m.source.readExpression,
+    readExpression: m.source.checksumExpression ?? m.source.readExpression,
     wholeNumber: isWholeNumber(m.source.type),
     // Hashes need the worker's secret key, which no database is given.
     compareAs: hashed.has(m.source.name) ? 'nullness' : masked.has(m.source.name) ? 'mask' : 'value',
@@ -40,7 +40,8 @@ export function comparedColumns(task: TableTask, mappings: ColumnMapping[]): Com
  * loads NaN as NULL; a rounding all three apply alike does not exist in their SQL.
  */
 function notComparable(m: ColumnMapping): boolean {
-  return m.source.type.kind === 'float';
+  // Nor a column whose text the driver makes and no server can (MySQL geometry).
+  return m.source.type.kind === 'float' || m.source.checksumExpression === null;
 }
 
 /** The primary key to split and name rows by; a string saying why not, when the table cannot be verified so. */

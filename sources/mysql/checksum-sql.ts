@@ -1,6 +1,7 @@
 import type { ChecksumDialect } from '../../common/checksum-query';
 import type { ComparedColumn } from '../../common/content-checksum';
 import { quoteMysql } from './errors';
+import { MYSQL_GEOMETRY_TYPES } from './types';
 
 /** Decimal text without trailing fractional zeros: `1.500` is `1.5`, `2.000` is `2`. */
 const plainDecimal = (t: string) => `IF(LOCATE('.', ${t}) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM ${t})), ${t})`;
@@ -15,6 +16,18 @@ function jsonShape(ref: string): string {
     `(SELECT GROUP_CONCAT(MD5(jk.k) ORDER BY MD5(jk.k) SEPARATOR '') FROM ` +
     `JSON_TABLE(JSON_KEYS(${ref}), '$[*]' COLUMNS (k LONGTEXT CHARACTER SET utf8mb4 PATH '$')) AS jk)`;
   return `CONCAT(${type}, ':', COALESCE(${keys}, ''))`;
+}
+
+/**
+ * The server-side form of a column whose value form the driver makes from the wire
+ * (wire-values.ts): BIT's unsigned value, which `CAST(... AS UNSIGNED)` gives alike; geometry's
+ * WKT, whose coordinates the driver writes as the shortest text of each double (and on MySQL 8
+ * longitude first), which neither server's ST_AsText matches: null, not compared.
+ */
+export function mysqlChecksumExpression(dataType: string, quoted: string): string | null | undefined {
+  if (dataType === 'bit') return `CAST(${quoted} AS UNSIGNED)`;
+  if (MYSQL_GEOMETRY_TYPES.has(dataType)) return null;
+  return undefined;
 }
 
 /** The canonical text of each logical type in MySQL/MariaDB (common/checksum-query.ts). */

@@ -16,7 +16,7 @@ import { mysqlLogicalType } from './types';
 import { wireValueReader } from './wire-values';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
 import { sourceContentSide } from '../content-side';
-import { CHECKSUM_SESSION, mysqlChecksumDialect } from './checksum-sql';
+import { CHECKSUM_SESSION, mysqlChecksumDialect, mysqlChecksumExpression } from './checksum-sql';
 
 /** A session on one MySQL/MariaDB database. */
 export class MysqlConnection implements SourceConnection {
@@ -91,7 +91,15 @@ export class MysqlConnection implements SourceConnection {
         isJson: jsonColumns.has(name),
       };
       const { type } = mysqlLogicalType(info);
-      return { name, columnType: info.columnType, type, nullable: r.nullable === 'YES', comment: r.comment ?? undefined };
+      const checksumExpression = mysqlChecksumExpression(info.dataType, quoteMysql(name));
+      return {
+        name,
+        columnType: info.columnType,
+        type,
+        nullable: r.nullable === 'YES',
+        comment: r.comment ?? undefined,
+        ...(checksumExpression !== undefined && { checksumExpression }),
+      };
     });
   }
 

@@ -13,7 +13,8 @@ export interface MysqlColumnInfo {
   isJson: boolean;
 }
 
-const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+/** The spatial types, read as WKT. */
+export const MYSQL_GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
 const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const INTEGER = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'year']);
 
@@ -42,7 +43,7 @@ export function mysqlLogicalType(col: MysqlColumnInfo): { type: LogicalType } {
   if (t === 'timestamp') return { type: { kind: 'timestamp' } };
   if (t === 'json' || (t === 'longtext' && col.isJson)) return { type: { kind: 'json' } };
   // WKT (wire-values.ts): source SRIDs vary, and BigQuery GEOGRAPHY is WGS84 only.
-  if (GEOMETRY.has(t)) return { type: { kind: 'string' } };
+  if (MYSQL_GEOMETRY_TYPES.has(t)) return { type: { kind: 'string' } };
   // char, varchar, text, enum, set, time (its range passes a day) and the rest: the server's text.
   return { type: { kind: 'string' } };
 }

@@ -75,9 +75,10 @@ beforeAll(async () => {
   const writer = await mysqlConnection();
   let writing = true;
   const written = (async () => {
-    // Updates within the first 100 keys and an insert now and then: enough to change what a
-    // new snapshot sees, few enough that the later verify stays quick.
-    while (writing && writes < 3000) {
+    // Updates within the first 100 keys and an insert now and then, until the run ends, so
+    // that some land after the read's snapshot whatever the machine's speed: they change what
+    // a new snapshot sees, and touch few key ranges, so the later verify stays quick.
+    while (writing) {
       await writer.query('UPDATE x_verify_live SET n = n + 1, v = ? WHERE id = ?', [`written ${writes}`, 1 + (writes % 100)]);
       if (writes % 100 === 0) await writer.query('INSERT INTO x_verify_live VALUES (?, ?, 0)', [LIVE_ROWS + 1 + writes, 'new']);
       writes++;
@@ -100,7 +101,8 @@ afterAll(async () => {
 
 test('every type of the round trip verifies clean after a sync, in MariaDB and PostgreSQL', async () => {
   const byKey = Object.fromEntries(summary.results.map((r) => [r.key, r]));
-  expect(byKey['vshop.x_verify_my'].content).toMatchObject({ rows: 9, sameSnapshot: true, notCompared: ['c_float', 'c_double'] });
+  // Floats and geometry are not compared (README, Verifying content).
+  expect(byKey['vshop.x_verify_my'].content).toMatchObject({ rows: 9, sameSnapshot: true, notCompared: ['c_float', 'c_double', 'c_point'] });
   expect(byKey['vbilling.x_verify_pg'].content).toMatchObject({ rows: 3, sameSnapshot: true, notCompared: ['c_real', 'c_double'] });
   const now = await verify('vshop.x_verify_my', 'vbilling.x_verify_pg');
   expect(now.code).toBe(0);
