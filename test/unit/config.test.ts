@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, resolveSourceUrl } from '../../config/load';
+import { parseConfig, resolveSourceUrl } from '../../config/load';
+import { configProblems } from '../helpers/config-problems';
 
 const base = (extra = '') => `
 bigquery:
@@ -13,15 +14,7 @@ pipelines:
     sources: [shop]
 ${extra}`;
 
-function problems(text: string): string {
-  try {
-    parseConfig(text, 'conf/bqsync.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (text: string): string => configProblems(text, 'conf/bqsync.yaml');
 
 describe('config validation', () => {
   test('a valid file loads with defaults filled in', () => {

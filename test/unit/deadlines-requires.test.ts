@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig } from '../../config/load';
+import { parseConfig } from '../../config/load';
+import { configProblems } from '../helpers/config-problems';
 import { nextWallTime } from '../../common/session-time';
 import { runDeadline } from '../../activities/plan-run';
 import { lateMessage } from '../../activities/notify';
@@ -17,15 +18,7 @@ pipelines:
     sources: [shop]
 ${extra}`;
 
-function problem(text: string): string {
-  try {
-    parseConfig(text, 'bqsync.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problem = (text: string): string => configProblems(text);
 
 describe('sla: in the config', () => {
   test('a time of day or a duration, not both; a bad time and a bad where: are named', () => {

@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, resolveSourceEndpoint } from '../../config/load';
+import { parseConfig, resolveSourceEndpoint } from '../../config/load';
+import { configProblems } from '../helpers/config-problems';
 import { readCancellation } from '../../sources/postgres/errors';
 import { DRIVERS } from '../../sources/registry';
 import { makeRedactor } from '../../worker/logging';
@@ -15,15 +16,7 @@ pipelines:
   nightly: { sources: [shop] }
 `;
 
-function problems(text: string): string {
-  try {
-    parseConfig(text, 'bqsync.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (text: string): string => configProblems(text);
 
 describe('a source replica', () => {
   const env = { SHOP_URL: 'postgres://app@primary/shop', SHOP_REPLICA_URL: 'postgres://app@replica/shop' };
