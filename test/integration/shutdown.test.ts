@@ -134,7 +134,9 @@ test('SIGTERM with a grace period too short for the table: cut off, retried on t
   report('SIGTERM, grace 1 s', r);
   expect(r.result.code).toBe(0);
   expect(r.code).toBe(0);
-  expect(r.shutdownSeconds).toBeLessThan(15);
+  // Cut off: the stopping worker did not finish the table, the other one did (how long the
+  // worker took to exit is in the report above, a figure, not a bound: it varies with load).
+  expect(r.first).not.toMatch(/table synced/);
   expect(r.second).toMatch(/table synced/);
   // Cut off while extracting, the other worker reads the table again; cut off while
   // BigQuery loads it, the other worker finds that load job and reads nothing again.
