@@ -147,8 +147,7 @@ test('a certificate for another host, or from a CA not given, fails the table at
   expect(byKey['billing_wrong_ca.orders'].error).toMatch(
     /^cannot connect to source "billing_wrong_ca" \(postgres\): .*: the server's certificate is not signed by a CA this worker trusts; give the CA bundle that signed it in sources\.billing_wrong_ca\.tls .*caFile: .*Amazon RDS and Aurora: https:\/\/truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem\)$/,
   );
-  // Not retried: no backoff, no minutes of attempts.
-  expect(seconds).toBeLessThan(30);
+  // Not retried (runs: 1 above): no backoff, no minutes of attempts; the time is a figure.
   console.log(`the mismatch run failed after ${seconds.toFixed(1)} s`);
 }, 120_000);
 
