@@ -22,19 +22,28 @@ export const BENCH_STACK = {
   BQSYNC_BIGQUERY_PROJECT: 'bqsync-bench',
   BQSYNC_TEMPORAL_IN_MEMORY: '1',
 };
-export const TEMPORAL_ADDRESS = `127.0.0.1:${BENCH_STACK.BQSYNC_TEMPORAL_PORT}`;
+export type BenchStack = typeof BENCH_STACK;
+export const temporalAddress = (s: BenchStack) => `127.0.0.1:${s.BQSYNC_TEMPORAL_PORT}`;
+export const TEMPORAL_ADDRESS = temporalAddress(BENCH_STACK);
 
-function stack(command: 'up' | 'down'): void {
-  execFileSync('bash', [path.join(ROOT, 'scripts', 'stack.sh'), command], { env: { ...process.env, ...BENCH_STACK }, stdio: 'inherit' });
+function stack(command: 'up' | 'down', s: BenchStack): void {
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'stack.sh'), command], { env: { ...process.env, ...s }, stdio: 'inherit' });
 }
 
 /** A new Temporal server and emulator, with nothing from an earlier run. */
-export function freshStack(): void {
-  stack('down');
-  stack('up');
+export function freshStack(s: BenchStack = BENCH_STACK): void {
+  stack('down', s);
+  stack('up', s);
 }
 
-export const stopStack = () => stack('down');
+export const stopStack = (s: BenchStack = BENCH_STACK) => stack('down', s);
+
+/** The process IDs scripts/stack.sh recorded for a stack's Temporal server and emulator. */
+export function stackPids(s: BenchStack): { temporal: number; bigquery: number } {
+  const cache = process.env.BQSYNC_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'bqsync');
+  const pid = (name: string) => Number(fs.readFileSync(path.join(cache, `run-${s.BQSYNC_STACK}`, `${name}.pid`), 'utf8').trim());
+  return { temporal: pid('temporal'), bigquery: pid('bigquery') };
+}
 
 export interface BenchRunConfig {
   /** Tables of each source, as discovery globs (the database is in sourceEnv's URLs). */
@@ -46,7 +55,7 @@ export interface BenchRunConfig {
 export type BenchSource = 'mariadb' | 'postgres';
 
 /** A bqsync.yaml for one benchmark run: both sources, the pipeline `bench`. */
-export function writeBenchConfig(c: BenchRunConfig): string {
+export function writeBenchConfig(c: BenchRunConfig, s: BenchStack = BENCH_STACK): string {
   const source = (type: string, url: string, dataset: string) => ({
     type,
     url,
@@ -55,11 +64,11 @@ export function writeBenchConfig(c: BenchRunConfig): string {
     discover: { include: c.include },
   });
   const config = {
-    temporal: { address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue: 'bqsync-bench', webUrl: `http://127.0.0.1:${BENCH_STACK.BQSYNC_TEMPORAL_UI_PORT}` },
+    temporal: { address: temporalAddress(s), namespace: 'default', taskQueue: 'bqsync-bench', webUrl: `http://127.0.0.1:${s.BQSYNC_TEMPORAL_UI_PORT}` },
     bigquery: {
-      project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT,
+      project: s.BQSYNC_BIGQUERY_PROJECT,
       location: 'US',
-      endpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}`,
+      endpoint: `http://127.0.0.1:${s.BQSYNC_BIGQUERY_PORT}`,
       stagingCompression: 'none',
     },
     sources: {
@@ -86,9 +95,9 @@ export interface BenchWorker {
   stop: () => Promise<void>;
 }
 
-/** `bqsync worker` in its own process, ready when it reports RUNNING. */
-export async function startWorker(configFile: string, env: Record<string, string>): Promise<BenchWorker> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'worker', '--config', configFile], {
+/** `bqsync worker` (or another worker script given with its arguments) in its own process, ready when it reports RUNNING. */
+export async function startWorker(configFile: string, env: Record<string, string>, script: string[] = [CLI, 'worker']): Promise<BenchWorker> {
+  const child: ChildProcess = spawn(process.execPath, [...script, '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
