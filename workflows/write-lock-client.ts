@@ -2,7 +2,9 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -13,11 +15,15 @@ import type { TableSyncInput } from '../common/payloads';
 import { releaseWriteLockSignal, writeLockGrantedSignal, writeLockWaitingSignal } from './write-locks';
 import { tableWaitingSignal } from './table-waiting';
 
-const { requestWriteLock } = proxyActivities<Activities>({
+const requestOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2s', maximumInterval: '30s' },
   summary: 'ask for the write lock of the destination table and a permit of the source',
-});
+} as const;
+const { requestWriteLock } = proxyActivities<Activities>(requestOptions);
+// The same request as a local activity: it runs inside the table sync's first workflow task,
+// which saves an activity task and a workflow task per table (the request is one signal-with-start).
+const { requestWriteLock: requestWriteLockLocally } = proxyLocalActivities<Activities>(requestOptions);
 
 /**
  * Runs `write` holding the destination table's lock and a permit of the source, and
@@ -33,7 +39,8 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
   setHandler(writeLockWaitingSignal, (w) => void (w.requestId === requestId && (waiting = w.message)));
   const { task } = input;
   try {
-    await requestWriteLock({
+    // (Table syncs that asked through an activity task replay so.)
+    await (patched('write-lock-local-request') ? requestWriteLockLocally : requestWriteLock)({
       requestId,
       holder: info.workflowId,
       key: task.key,

@@ -15,3 +15,14 @@ test('a run begun by the previous workflow code replays with this code', async (
   expect(childIds).toEqual([expect.stringMatching(/^bqsync-itreplay\.\d{8}T\d{6}Z\.shop\.customers$/), expect.stringMatching(/\.shop\.x_replay_missing$/)]);
   await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-itreplay');
 });
+
+// A table sync recorded (temporal workflow show --output json) with the workflow code of
+// commit eeda334, which asked for its write lock through an activity task; this code asks
+// through a local activity. A table sync running while workers are upgraded must replay.
+test('a table sync that asked for its write lock through an activity task replays with this code', async () => {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/table-sync-lock-by-activity.json'), 'utf8'));
+  const history = historyFromJSON(json);
+  const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  expect(scheduled).toEqual(['requestWriteLock', 'syncTable']);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-bench.2026-12-05T04:36:32Z.postgres.many_0246');
+});
