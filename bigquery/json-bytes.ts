@@ -58,7 +58,7 @@ function writeFourBytes(buf: Uint8Array, pos: number, high: number, low: number)
  * Writes the characters from `i` on, beyond the ASCII fast path: UTF-8, and when `json`,
  * JSON's escapes; a lone surrogate becomes `\udXXX` in JSON and U+FFFD in text.
  */
-function writeRest(buf: Uint8Array, pos: number, s: string, i: number, json: boolean): number {
+function writeRest(buf: Buffer, pos: number, s: string, i: number, json: boolean): number {
   const n = s.length;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -94,9 +94,16 @@ function writeRest(buf: Uint8Array, pos: number, s: string, i: number, json: boo
   return pos;
 }
 
+/**
+ * From this length on, a native copy's fixed cost (a call into C++, about as much as 30
+ * characters of the loop) pays: long text is written by Buffer.write.
+ */
+const NATIVE_FROM = 48;
+
 /** `s` as UTF-8, as Buffer.from(s, 'utf8') gives it. Room needed: 3 bytes per unit. */
-export function writeText(buf: Uint8Array, pos: number, s: string): number {
+export function writeText(buf: Buffer, pos: number, s: string): number {
   const n = s.length;
+  if (n >= NATIVE_FROM) return pos + buf.write(s, pos);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return writeRest(buf, pos, s, i, false);
@@ -106,9 +113,21 @@ export function writeText(buf: Uint8Array, pos: number, s: string): number {
 }
 
 /** `s` as a JSON string in UTF-8, as Buffer.from(JSON.stringify(s), 'utf8') gives it. */
-export function writeJsonString(buf: Uint8Array, pos: number, s: string): number {
+export function writeJsonString(buf: Buffer, pos: number, s: string): number {
   buf[pos++] = QUOTE;
   const n = s.length;
+  if (n >= NATIVE_FROM) {
+    // Long text: copied natively, then its bytes checked for anything to escape. Lone
+    // surrogates come out as U+FFFD (EF BF BD): any U+FFFD sends the text the slow way.
+    const end = pos + buf.write(s, pos);
+    if (needsNoEscape(buf, pos, end)) {
+      buf[end] = QUOTE;
+      return end + 1;
+    }
+    pos = writeRest(buf, pos, s, 0, true);
+    buf[pos++] = QUOTE;
+    return pos;
+  }
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80) {
@@ -121,12 +140,21 @@ export function writeJsonString(buf: Uint8Array, pos: number, s: string): number
   return pos;
 }
 
+/** True when the UTF-8 bytes hold no quote, backslash, control, nor U+FFFD (EF BF BD). */
+function needsNoEscape(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b === QUOTE || b === BACKSLASH || (b === 0xef && buf[i + 1] === 0xbf && buf[i + 2] === 0xbd)) return false;
+  }
+  return true;
+}
+
 /**
  * UTF-8 bytes of text as a JSON string, as Buffer.from(JSON.stringify(text.toString('utf8')))
  * gives it: valid UTF-8 is copied with only its quotes, backslashes and controls escaped;
  * anything else is decoded first (invalid sequences become U+FFFD, as toString makes them).
  */
-export function writeJsonStringOfUtf8(buf: Uint8Array, pos: number, text: Buffer): number {
+export function writeJsonStringOfUtf8(buf: Buffer, pos: number, text: Buffer): number {
   if (!isUtf8(text)) return writeJsonString(buf, pos, text.toString('utf8'));
   buf[pos++] = QUOTE;
   const n = text.length;

@@ -114,7 +114,6 @@ export class RowEncoder {
 
   /** Room for `bytes` more at pos: complete lines go to a chunk, a line too long for the buffer gets a larger one. */
   private makeRoom(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
     if (this.lineStart > 0) this.cut(this.lineStart);
     if (this.pos + bytes > this.buf.length) {
       const larger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + bytes));
@@ -129,8 +128,10 @@ export class RowEncoder {
   }
 
   private writeLine(row: RawValue[]): void {
-    this.lineStart = this.pos;
     const kinds = this.kinds;
+    // buf and pos live in locals for the line; makeRoom may replace the buffer and move the line.
+    let buf = this.buf;
+    let pos = (this.lineStart = this.pos);
     let first = true;
     for (let i = 0; i < kinds.length; i++) {
       const raw = row[i];
@@ -145,9 +146,14 @@ export class RowEncoder {
       }
       const key = first ? this.firstKeys[i] : this.nextKeys[i];
       first = false;
-      this.makeRoom(key.length + maxValueBytes(kind, raw, text));
-      const buf = this.buf;
-      let pos = copyBytes(buf, this.pos, key);
+      const room = key.length + maxValueBytes(kind, raw, text);
+      if (pos + room > buf.length) {
+        this.pos = pos;
+        this.makeRoom(room);
+        buf = this.buf;
+        pos = this.pos;
+      }
+      pos = copyBytes(buf, pos, key);
       switch (kind) {
         case Kind.Integer:
         case Kind.JsonText:
@@ -183,13 +189,17 @@ export class RowEncoder {
           pos = writeJsonString(buf, pos, text);
           break;
       }
-      this.pos = pos;
     }
-    this.makeRoom(3);
-    const buf = this.buf;
-    if (first) buf[this.pos++] = 0x7b; // {
-    buf[this.pos++] = 0x7d; // }
-    buf[this.pos++] = 0x0a; // \n
+    if (pos + 3 > buf.length) {
+      this.pos = pos;
+      this.makeRoom(3);
+      buf = this.buf;
+      pos = this.pos;
+    }
+    if (first) buf[pos++] = 0x7b; // {
+    buf[pos++] = 0x7d; // }
+    buf[pos++] = 0x0a; // \n
+    this.pos = pos;
   }
 }
 

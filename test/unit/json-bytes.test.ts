@@ -32,6 +32,13 @@ const STRINGS: [string, string][] = [
   ['U+FFFD and U+FFFF', '\ufffd\uffff'],
   ['escapes after non-ASCII', 'é"\n\t\u0001🚀\\'],
   ['a long line of ASCII', 'x'.repeat(100_000)],
+  ['a long line with a quote at its end', `${'x'.repeat(300)}"`],
+  ['a long line with a control character at its start', `\u0000${'x'.repeat(300)}`],
+  ['a long line with a lone surrogate at its end', `${'x'.repeat(300)}\udbff`],
+  ['a long line with U+FFFD itself', `${'x'.repeat(300)}\ufffd${'y'.repeat(30)}`],
+  ['a long line of four-byte characters', '🚀'.repeat(500)],
+  ['a long line of fullwidth forms (UTF-8 EF BC / EF BD)', 'ＡＢＣ１２３（）'.repeat(20)],
+  ['a long line with a lone surrogate after fullwidth forms', `${'ｱｲｳ'.repeat(20)}\udc00`],
 ];
 
 describe('JSON strings written as bytes', () => {
@@ -43,9 +50,13 @@ describe('JSON strings written as bytes', () => {
     expect(asText(s).equals(Buffer.from(s, 'utf8'))).toBe(true);
   });
 
-  test('every UTF-16 unit, each between ASCII (so that every surrogate stays alone)', () => {
-    for (let block = 0; block < 0x10000; block += 0x100) {
-      const s = Array.from({ length: 0x100 }, (_, k) => `a${String.fromCharCode(block + k)}`).join('') + 'b';
+  // Short and long texts take different paths (a loop, a native copy): both, for every unit.
+  test.each([
+    ['short texts', 0x10],
+    ['long texts', 0x100],
+  ])('every UTF-16 unit, each between ASCII (so that every surrogate stays alone), in %s', (_name, units) => {
+    for (let block = 0; block < 0x10000; block += units) {
+      const s = Array.from({ length: units }, (_, k) => `a${String.fromCharCode(block + k)}`).join('') + 'b';
       if (!asJson(s).equals(Buffer.from(JSON.stringify(s), 'utf8'))) throw new Error(`JSON of U+${block.toString(16)}.. differs`);
       if (!asText(s).equals(Buffer.from(s, 'utf8'))) throw new Error(`text of U+${block.toString(16)}.. differs`);
     }
