@@ -11,9 +11,6 @@ export interface StagingProgress {
   bytes: number;
 }
 
-// Lines are gathered into chunks of about this size before they reach gzip.
-const CHUNK_BYTES = 256 * 1024;
-
 /**
  * Streams rows into a NEWLINE_DELIMITED_JSON file, gzip-compressed unless told otherwise. Backpressure reaches
  * the database read, so memory holds a few chunks whatever the table's size.
@@ -27,20 +24,22 @@ export async function writeStagingFile(
   options: {
     gzip: boolean;
     signal?: AbortSignal;
-    /** Called before each chunk is written, with its size before compression; the write waits for it. */
+    /** Called before chunks are written, with their size before compression; the write waits for it. */
     reserve?: (bytes: number) => Promise<void>;
   },
 ): Promise<StagingProgress> {
   const progress: StagingProgress = { rows: 0, bytes: 0 };
-  let pending = '';
   const reserve = options.reserve ?? (() => Promise.resolve());
-  const emit = (done: (err?: Error | null, chunk?: Buffer) => void) => {
-    const chunk = Buffer.from(pending, 'utf8');
-    pending = '';
-    reserve(chunk.length).then(() => {
-      progress.bytes += chunk.length;
+  // The encoder writes lines straight into chunks of about CHUNK_BYTES: reservation and
+  // progress go by chunk, not by row.
+  const emit = (stream: Transform, chunks: Buffer[], done: (err?: Error | null) => void) => {
+    if (chunks.length === 0) return done();
+    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+    reserve(bytes).then(() => {
+      progress.bytes += bytes;
       onProgress(progress);
-      done(null, chunk);
+      for (const chunk of chunks) stream.push(chunk);
+      done();
     }, done);
   };
   const encode = new Transform({
@@ -48,13 +47,12 @@ export async function writeStagingFile(
     // A couple of batches queued at most: memory stays flat however wide the rows.
     writableHighWaterMark: 2,
     transform(batch: RawValue[][], _enc, done) {
-      for (const row of batch) pending += encoder.encode(row);
+      encoder.writeRows(batch);
       progress.rows += batch.length;
-      if (pending.length >= CHUNK_BYTES) emit(done);
-      else done();
+      emit(this, encoder.takeChunks(), done);
     },
     flush(done) {
-      emit(done);
+      emit(this, encoder.takeRest(), done);
     },
   });
   const out = fs.createWriteStream(file);
