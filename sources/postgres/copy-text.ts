@@ -29,13 +29,25 @@ export class CopyTextRows {
 
   /** Hands each row this chunk completes to `onRow`. */
   push(chunk: Buffer, onRow: (row: RawValue[]) => void): void {
-    const bytes = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    let bytes = chunk;
+    if (this.rest) {
+      // Only the row the last chunk began is joined, not the whole chunk.
+      const first = chunk.indexOf(NEWLINE_BYTE);
+      if (first < 0) {
+        this.rest = Buffer.concat([this.rest, chunk]);
+        return;
+      }
+      const joined = Buffer.concat([this.rest, chunk.subarray(0, first + 1)]);
+      this.rest = undefined;
+      this.rows(joined.toString('utf8'), onRow);
+      bytes = chunk.subarray(first + 1);
+    }
     const end = bytes.lastIndexOf(NEWLINE_BYTE);
     if (end < 0) {
-      this.rest = bytes;
+      if (bytes.length > 0) this.rest = bytes;
       return;
     }
-    this.rest = end + 1 < bytes.length ? bytes.subarray(end + 1) : undefined;
+    if (end + 1 < bytes.length) this.rest = bytes.subarray(end + 1);
     // One decode for all the rows: values are slices of it.
     this.rows(bytes.toString('utf8', 0, end + 1), onRow);
   }
