@@ -16,7 +16,7 @@ const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 /** Every way of cutting `data` in two, and in single bytes. */
 function cuts(data: Buffer): Buffer[][] {
-  const ways = [[...data].map((b) => Buffer.from([b]))];
+  const ways: Buffer[][] = [[...data].map((b) => Buffer.from([b]))];
   for (let at = 0; at <= data.length; at++) ways.push([data.subarray(0, at), data.subarray(at)]);
   return ways;
 }
