@@ -147,7 +147,11 @@ export class PostgresConnection implements SourceConnection {
       copy = this.client.query(copyTo(text));
       this.copying = copy;
       copy.on('data', (chunk: Buffer) => {
-        if (out.destroyed) return;
+        // A consumer gone (an error, a cancelled sync): read no further; close() ends the session.
+        if (out.destroyed) {
+          copy!.pause();
+          return;
+        }
         try {
           parser.push(chunk, onRow);
         } catch (e) {
