@@ -62,7 +62,7 @@ async function read(filter?: RowFilter): Promise<RawValue[][]> {
 
 /** The ids a bound parameter selects, as the query path would. */
 async function idsWhere(condition: string, values: string[]): Promise<string[]> {
-  return (await pg.query(`SELECT id::text FROM ${TABLE} WHERE ${condition} ORDER BY id`, values)).rows.map((r) => r.id as string);
+  return (await pg.query(`SELECT id::text AS key FROM ${TABLE} WHERE ${condition} ORDER BY id`, values)).rows.map((r) => r.key as string);
 }
 
 const ids = (rows: RawValue[][]) => rows.map((r) => r[0]);
