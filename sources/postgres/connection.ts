@@ -164,7 +164,7 @@ export class PostgresConnection implements SourceConnection {
       });
       copy.on('error', (e: Error) => {
         this.copying = undefined; // the error ended the COPY; pg reads on
-        out.destroy(readFault(table, e));
+        this.failRead(out, table, e);
       });
       copy.on('end', () => {
         this.copying = undefined;
@@ -176,8 +176,14 @@ export class PostgresConnection implements SourceConnection {
         this.endRead(out);
       });
     };
-    start().catch((e: Error) => out.destroy(readFault(table, e)));
+    start().catch((e: Error) => this.failRead(out, table, e));
     return out;
+  }
+
+  /** A read that failed in its transaction: the error to the consumer, the aborted transaction rolled back for the connection's next use. */
+  private failRead(out: RowBatches, table: string, err: Error): void {
+    out.destroy(readFault(table, err));
+    this.client.query('ROLLBACK').catch(() => undefined);
   }
 
   /** The WHERE of a COPY's query: bounds read from the transaction's settings, a `where:` without values as written. */
