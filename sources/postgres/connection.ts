@@ -1,4 +1,5 @@
 import { Client, Query, QueryArrayConfig } from 'pg';
+import { to as copyTo, CopyToStreamQuery as CopyOutStream } from 'pg-copy-streams';
 import { SourceConnectionLost } from '../connection-lost';
 import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
@@ -11,6 +12,7 @@ import { postgresHealth } from './health';
 import { POSTGRES_URL_TLS, postgresSsl } from './tls';
 import * as sql from './sql';
 import { postgresLogicalType, valueForms } from './types';
+import { CopyTextRows } from './copy-text';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
 import { sourceContentSide } from '../content-side';
 import { postgresChecksumDialect } from './checksum-sql';
@@ -22,6 +24,8 @@ export class PostgresConnection implements SourceConnection {
   /** Content verification: keep the next read's snapshot open (holdSnapshot), and whether one is open. */
   private holdNext = false;
   private inSnapshot = false;
+  /** A COPY whose data has not all arrived: its socket is read only as the rows are taken. */
+  private copying?: CopyOutStream;
 
   private constructor(
     private readonly client: Client,
@@ -115,6 +119,108 @@ export class PostgresConnection implements SourceConnection {
   }
 
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
+    // A `where:` with values keeps its parameters typed by where they stand: the query path.
+    if (filter?.condition && filter.condition.values.length > 0) return this.queryRows(table, columns, filter);
+    return this.copyRows(table, columns, filter);
+  }
+
+  /**
+   * The rows as `COPY (SELECT ...) TO STDOUT` in text format, parsed here (copy-text.ts):
+   * the server sends each row's text in one message, without the per-field framing and
+   * per-value parsing of a query's rows. Same snapshot and settings as the query path, so
+   * every value's text is the same; bounds are bound through settings (sql.BIND_BOUNDS).
+   */
+  private copyRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
+    const select = columns.map((c) => c.readExpression ?? quotePostgres(c.name)).join(', ');
+    let copy: CopyOutStream | undefined;
+    const out = new RowBatches(() => copy?.resume());
+    this.reading = { table, out };
+    const parser = new CopyTextRows(columns.map((c) => c.type));
+    let paused = false;
+    const onRow = (row: RawValue[]) => {
+      if (!out.add(row)) paused = true;
+    };
+    const start = async () => {
+      await this.client.query(sql.BEGIN_SNAPSHOT);
+      const where = await this.boundWhere(table, filter);
+      const text = `COPY (SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}) TO STDOUT`;
+      copy = this.client.query(copyTo(text));
+      this.copying = copy;
+      copy.on('data', (chunk: Buffer) => {
+        // A consumer gone (an error, a cancelled sync): read no further; close() ends the session.
+        if (out.destroyed) {
+          copy!.pause();
+          return;
+        }
+        try {
+          parser.push(chunk, onRow);
+        } catch (e) {
+          return out.destroy(e as Error);
+        }
+        if (paused) {
+          paused = false;
+          copy!.pause();
+        }
+      });
+      copy.on('error', (e: Error) => {
+        this.copying = undefined; // the error ended the COPY; pg reads on
+        this.failRead(out, table, e);
+      });
+      copy.on('end', () => {
+        this.copying = undefined;
+        try {
+          parser.finish();
+        } catch (e) {
+          return out.destroy(e as Error);
+        }
+        this.endRead(out);
+      });
+    };
+    start().catch((e: Error) => this.failRead(out, table, e));
+    return out;
+  }
+
+  /** A read that failed in its transaction: the error to the consumer, the aborted transaction rolled back for the connection's next use. */
+  private failRead(out: RowBatches, table: string, err: Error): void {
+    out.destroy(readFault(table, err));
+    this.client.query('ROLLBACK').catch(() => undefined);
+  }
+
+  /** The WHERE of a COPY's query: bounds read from the transaction's settings, a `where:` without values as written. */
+  private async boundWhere(table: string, filter?: RowFilter): Promise<string> {
+    if (!filter) return '';
+    const parts: string[] = [];
+    if (filter.from !== undefined || filter.below !== undefined) {
+      const column = filter.column!;
+      const bound = await this.rows<{ type: string }>(sql.BIND_BOUNDS, [this.schema, table, column, filter.from ?? '', filter.below ?? '']);
+      if (bound.length === 0) throw new Error(`column "${column}" of ${this.qualified(table)} not found`);
+      const c = quotePostgres(column);
+      const value = (setting: string) => `pg_catalog.current_setting('${setting}')::${bound[0].type}`;
+      if (filter.from !== undefined) {
+        const atLeast = `${c} >= ${value(sql.BOUND_SETTING.from)}`;
+        parts.push(filter.orNull ? `(${atLeast} OR ${c} IS NULL)` : atLeast);
+      }
+      if (filter.below !== undefined) parts.push(`${c} < ${value(sql.BOUND_SETTING.below)}`);
+    }
+    if (filter.condition) parts.push(`(${filter.condition.sql})`);
+    return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
+  }
+
+  /** The last row is in: commit, or keep the snapshot open for content verification (holdSnapshot). */
+  private endRead(out: RowBatches): void {
+    if (this.holdNext) {
+      this.holdNext = false;
+      this.inSnapshot = true;
+      return out.finish();
+    }
+    this.client.query('COMMIT').then(
+      () => out.finish(),
+      (e) => out.destroy(e),
+    );
+  }
+
+  /** The rows as one streamed query, its values bound as parameters. */
+  private queryRows(table: string, columns: SourceColumn[], filter: RowFilter): RowBatches {
     const select = columns.map((c) => c.readExpression ?? quotePostgres(c.name)).join(', ');
     const { where, params } = filterClause(filter, quotePostgres, (i) => `$${i}`);
     const text = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
@@ -132,17 +238,7 @@ export class PostgresConnection implements SourceConnection {
           if (!out.add(row)) socket.pause();
         });
         query.on('error', (e: Error) => out.destroy(readFault(table, e)));
-        query.on('end', () => {
-          if (this.holdNext) {
-            this.holdNext = false;
-            this.inSnapshot = true;
-            return out.finish();
-          }
-          this.client.query('COMMIT').then(
-            () => out.finish(),
-            (e) => out.destroy(e),
-          );
-        });
+        query.on('end', () => this.endRead(out));
         this.client.query(query);
       },
       (e) => out.destroy(e),
@@ -191,8 +287,10 @@ export class PostgresConnection implements SourceConnection {
   }
 
   async close(): Promise<void> {
-    // A socket paused mid-stream would never read the server's goodbye.
-    this.client.connection.stream.resume();
+    // A socket paused mid-stream would never read the server's goodbye; a COPY left
+    // unfinished is not read to its end: its session ends with the socket.
+    if (this.copying) this.client.connection.stream.destroy();
+    else this.client.connection.stream.resume();
     await this.client.end().catch(() => undefined);
   }
 

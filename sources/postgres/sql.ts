@@ -66,3 +66,28 @@ export const BEGIN_SNAPSHOT = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
 
 /** A short read-only transaction for the queries that return values (the cursor's statistics). */
 export const BEGIN_SETTLED = ['BEGIN READ ONLY', ...LOCAL_SETTINGS].join('; ');
+
+/** The settings that hold a read's bounds for the length of its transaction. */
+export const BOUND_SETTING = { from: 'bqsync.from', below: 'bqsync.below' } as const;
+
+/**
+ * A COPY takes no parameters: a read's bounds go into settings of its own transaction
+ * (set_config(..., true)), which the COPY's query reads back with current_setting, cast to
+ * the column's type as a bound parameter would be typed: the base type of a domain, by its
+ * quoted internal name, so no typmod applies (`"bpchar"`, not `character`, which is char(1)).
+ * current_setting is stable, so an index on the column still serves the bounds.
+ * $1 schema, $2 table, $3 column, $4 and $5 the values of `from` and `below` ('' when unused).
+ */
+export const BIND_BOUNDS = `WITH RECURSIVE base(oid, depth) AS (
+  SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT t.typbasetype, b.depth + 1 FROM pg_catalog.pg_type t JOIN base b ON t.oid = b.oid WHERE t.typtype = 'd'
+)
+SELECT pg_catalog.format('%I.%I', n.nspname, t.typname) AS type,
+       pg_catalog.set_config('${BOUND_SETTING.from}', $4, true) AS from_set,
+       pg_catalog.set_config('${BOUND_SETTING.below}', $5, true) AS below_set
+  FROM base b JOIN pg_catalog.pg_type t ON t.oid = b.oid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+ ORDER BY b.depth DESC LIMIT 1`;
