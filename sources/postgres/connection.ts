@@ -57,6 +57,16 @@ export class PostgresConnection implements SourceConnection {
     return (await this.client.query(query, params)).rows as T[];
   }
 
+  /**
+   * The catalog and planning queries (shape, key, estimates, key span): in a settled
+   * transaction, so that a role's own statement_timeout or lock_timeout cannot cancel them
+   * on a busy server (the read lifts them the same way); inside a snapshot that is open
+   * already, in that one, whose settings are the same.
+   */
+  private async catalogRows<T>(query: string, params: unknown[] = []): Promise<T[]> {
+    return this.inSnapshot ? this.rows<T>(query, params) : this.settledRows<T>(query, params);
+  }
+
   /** A query whose values' text depends on the settings (times, dates): in a transaction of its own that sets them. */
   private async settledRows<T>(query: string, params: unknown[] = []): Promise<T[]> {
     await this.client.query(sql.BEGIN_SETTLED);
@@ -71,11 +81,11 @@ export class PostgresConnection implements SourceConnection {
   }
 
   async listTables(): Promise<string[]> {
-    return (await this.rows<{ name: string }>(sql.LIST_TABLES, [this.schema])).map((r) => r.name);
+    return (await this.catalogRows<{ name: string }>(sql.LIST_TABLES, [this.schema])).map((r) => r.name);
   }
 
   async describeTable(table: string): Promise<SourceColumn[]> {
-    const rows = await this.rows<Record<string, string | null>>(sql.DESCRIBE_COLUMNS, [this.schema, table]);
+    const rows = await this.catalogRows<Record<string, string | null>>(sql.DESCRIBE_COLUMNS, [this.schema, table]);
     return rows.map((r) => {
       const name = String(r.name);
       const typmod = Number(r.typmod);
@@ -93,29 +103,29 @@ export class PostgresConnection implements SourceConnection {
   }
 
   async primaryKey(table: string): Promise<string[]> {
-    return (await this.rows<{ name: string }>(sql.PRIMARY_KEY, [this.schema, table])).map((r) => r.name);
+    return (await this.catalogRows<{ name: string }>(sql.PRIMARY_KEY, [this.schema, table])).map((r) => r.name);
   }
 
   async estimateRows(tables: string[]): Promise<Map<string, number>> {
-    const rows = await this.rows<{ name: string; n: string }>(sql.ESTIMATE_ROWS, [this.schema, tables]);
+    const rows = await this.catalogRows<{ name: string; n: string }>(sql.ESTIMATE_ROWS, [this.schema, tables]);
     return new Map(rows.filter((r) => Number(r.n) >= 0).map((r) => [r.name, Number(r.n)]));
   }
 
   async keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined> {
     const c = quotePostgres(column);
-    const [r] = await this.rows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`).catch(
+    const [r] = await this.catalogRows<{ lo: string | null; hi: string | null }>(`SELECT MIN(${c})::text AS lo, MAX(${c})::text AS hi FROM ${this.qualified(table)}`).catch(
       (e) => Promise.reject(readFault(table, e, false, false)),
     );
     return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
   }
 
   async tableComment(table: string): Promise<string | undefined> {
-    return (await this.rows<{ c: string | null }>(sql.TABLE_COMMENT, [this.schema, table]))[0]?.c ?? undefined;
+    return (await this.catalogRows<{ c: string | null }>(sql.TABLE_COMMENT, [this.schema, table]))[0]?.c ?? undefined;
   }
 
   async tablesWithoutSelect(tables: string[]): Promise<string[]> {
     if (tables.length === 0) return [];
-    return (await this.rows<{ name: string }>(sql.TABLES_WITHOUT_SELECT, [this.schema, tables])).map((r) => r.name);
+    return (await this.catalogRows<{ name: string }>(sql.TABLES_WITHOUT_SELECT, [this.schema, tables])).map((r) => r.name);
   }
 
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
