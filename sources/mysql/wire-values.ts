@@ -37,12 +37,15 @@ const TYPE_GEOMETRY = 255;
 
 /**
  * Values up to this many bytes are cut out of the row's one decoded string rather than
- * decoded alone: a native decode per value costs more than the copy of a short value, and
- * a longer value is checked for non-ASCII bytes by a byte loop that would cost more than it.
+ * decoded alone (a native decode per value costs more than copying a short value). V8
+ * copies a substring this short; a longer one would be a slice that keeps the whole row's
+ * string alive as long as the value, and the load file's pending chunk holds hundreds of
+ * rows' values: on the wide bench table, three times the memory the garbage collector
+ * promoted and more CPU than the decodes it saved.
  */
-const SHORT_VALUE = 64;
+const CUT_MAX = 12;
 /** A row longer than this (a large BLOB or TEXT) is not decoded whole: its values are decoded one by one. */
-const WHOLE_ROW_MAX = 16 * 1024;
+const WHOLE_ROW_MAX = 4 * 1024;
 
 function readFor(field: WireField, isBytesColumn: boolean): { read: Read; encoding: string } {
   if (isBytesColumn) return { read: Read.Bytes, encoding: '' };
@@ -78,9 +81,9 @@ const isAscii = (b: Buffer, from: number, to: number): boolean => {
  *   dates and times come as ASCII text with the binary set, read as latin1).
  *
  * Per row, the whole row is decoded once as latin1 (one byte, one character, so the byte
- * offsets stand) and each short text value is a substring of it: one native call per row
- * instead of one per value. A UTF-8 value is taken from there only when its bytes are all
- * ASCII, where UTF-8 and latin1 read alike; otherwise it is decoded as UTF-8 by itself.
+ * offsets stand) and each short value is a substring of it: one native call per row
+ * instead of one per short value. A UTF-8 value is taken from there only when its bytes
+ * are all ASCII, where UTF-8 and latin1 read alike; longer values are decoded by themselves.
  */
 export class RowDecoder {
   private readonly reads: Read[];
@@ -128,10 +131,10 @@ export class RowDecoder {
       if (at > end) throw new Error(`a row packet ends ${at - end} bytes before its value ${i + 1}`);
       switch (reads[i]) {
         case Read.Latin1:
-          row[i] = whole !== undefined ? whole.substring(from - base, at - base) : b.toString('latin1', from, at);
+          row[i] = whole !== undefined && len <= CUT_MAX ? whole.substring(from - base, at - base) : b.toString('latin1', from, at);
           break;
         case Read.Utf8:
-          row[i] = whole !== undefined && len <= SHORT_VALUE && isAscii(b, from, at) ? whole.substring(from - base, at - base) : b.toString('utf8', from, at);
+          row[i] = whole !== undefined && len <= CUT_MAX && isAscii(b, from, at) ? whole.substring(from - base, at - base) : b.toString('utf8', from, at);
           break;
         case Read.Bytes:
           row[i] = b.subarray(from, at);
