@@ -13,7 +13,7 @@ import { mysqlHealth } from './health';
 import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
-import { wireValueReader } from './wire-values';
+import { decodeRowsWith, hookMissed } from './row-parser-hook';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
 import { sourceContentSide } from '../content-side';
 import { CHECKSUM_SESSION, mysqlChecksumDialect, mysqlChecksumExpression } from './checksum-sql';
@@ -153,7 +153,7 @@ export class MysqlConnection implements SourceConnection {
   }
 
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
-    const binary = new Set(columns.filter((c) => c.type.kind === 'bytes').map((c) => c.name));
+    const bytesColumns = columns.map((c) => c.type.kind === 'bytes');
     const select = columns.map((c) => `${c.readExpression ?? quoteMysql(c.name)} AS ${quoteMysql(c.name)}`).join(', ');
     const { where, params } = filterClause(filter, quoteMysql, () => '?');
     const query = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
@@ -171,7 +171,9 @@ export class MysqlConnection implements SourceConnection {
     this.reading = { table, out, lost };
     this.conn.query(sql.BEGIN_SNAPSHOT, (err) => {
       if (err) return out.destroy(err);
-      const rows = this.conn.query({ sql: query, values: params, rowsAsArray: true, typeCast: wireValueReader(binary) });
+      // Rows are read by the row decoder (wire-values.ts), one call per row.
+      const rows = this.conn.query({ sql: query, values: params, typeCast: hookMissed });
+      decodeRowsWith(rows, bytesColumns);
       rows.on('result', (row: unknown) => {
         if (!out.add(row as RawValue[])) {
           this.conn.pause();

@@ -3,7 +3,8 @@
  * test/unit/mysql8-protocol.test.ts, against a protocol fake): settings made per connection
  * hold against a login whose own limit would cut the read; a read that the server cuts at
  * net_write_timeout while the worker does not take rows is named so; geometries, read as
- * the server stores them and written as WKT by the driver, read as MariaDB writes them.
+ * the server stores them and written as WKT by the driver, read as MariaDB writes them;
+ * values of every length the protocol encodes arrive as the bytes the server sent.
  */
 import type mysql from 'mysql2/promise';
 import { mysqlDriver } from '../../sources/mysql/driver';
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${TABLE}, x_driver_geo`);
+  await admin.query(`DROP TABLE IF EXISTS ${TABLE}, x_driver_geo, x_driver_lengths`);
   await admin.query(`DROP USER IF EXISTS '${USER}'@'%'`);
   await admin.end();
 });
@@ -121,4 +122,65 @@ test("geometries become the WKT MariaDB's ST_AsText writes, shape by shape", asy
   read.sort((a, b) => Number(a[0]) - Number(b[0]));
   expect(read.map((r) => [r[1], r[2]])).toEqual(expected.map((e) => [e.g, e.g4326]));
   expect(expected.map((e) => e.g)).toEqual(shapes);
+});
+
+test('values of every length the protocol encodes arrive as the bytes the server sent: short and long, ASCII and not, long rows', async () => {
+  await admin.query('DROP TABLE IF EXISTS x_driver_lengths');
+  await admin.query(
+    `CREATE TABLE x_driver_lengths (id INT PRIMARY KEY, t MEDIUMTEXT CHARACTER SET utf8mb4, l VARCHAR(300) CHARACTER SET latin1,
+       b MEDIUMBLOB, d DOUBLE, n DECIMAL(20,5), at DATETIME(6), tail VARCHAR(20) CHARACTER SET utf8mb4)`,
+  );
+  // Byte lengths around the protocol's 1-byte (< 251), 3-byte (< 65536) and 4-byte length
+  // forms and around the driver's own limits (values of 12 bytes, rows of 4 KB); the latin1
+  // column's text reaches the client as UTF-8, two bytes for each accented letter.
+  const values: [string, string][] = [
+    ['', ''],
+    ['a', 'é'],
+    ['x'.repeat(12), 'é'.repeat(6)],
+    ['é'.repeat(6), 'y'.repeat(13)],
+    ['y'.repeat(13), 'é'.repeat(7)],
+    ['z'.repeat(11) + 'é', 'ü'],
+    ['x'.repeat(64), 'é'.repeat(32)],
+    ['g'.repeat(1900), 'h'.repeat(12)],
+    ['i'.repeat(2100), 'j'.repeat(13)],
+    ['a'.repeat(250), 'é'.repeat(125)],
+    ['b'.repeat(251), 'ß'.repeat(126)],
+    ['日'.repeat(84), 'x'],
+    ['c'.repeat(16 * 1024), 'ä'],
+    ['d'.repeat(65535), 'y'],
+    ['e'.repeat(65536), 'z'],
+    ['😀'.repeat(17_501), 'Ö'],
+    ['f'.repeat(200_000) + '日本', 'å'],
+  ];
+  for (const [i, [t, l]] of values.entries()) {
+    await admin.query('INSERT INTO x_driver_lengths VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      i,
+      t,
+      l,
+      Buffer.from(t, 'utf8'),
+      (i + 1) / 7,
+      `${i}.12345`,
+      `2024-01-0${1 + (i % 9)} 00:00:0${i % 10}.00000${i % 10}`,
+      `tail ${i} ✓`,
+    ]);
+  }
+  await admin.query('INSERT INTO x_driver_lengths VALUES (99, NULL, NULL, NULL, NULL, NULL, NULL, NULL)');
+  // The bytes the server sends for each value, read by mysql2 on a connection of its own.
+  const reference = await (await import('mysql2/promise')).createConnection({ uri: MYSQL_URL, charset: 'utf8mb4' });
+  let wireBytes: (string | null)[][];
+  try {
+    const [rows] = await reference.query({ sql: 'SELECT * FROM x_driver_lengths ORDER BY id', rowsAsArray: true, typeCast: (f) => f.buffer()?.toString('hex') ?? null });
+    wireBytes = rows as unknown as (string | null)[][];
+  } finally {
+    await reference.end();
+  }
+  conn = await mysqlDriver.connect(MYSQL_URL, {});
+  const read: (string | Buffer | null)[][] = [];
+  for await (const batch of conn.streamRows('x_driver_lengths', await conn.describeTable('x_driver_lengths'))) read.push(...(batch as (string | Buffer | null)[][]));
+  read.sort((a, b) => Number(a[0]) - Number(b[0]));
+  // Text is the UTF-8 the server sent; numbers and dates its ASCII text; BLOBs Buffers of its bytes.
+  const bytesOf = (v: string | Buffer | null) => (v === null ? null : (typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('hex'));
+  expect(read.map((r) => r.map(bytesOf))).toEqual(wireBytes);
+  expect(read.map((r) => r.slice(1, 3))).toEqual([...values, [null, null]]);
+  expect(read.every((r) => r[3] === null || Buffer.isBuffer(r[3]))).toBe(true);
 });
