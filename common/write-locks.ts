@@ -44,6 +44,14 @@ export interface WriteLockRequest {
   permits?: number;
 }
 
+/**
+ * The permits a table sync asks for: one per key range it may read at once (the table's
+ * `parallelRanges`, absent 1), never more than the source's concurrency.
+ */
+export function tablePermits(parallelRanges: number | undefined, sourceConcurrency: number | undefined): number {
+  return Math.max(1, Math.min(parallelRanges ?? 1, sourceConcurrency ?? 1));
+}
+
 /** The permits a request holds, never more than the source has (it would never be granted). */
 export function permitsOf(r: Pick<WriteLockRequest, 'permits' | 'sourceCapacity'>): number {
   return Math.max(1, Math.min(r.permits ?? 1, r.sourceCapacity));
