@@ -17,6 +17,8 @@ import mysql from 'mysql2/promise';
 import { createConnection } from 'mysql2';
 import { stringify } from 'yaml';
 import type { NodeResult } from '../common/payloads';
+import { createBigQuery } from '../bigquery/client';
+import type { Config } from '../config/schema';
 import { mixDdl, mixSelect } from './column-mixes';
 import { table } from './report';
 import { BENCH_STACK, BenchSource, BenchWorker, freshStack, runPipeline, sourceEnv, startWorker, stopStack, TEMPORAL_ADDRESS } from './stack';
@@ -217,8 +219,7 @@ export function formatRatio(figures: RangesFigure[]): string {
  * missing, doubled or with other values is counted. Narrow mix: id, user_id, kind, created_at.
  */
 async function compareRowByRow(o: RangesOptions): Promise<string> {
-  const { BigQuery } = await import('@google-cloud/bigquery');
-  const bq = new BigQuery({ projectId: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT, apiEndpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}` });
+  const bq = createBigQuery({ project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT, location: 'US', endpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}` } as Config['bigquery']);
   const text = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'object' && 'value' in v ? String((v as { value: unknown }).value) : String(v));
   const line = (r: Record<string, unknown>) => [text(r.user_id), text(r.kind), text(r.created_at).replace('T', ' ')].join('|');
   const destination = new Map<string, string>();

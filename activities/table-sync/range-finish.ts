@@ -60,20 +60,23 @@ async function finish(loaded: LoadedConfig, sync: TableSync, input: FinishRanges
     chunksResumed: results.filter((r) => r.resumed).length,
     next: results.length + 1,
   };
-  const checksum = input.task.verify === 'checksum';
-  // The source only for the shape (and, with verify: checksum, the content afterwards).
-  return withSource(loaded, input.task.source, async (reader) => {
+  // The source for the shape only: no connection is held while BigQuery swaps.
+  const plan = await withSource(loaded, input.task.source, async (reader) => {
     const plan = await planSync(sync, reader);
     onPlan(plan);
     checkSameSchema(sync, plan, input.plan.schema);
-    const rowsLoaded = (await swappedEarlier(sync, staged.rows)) ?? (await swapIn(sync, plan, staged));
-    await recordColumnRules(sync, plan.destination);
-    const outcome = await report(sync, plan, { kind: 'ranges', ...staged }, rowsLoaded, await cursorOf(sync, input.plan));
-    outcome.rangesAtOnce = input.rangesAtOnce;
-    outcome.rangeWorkers = [...new Set(results.map((r) => r.worker))].sort();
-    if (checksum) outcome.content = await verifyAfterLoad(sync, plan.shape.mappings, reader, false);
-    return outcome;
+    return plan;
   });
+  const rowsLoaded = (await swappedEarlier(sync, staged.rows)) ?? (await swapIn(sync, plan, staged));
+  await recordColumnRules(sync, plan.destination);
+  const outcome = await report(sync, plan, { kind: 'ranges', ...staged }, rowsLoaded, await cursorOf(sync, input.plan));
+  outcome.rangesAtOnce = input.rangesAtOnce;
+  outcome.rangeWorkers = [...new Set(results.map((r) => r.worker))].sort();
+  if (input.task.verify === 'checksum') {
+    // Each range read in its own snapshot: the content is compared in a snapshot after the swap.
+    outcome.content = await withSource(loaded, input.task.source, (reader) => verifyAfterLoad(sync, plan.shape.mappings, reader, false));
+  }
+  return outcome;
 }
 
 /** The staging table holds exactly what the ranges read, then the swap. */
