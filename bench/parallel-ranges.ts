@@ -221,7 +221,9 @@ export function formatRatio(figures: RangesFigure[]): string {
 async function compareRowByRow(o: RangesOptions): Promise<string> {
   const bq = createBigQuery({ project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT, location: 'US', endpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}` } as Config['bigquery']);
   const text = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'object' && 'value' in v ? String((v as { value: unknown }).value) : String(v));
-  const line = (r: Record<string, unknown>) => [text(r.user_id), text(r.kind), text(r.created_at).replace('T', ' ')].join('|');
+  // BigQuery writes a DATETIME without trailing zeros in its fraction (.1), MariaDB to six digits (.100000).
+  const datetime = (v: unknown) => text(v).replace('T', ' ').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const line = (r: Record<string, unknown>) => [text(r.user_id), text(r.kind), datetime(r.created_at)].join('|');
   const destination = new Map<string, string>();
   let doubled = 0;
   const [rows] = await bq.dataset(`bench_ranges_${o.engine}`).table(o.table).getRows({ autoPaginate: true, maxResults: 100_000 });
