@@ -4,6 +4,8 @@ import { makePlanRun } from './plan-run';
 import { makeRunStep } from './run-step';
 import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
+import { makeSyncRange } from './table-sync/range-read';
+import { makeFinishRanges } from './table-sync/range-finish';
 import { makeWriteLockActivities } from './write-locks';
 import { awaitTableSync } from './await-table-sync';
 import { awaitPipelineTables } from './await-pipeline-tables';
@@ -13,9 +15,13 @@ import { awaitPipelineTables } from './await-pipeline-tables';
  * `stagingBudgetBytes`: at most this many bytes of staged files at once on the worker.
  */
 export function createActivities(loaded: LoadedConfig, options: { stagingBudgetBytes?: number } = {}) {
+  // One budget for every file this worker stages, whole tables and key ranges alike.
+  const budget = new StagingBudget(options.stagingBudgetBytes);
   return {
     planRun: makePlanRun(loaded),
-    syncTable: makeSyncTable(loaded, new StagingBudget(options.stagingBudgetBytes)),
+    syncTable: makeSyncTable(loaded, budget),
+    syncRange: makeSyncRange(loaded, budget),
+    finishRanges: makeFinishRanges(loaded, budget),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),
     notifyLate: makeNotifyLate(loaded),

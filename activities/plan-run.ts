@@ -150,6 +150,7 @@ function tableTask(loaded: LoadedConfig, sourceName: string, name: string, entry
     partitionBy: settings.partitionBy,
     clusterBy: settings.clusterBy,
     chunkRows: settings.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    ...(settings.parallelRanges && settings.parallelRanges > 1 && { parallelRanges: settings.parallelRanges }),
     fullRefresh: fullRefresh || undefined,
     discovered: typeof entry === 'string' && !(source.tables ?? []).includes(entry) ? true : undefined,
     description: settings.description,

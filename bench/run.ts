@@ -4,7 +4,8 @@
  * runs into the emulator, and writes everything with the machine's description to
  * bench/results.md.
  *   node dist/bench/run.js [generator options, see generate.ts] [--concurrency 1,2,4,8]
- *        [--memory-tables bench_one,bench_huge] [--thousand-concurrency 4,16] [--out bench/results.md]
+ *        [--memory-tables bench_one,bench_huge] [--thousand-concurrency 4,16] [--ranges-table bench_huge]
+ *        [--out bench/results.md]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { endToEndFigures, formatRuns } from './end-to-end';
 import { extractionFigures, formatExtraction } from './extract';
+import { formatRanges, formatRatio, parallelRangesFigures } from './parallel-ranges';
 import { generate, SERVER_URLS, shapeFromArgs } from './generate';
 import { formatThousand, thousandTablesFigures } from './thousand-tables';
 
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '1,2,4,8' },
       'memory-tables': { type: 'string', default: 'bench_one,bench_huge' },
       'thousand-concurrency': { type: 'string', default: '4,16' },
+      'ranges-table': { type: 'string', default: 'bench_huge' },
       out: { type: 'string', default: path.join(__dirname, '..', '..', 'bench', 'results.md') },
     },
   });
@@ -68,6 +71,10 @@ async function main(): Promise<void> {
   const thousand = formatThousand(
     await thousandTablesFigures('bqsync_bench_thousand', 500, 3, list(values['thousand-concurrency']).map(Number), { runTables: 500, standInMs: 2000 }),
   );
+  console.log('[bench] one large table by one worker, then by two');
+  const rangesTable = String(values['ranges-table']);
+  const rangeFigures = await parallelRangesFigures({ database: shape.database, table: rangesTable, engine: 'mariadb', chunkRows: 1_000_000, parallel: 2, verify: 'counts' });
+  const ranges = `${formatRanges(rangeFigures)}\n\n${formatRatio(rangeFigures)}`;
 
   const report = [
     '# Benchmark results',
@@ -107,6 +114,14 @@ async function main(): Promise<void> {
       'ran fewer tables than its limit while one of its tables had not started.',
     '',
     thousand,
+    '',
+    `## One large table in key ranges, by one worker and by two (MariaDB ${rangesTable})`,
+    '',
+    '`bench/parallel-ranges.ts`: `chunkRows` 1,000,000, `parallelRanges` 2, source concurrency 2; one worker process, then two, ' +
+      'each on a fresh stack. "ranges s" runs from the first range\'s start to the last range\'s end (reads and their loads); ' +
+      '"finish s" is the staging count, the swap and the destination\'s count. The destination is then compared with the source row by row.',
+    '',
+    ranges,
     '',
   ].join('\n');
   fs.writeFileSync(values.out as string, report);

@@ -13,12 +13,16 @@ import type { RunSummary } from '../common/payloads';
 const ROOT = path.join(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'client', 'cli.js');
 
+/** BQSYNC_BENCH_PORT_OFFSET=N moves the stack's ports (and its name) aside, for a second benchmark on the machine. */
+const OFFSET = Number(process.env.BQSYNC_BENCH_PORT_OFFSET ?? 0);
+const benchPort = (base: number) => String(base + OFFSET);
+
 export const BENCH_STACK = {
-  BQSYNC_STACK: 'bench',
-  BQSYNC_TEMPORAL_PORT: '7277',
-  BQSYNC_TEMPORAL_UI_PORT: '8277',
-  BQSYNC_BIGQUERY_PORT: '9177',
-  BQSYNC_BIGQUERY_GRPC_PORT: '9187',
+  BQSYNC_STACK: OFFSET ? `bench${OFFSET}` : 'bench',
+  BQSYNC_TEMPORAL_PORT: benchPort(7277),
+  BQSYNC_TEMPORAL_UI_PORT: benchPort(8277),
+  BQSYNC_BIGQUERY_PORT: benchPort(9177),
+  BQSYNC_BIGQUERY_GRPC_PORT: benchPort(9187),
   BQSYNC_BIGQUERY_PROJECT: 'bqsync-bench',
   BQSYNC_TEMPORAL_IN_MEMORY: '1',
 };

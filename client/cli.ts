@@ -56,7 +56,12 @@ program
       'BQSYNC_STAGING_BUDGET_BYTES',
     ),
   )
-  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string }) => {
+  .addOption(
+    new Option('--max-activities <n>', 'at most this many activities at once on this worker (a table sync, a key range, a step); 100 by default')
+      .env('BQSYNC_MAX_ACTIVITIES')
+      .argParser(parsePositive),
+  )
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string; maxActivities?: number }) => {
     const { runWorker } = await import('../worker/main');
     const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
     const { parseByteSize } = await import('../worker/byte-size');
@@ -68,6 +73,7 @@ program
       healthFile: opts.healthFile,
       scaleInIdleSeconds: opts.scaleInIdle,
       stagingBudgetBytes: opts.stagingBudget === undefined ? undefined : parseByteSize(opts.stagingBudget, 'BQSYNC_STAGING_BUDGET_BYTES'),
+      maxActivities: opts.maxActivities,
     });
   });
 
@@ -275,6 +281,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${value}" is not a port number (1-65535)`);
   return port;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`"${value}" is not a whole number of 1 or more`);
+  return n;
 }
 
 function exit(code: number): void {

@@ -47,7 +47,10 @@ function note(r: NodeResult): string {
   if (r.cursorNulls) notes.push(`${rowCount(r.cursorNulls)} with a NULL cursor (read on every run)`);
   if (r.cursorAhead) notes.push(`${rowCount(r.cursorAhead)} dated after the source's clock (read on every run; the bound stops at the clock)`);
   if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
-  if (r.chunks) notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}`);
+  if (r.chunks) {
+    const spread = r.rangeWorkers ? `, up to ${r.rangesAtOnce ?? 1} at once on ${r.rangeWorkers.length} worker${r.rangeWorkers.length === 1 ? '' : 's'}` : '';
+    notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}${spread}`);
+  }
   if (r.content) notes.push(contentNote(r.content));
   return notes.join('; ');
 }

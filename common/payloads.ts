@@ -40,6 +40,8 @@ export interface TableTask {
   clusterBy?: string[];
   /** Full loads of larger tables go in key ranges of about this many rows. */
   chunkRows?: number;
+  /** Key ranges read at once (capped by the source's concurrency); absent: 1. */
+  parallelRanges?: number;
   /** Rebuild the table from every source row with the source's current schema, whatever the mode. */
   fullRefresh?: boolean;
   /** Found by the source's discover: rather than listed under its tables:. */
@@ -163,11 +165,59 @@ export interface TableSyncOutcome {
   /** Key ranges the table was read in, and how many of them an earlier attempt had landed. */
   chunks?: number;
   chunksResumed?: number;
+  /** Key ranges read as activities of their own: at most this many at once, by these workers (their identities). */
+  rangesAtOnce?: number;
+  rangeWorkers?: string[];
   /** verify: checksum: what the content comparison found (keys, counts, column names only). */
   content?: ContentOutcome;
 }
 
-/** A content verification in a table's result. */
+/** A key range [from, below) of an integer key; no `below`: to the end. Integers only, never row values. */
+export interface KeyRange {
+  from: string;
+  below?: string;
+}
+
+/**
+ * A full load planned in key ranges, each read and loaded by an activity of its own on any
+ * worker (activities/table-sync/range-*.ts), then swapped in by one more. Names, a hash and
+ * integer bounds only: no row value reaches history.
+ */
+export interface RangePlan {
+  kind: 'ranges';
+  /** The staging table every range appends to, in the destination's dataset: one per sync. */
+  staging: string;
+  /** The key column the ranges split (the first primary key column, an integer). */
+  column: string;
+  /** A hash of the schema the ranges load with: a range that plans another one fails. */
+  schema: string;
+  ranges: KeyRange[];
+  /** An append or merge table's cursor at the source, counted when the plan was made. */
+  cursor?: { nulls: number; ahead: number };
+}
+
+/** One range to read and append to the plan's staging table. */
+export interface RangeTask {
+  task: TableTask;
+  plan: Omit<RangePlan, 'ranges'>;
+  /** From 0; the range's load job carries index + 1. */
+  index: number;
+  count: number;
+  range: KeyRange;
+}
+
+/** What one range landed in the staging table. */
+export interface RangeResult {
+  rows: number;
+  bytes: number;
+  nulledValues: Record<string, number>;
+  /** An earlier attempt's load job had landed the range: it was not read again. */
+  resumed: boolean;
+  /** The identity of the worker that ran the activity (as in the workflow's history). */
+  worker: string;
+}
+
+/** The content verification in a table's result. */
 export interface ContentOutcome {
   /** Rows compared, checksum ranges, and the BigQuery bytes the checksums scanned. */
   rows: number;

@@ -34,8 +34,27 @@ export interface WriteLockRequest {
   /** The lock's name: `project.dataset.table`. */
   table: string;
   source: string;
-  /** The source's `concurrency`: syncs of that source at once, across every run. */
+  /** The source's `concurrency`: permits of that source held at once, across every run. */
   sourceCapacity: number;
+  /**
+   * Permits of the source this sync holds: one per connection it reads with at once (a
+   * table read in parallel key ranges takes several). Absent: 1, as in requests and
+   * carried state of older versions.
+   */
+  permits?: number;
+}
+
+/**
+ * The permits a table sync asks for: one per key range it may read at once (the table's
+ * `parallelRanges`, absent 1), never more than the source's concurrency.
+ */
+export function tablePermits(parallelRanges: number | undefined, sourceConcurrency: number | undefined): number {
+  return Math.max(1, Math.min(parallelRanges ?? 1, sourceConcurrency ?? 1));
+}
+
+/** The permits a request holds, never more than the source has (it would never be granted). */
+export function permitsOf(r: Pick<WriteLockRequest, 'permits' | 'sourceCapacity'>): number {
+  return Math.max(1, Math.min(r.permits ?? 1, r.sourceCapacity));
 }
 
 /** Why a request still waits, told to its holder whenever the reason changes. */

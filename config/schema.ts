@@ -82,6 +82,14 @@ const tableSettings = {
    * reached BigQuery. Default 2,000,000.
    */
   chunkRows: z.number().int().min(1000).optional(),
+  /**
+   * A table read in key ranges reads up to this many ranges at once, each on its own source
+   * connection and on any worker of the task queue; each counts against the source's
+   * `concurrency` for the whole sync of the table, so it is capped there. Default 1: the
+   * ranges still go to any worker, one after another, and the table takes one permit of the
+   * source as every other table does; raise it for the few tables that dominate a run.
+   */
+  parallelRanges: z.number().int().min(1).max(64).optional(),
   clusterBy: z.array(columnName).min(1).max(4).optional(),
   /**
    * Values BigQuery cannot hold (MySQL zero dates, PostgreSQL infinity, years beyond 9999,

@@ -18,6 +18,8 @@ export interface WorkerOptions extends TelemetryOptions {
   scaleInIdleSeconds?: number;
   /** At most this many bytes of staged files at once across the worker's table syncs; no limit when undefined. */
   stagingBudgetBytes?: number;
+  /** Activities at once on this worker (each key range of a table is one); the SDK's default when undefined. */
+  maxActivities?: number;
 }
 
 /** The workflow bundle made at build time, or the workflow sources when there is none. */
@@ -57,6 +59,7 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
       // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
       maxHeartbeatThrottleInterval: '10s',
+      ...(options.maxActivities !== undefined && { maxConcurrentActivityTaskExecutions: options.maxActivities }),
     });
     const running = worker.run();
     if (options.healthFile) stopHealth = writeHealthFile(worker, options.healthFile, (message) => logger.warn(message));

@@ -1,7 +1,7 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptors, ActivityExecuteInput, Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
-import type { TableSyncOutcome, TableTask } from '../common/payloads';
+import type { RangePlan, RangeResult, TableSyncOutcome, TableTask } from '../common/payloads';
 import { pipelineOfWorkflowId } from '../common/workflow-ids';
 
 /** bqsync's own metrics, exported beside the SDK's (`temporal_*`) on the worker's /metrics. */
@@ -12,6 +12,14 @@ export const METRIC = {
   failures: 'bqsync_table_sync_failures',
 } as const;
 
+
+/** The table a table activity works on: syncTable takes the task, a key range or the finish carry it. */
+function tableTaskOf(activityType: string, arg: unknown): TableTask | undefined {
+  if (activityType === 'syncTable') return isTableTask(arg) ? arg : undefined;
+  if (activityType !== 'syncRange' && activityType !== 'finishRanges') return undefined;
+  const task = (arg as { task?: unknown } | undefined)?.task;
+  return isTableTask(task) ? task : undefined;
+}
 
 function isTableTask(arg: unknown): arg is TableTask {
   const t = arg as TableTask | undefined;
@@ -29,23 +37,32 @@ export function tableSyncTelemetry(ctx: Context): ActivityInterceptors {
   let task: TableTask | undefined;
   const inbound: ActivityInboundCallsInterceptor = {
     async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-      if (ctx.info.activityType !== 'syncTable' || !isTableTask(input.args[0])) return next(input);
-      task = input.args[0];
+      task = tableTaskOf(ctx.info.activityType, input.args[0]);
+      if (!task) return next(input);
       const tags = { pipeline: pipelineOfWorkflowId(workflowId) ?? '', source: task.source, table: task.table };
       const meter = ctx.metricMeter;
       const began = process.hrtime.bigint();
       const seconds = () => Number(process.hrtime.bigint() - began) / 1e9;
+      // A table read in key ranges: its rows count once, when finishRanges swaps them in;
+      // its duration is not one activity's, so only whole syncs are timed.
+      const whole = ctx.info.activityType === 'syncTable';
       try {
-        const outcome = (await next(input)) as TableSyncOutcome;
-        meter.createCounter(METRIC.rows, 'rows', 'rows loaded into BigQuery').add(outcome.rowsLoaded, tags);
-        meter.createCounter(METRIC.bytes, 'bytes', 'bytes written to staging files').add(outcome.bytesStaged, tags);
-        meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'succeeded' });
-        ctx.log.info('table synced', { rowsRead: outcome.rowsRead, rowsLoaded: outcome.rowsLoaded, bytesStaged: outcome.bytesStaged, seconds: Number(seconds().toFixed(3)) });
-        return outcome;
+        const result = (await next(input)) as TableSyncOutcome | RangePlan | RangeResult;
+        if ('kind' in result) {
+          ctx.log.info('key ranges planned', { ranges: result.ranges.length, seconds: Number(seconds().toFixed(3)) });
+        } else if ('rowsLoaded' in result) {
+          meter.createCounter(METRIC.rows, 'rows', 'rows loaded into BigQuery').add(result.rowsLoaded, tags);
+          meter.createCounter(METRIC.bytes, 'bytes', 'bytes written to staging files').add(result.bytesStaged, tags);
+          if (whole) meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'succeeded' });
+          ctx.log.info('table synced', { rowsRead: result.rowsRead, rowsLoaded: result.rowsLoaded, bytesStaged: result.bytesStaged, seconds: Number(seconds().toFixed(3)) });
+        } else {
+          ctx.log.info('key range staged', { rows: result.rows, bytesStaged: result.bytes, resumed: result.resumed, seconds: Number(seconds().toFixed(3)) });
+        }
+        return result;
       } catch (err) {
         const errorType = err instanceof ApplicationFailure ? (err.type ?? 'Error') : err instanceof Error ? err.name : 'Error';
         meter.createCounter(METRIC.failures, 'attempts', 'table sync attempts that failed').add(1, { ...tags, error_type: errorType });
-        meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'failed' });
+        if (whole) meter.createHistogram(METRIC.duration, 'float', 's', 'extract, load and verify of one table').record(seconds(), { ...tags, outcome: 'failed' });
         throw err;
       }
     },

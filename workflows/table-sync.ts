@@ -5,6 +5,7 @@ import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { searchAttributes } from '../common/search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
 import { withWriteLock } from './write-lock-client';
+import { rangePermits, readInRanges } from './parallel-ranges';
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own
@@ -25,9 +26,18 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
     summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count${input.task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
   });
   try {
+    // A full load over chunkRows goes in key ranges, each an activity any worker can take.
+    // (Table syncs that an older worker began replay reading them inside syncTable.)
+    const inRanges = patched('parallel-ranges');
+    const permits = inRanges ? rangePermits(input) : 1;
+    const sync = async (): Promise<TableSyncOutcome> => {
+      if (!inRanges) return (await syncTable(input.task)) as TableSyncOutcome;
+      const done = await syncTable(input.task, { ranges: 'plan' });
+      return 'kind' in done ? readInRanges(input, done, permits) : done;
+    };
     // One writer per BigQuery table, and the source's concurrency across every run.
     // (Table syncs that an older worker began replay without the lock.)
-    const outcome = patched('write-lock') ? await withWriteLock(input, () => syncTable(input.task)) : await syncTable(input.task);
+    const outcome = patched('write-lock') ? await withWriteLock(input, sync, permits) : await sync();
     upsertSearchAttributes([{ key: searchAttributes.outcome, value: 'succeeded' }]);
     return outcome;
   } catch (err) {

@@ -26,11 +26,12 @@ const { requestWriteLock } = proxyActivities<Activities>(requestOptions);
 const { requestWriteLock: requestWriteLockLocally } = proxyLocalActivities<Activities>(requestOptions);
 
 /**
- * Runs `write` holding the destination table's lock and a permit of the source, and
+ * Runs `write` holding the destination table's lock and `permits` of the source (absent: 1,
+ * and then not sent, as older versions asked), and
  * releases them however it ends (failed, cancelled). While it waits, the table sync's
  * current details in the Web UI and its run's `status` say what it waits for.
  */
-export async function withWriteLock<T>(input: TableSyncInput, write: () => Promise<T>): Promise<T> {
+export async function withWriteLock<T>(input: TableSyncInput, write: () => Promise<T>, permits = 1): Promise<T> {
   const info = workflowInfo();
   const requestId = info.runId;
   let granted = false;
@@ -48,6 +49,7 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
       table: `${task.dataset}.${task.destination}`,
       source: task.source,
       sourceCapacity: input.sourceConcurrency ?? 1,
+      ...(permits > 1 && { permits }),
     });
     let shown: string | undefined;
     while (!granted) {

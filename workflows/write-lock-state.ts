@@ -1,8 +1,9 @@
-import type { WriteLockRequest, WriteLocksSnapshot } from '../common/write-locks';
+import { permitsOf, WriteLockRequest, WriteLocksSnapshot } from '../common/write-locks';
 
 /**
  * Who holds which table and source permits, and who waits: a mutex per destination table
- * and a semaphore per source. A request is granted all or nothing (no source permit is held
+ * and a semaphore per source, weighted: a request takes `permits` of its source (absent: 1).
+ * A request is granted all or nothing (no source permit is held
  * while waiting for a table), in arrival order: a request that cannot go reserves its table
  * for itself, and its source too when the source is all it lacks, so later ones do not
  * overtake it there. Pure and deterministic, for the lock workflow and unit tests.
@@ -45,7 +46,7 @@ export class WriteLockState {
     const reservedSources = new Set<string>();
     for (const r of [...this.queued]) {
       const tableBusy = reservedTables.has(r.table) || this.tableHolder(r.table) !== undefined;
-      const sourceBusy = reservedSources.has(r.source) || this.sourceHolders(r.source).length >= r.sourceCapacity;
+      const sourceBusy = reservedSources.has(r.source) || this.permitsHeld(r.source) + permitsOf(r) > r.sourceCapacity;
       if (!tableBusy && !sourceBusy) {
         remove(this.queued, (q) => q === r);
         this.held.push(r);
@@ -74,8 +75,9 @@ export class WriteLockState {
     const before = ahead.find((a) => a.table === r.table);
     if (before) return `waiting for ${r.label}: queued behind ${before.holder}`;
     const users = this.sourceHolders(r.source);
+    const want = permitsOf(r) > 1 ? `, ${permitsOf(r)} permits wanted, ${this.permitsHeld(r.source)} held` : '';
     const shown = users.slice(0, 3).map((u) => u.holder).join(', ') + (users.length > 3 ? ` and ${users.length - 3} more` : '');
-    return `waiting for source ${r.source} (concurrency ${r.sourceCapacity}): ${users.length ? `read by ${shown}` : 'earlier requests go first'}`;
+    return `waiting for source ${r.source} (concurrency ${r.sourceCapacity}${want}): ${users.length ? `read by ${shown}` : 'earlier requests go first'}`;
   }
 
   /** Every workflow that holds or waits. */
@@ -93,6 +95,10 @@ export class WriteLockState {
 
   private sourceHolders(source: string): WriteLockRequest[] {
     return this.held.filter((h) => h.source === source);
+  }
+
+  private permitsHeld(source: string): number {
+    return this.sourceHolders(source).reduce((n, h) => n + permitsOf(h), 0);
   }
 }
 

@@ -39,13 +39,14 @@ export interface StagedRanges extends StagedRows {
 }
 
 /**
- * The column to split a full load by: a single integer primary key, when the table has
+ * The column to split a full load by: the primary key's first column when it is an integer
+ * (a composite key splits on it: rows that share it stay in one range), when the table has
  * more rows than `chunkRows` (or an earlier attempt already started in ranges).
  */
 export async function chunkingKey(reader: SourceConnection, task: TableTask, shape: TableShape, resuming: boolean): Promise<Chunking | undefined> {
   if (!task.chunkRows) return undefined;
   const key = await reader.primaryKey(task.table);
-  const mapping = key.length === 1 ? shape.mappings.find((m) => m.bigQueryName === key[0]) : undefined;
+  const mapping = key.length >= 1 ? shape.mappings.find((m) => m.bigQueryName === key[0]) : undefined;
   if (!mapping || !isIntegerKey(mapping)) return undefined;
   const estimatedRows = (await reader.estimateRows([task.table])).get(task.table) ?? 0;
   return resuming || estimatedRows > task.chunkRows ? { key: mapping, estimatedRows } : undefined;
@@ -117,7 +118,7 @@ async function stageRanges(
 }
 
 /** The ranges from `resumeFrom` (or the lowest key) to the end, of about `chunkRows` rows each. */
-async function rangesToRead(reader: SourceConnection, task: TableTask, chunking: Chunking, resumeFrom?: string): Promise<KeyChunk[]> {
+export async function rangesToRead(reader: SourceConnection, task: TableTask, chunking: Chunking, resumeFrom?: string): Promise<KeyChunk[]> {
   const span = await reader.keyRange(task.table, chunking.key.source.name);
   return span ? planKeyChunks(span.min, span.max, chunking.estimatedRows, task.chunkRows!, resumeFrom) : [{ from: resumeFrom ?? '0' }];
 }

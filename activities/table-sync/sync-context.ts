@@ -93,6 +93,14 @@ export function stagingTable(destination: string, prefix: string, attempt: numbe
   return `_bqsync_stage_${destination}_${prefix.slice(-16)}_a${attempt}`;
 }
 
+/**
+ * The staging table of a sync read in key ranges as activities of their own: one for the
+ * whole sync (every range, on any worker, appends to it), so it carries no attempt.
+ */
+export function rangesStagingTable(destination: string, prefix: string): string {
+  return `_bqsync_stage_${destination}_${prefix.slice(-16)}_ranges`;
+}
+
 /** The staged files go, whatever happened, and the heartbeats stop. */
 export async function endSync(sync: TableSync): Promise<void> {
   sync.heartbeats.stop();

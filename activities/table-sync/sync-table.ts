@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../../config/load';
-import type { TableSyncOutcome, TableTask } from '../../common/payloads';
+import type { RangePlan, TableSyncOutcome, TableTask } from '../../common/payloads';
 import { recordColumnRules } from './column-rules-record';
 import { extract } from './extract';
 import { readableFault } from './faults';
@@ -8,6 +8,8 @@ import { loadIncremental, mergeStaged } from './load-incremental';
 import { replaceFromRanges } from './load-key-ranges';
 import { loadReplace } from './load-replace';
 import { planSync, SyncPlan } from './plan';
+import { chunkingKey } from './key-ranges';
+import { planRanges } from './range-plan';
 import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
@@ -26,12 +28,16 @@ import { endStaging } from './writes';
  *             with verify: checksum, the content too, after the load (verify-content.ts)
  *   report    the table's result (report.ts)
  * One activity on purpose: the staged file lives on this worker's disk.
+ *
+ * With `ranges: 'plan'` (the tableSync workflow's), a full load of a table over `chunkRows`
+ * is not read here: the activity returns the plan of its key ranges (range-plan.ts), which
+ * the workflow hands to activities of their own (range-read.ts, range-finish.ts).
  */
 export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new StagingBudget()) {
-  return async function syncTable(task: TableTask): Promise<TableSyncOutcome> {
+  return async function syncTable(task: TableTask, options: SyncTableOptions = {}): Promise<TableSyncOutcome | RangePlan> {
     let planned: SyncPlan | undefined;
     try {
-      return await syncOnce(loaded, task, budget, (plan) => (planned = plan));
+      return await syncOnce(loaded, task, budget, (plan) => (planned = plan), options);
     } catch (err) {
       // The planned columns let a refused load name the column and its BigQuery type.
       throw readableFault(err, task, loaded, planned?.schema.fields);
@@ -39,24 +45,42 @@ export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new 
   };
 }
 
-async function syncOnce(loaded: LoadedConfig, task: TableTask, budget: StagingBudget, onPlan: (plan: SyncPlan) => void): Promise<TableSyncOutcome> {
+export interface SyncTableOptions {
+  /** 'plan': a table read in key ranges returns their plan instead of reading them here. */
+  ranges?: 'plan';
+}
+
+async function syncOnce(
+  loaded: LoadedConfig,
+  task: TableTask,
+  budget: StagingBudget,
+  onPlan: (plan: SyncPlan) => void,
+  options: SyncTableOptions,
+): Promise<TableSyncOutcome | RangePlan> {
   const sync = await startSync(loaded, task, budget);
   try {
     // The source connection is open for these three stages only (source-connection.ts), and
     // with verify: checksum until the content is verified, in the snapshot the rows were read in.
     const checksum = task.verify === 'checksum';
-    const { plan, cursor, work, loadedRows, content } = await withSource(loaded, task.source, async (reader) => {
+    const read = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
       onPlan(plan);
       // Before any row is read: the next run's bound must not be later than this moment.
       const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
+      if (options.ranges === 'plan' && earlier.kind === 'fresh' && !plan.incremental) {
+        const chunking = await chunkingKey(reader, task, plan.shape, false);
+        if (chunking) return { ranges: await planRanges(sync, reader, plan, chunking, cursor) };
+      }
       const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier, cursor);
       if (!checksum) return { plan, cursor, work, loadedRows: undefined, content: undefined };
       const loadedRows = await loadByMode(sync, plan, work);
       const content = await verifyAfterLoad(sync, plan.shape.mappings, reader, work.kind === 'file');
       return { plan, cursor, work, loadedRows, content };
     });
+    // The ranges' staging table stays for them: no endStaging.
+    if (read.ranges) return read.ranges;
+    const { plan, cursor, work, loadedRows, content } = read;
     const rowsLoaded = loadedRows ?? (await loadByMode(sync, plan, work));
     await recordColumnRules(sync, plan.destination);
     const outcome = await report(sync, plan, work, rowsLoaded, cursor);

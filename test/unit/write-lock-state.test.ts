@@ -62,4 +62,44 @@ describe('two writers on one table: the lock state', () => {
     const carried = new WriteLockState(s.snapshot());
     expect(carried.isHeld('c')).toBe(true);
   });
+
+  test('weighted requests: a table read in parallel ranges takes several permits, all or nothing, and no more than the source has', () => {
+    const s = new WriteLockState();
+    s.request(req('a', 't1', 'shop', 4));
+    s.request({ ...req('big', 't2', 'shop', 4), permits: 3 }); // 1 + 3 = 4: fits
+    s.request(req('c', 't3', 'shop', 4)); // a fifth permit: waits
+    expect(ids(s.grant())).toEqual(['a', 'big']);
+    expect(s.waiting().map((w) => w.message)).toEqual(['waiting for source shop (concurrency 4): read by wf-a, wf-big']);
+    s.release('a');
+    expect(ids(s.grant())).toEqual(['c']);
+    // Waiting for 3 with 2 held: told why, and a later single request does not overtake it.
+    s.release('big');
+    s.request(req('d', 't4', 'shop', 4));
+    s.request({ ...req('big2', 't2', 'shop', 4), permits: 3 });
+    s.request(req('e', 't5', 'shop', 4));
+    expect(ids(s.grant())).toEqual(['d']);
+    expect(s.waiting().map((w) => w.message)).toEqual([
+      'waiting for source shop (concurrency 4, 3 permits wanted, 2 held): read by wf-c, wf-d',
+      'waiting for source shop (concurrency 4): read by wf-c, wf-d',
+    ]);
+    s.release('c');
+    expect(ids(s.grant())).toEqual(['big2']);
+  });
+
+  test('more permits than the source has are capped at its concurrency, so the request is granted once the source is free', () => {
+    const s = new WriteLockState();
+    s.request({ ...req('big', 't1', 'shop', 2), permits: 8 });
+    expect(ids(s.grant())).toEqual(['big']);
+    s.request(req('b', 't2', 'shop', 2));
+    expect(ids(s.grant())).toEqual([]);
+  });
+
+  test('carried state of older versions (no permits) counts one permit each', () => {
+    const old = { held: [req('a', 't1', 'shop', 2), req('b', 't2', 'shop', 2)], queued: [] };
+    const s = new WriteLockState(old);
+    s.request(req('c', 't3', 'shop', 2));
+    expect(ids(s.grant())).toEqual([]);
+    s.release('a');
+    expect(ids(s.grant())).toEqual(['c']);
+  });
 });

@@ -1,0 +1,65 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_TYPES } from '../common/failures';
+import { tablePermits } from '../common/write-locks';
+import type { RangePlan, RangeResult, TableSyncInput, TableSyncOutcome } from '../common/payloads';
+
+/** The source permits a table sync asks for: one per range it may read at once, within the source's concurrency. */
+export function rangePermits(input: TableSyncInput): number {
+  return tablePermits(input.task.parallelRanges, input.sourceConcurrency);
+}
+
+const retry: RetryPolicy = {
+  initialInterval: '15s',
+  backoffCoefficient: 2,
+  maximumInterval: '10 minutes',
+  maximumAttempts: 4,
+  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+};
+
+/**
+ * Reads the planned key ranges as activities of their own, up to `atOnce` at a time (the
+ * source permits the table sync holds), on whichever workers of the task queue take them,
+ * then swaps the staging table in. When a range fails for good, no further range starts
+ * and the ones running are awaited before the failure goes up, so that no range still
+ * reads the source once the table sync has released its permits.
+ */
+export async function readInRanges(input: TableSyncInput, plan: RangePlan, atOnce: number): Promise<TableSyncOutcome> {
+  const { task } = input;
+  const { ranges, ...shared } = plan;
+  const count = ranges.length;
+  const results: RangeResult[] = new Array(count);
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < count) {
+      const index = next++;
+      try {
+        results[index] = await rangeActivity(input, index, count)({ task, plan: shared, index, count, range: ranges[index] });
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, count) }, lane));
+  if (failed) throw failed.err;
+  const { finishRanges } = proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
+    retry,
+    summary: `${task.key}: swap the ${count} key ranges into ${task.dataset}.${task.destination}, verify row count${task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
+  });
+  return finishRanges({ task, plan: shared, results, rangesAtOnce: Math.min(atOnce, count) });
+}
+
+/** Each range's activity is shown in the Web UI with the table and which range it is. */
+function rangeActivity(input: TableSyncInput, index: number, count: number) {
+  const { task } = input;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
+    retry,
+    summary: `${task.key}: key range ${index + 1} of ${count}, to ${task.dataset}.${task.destination}'s staging table`,
+  }).syncRange;
+}
