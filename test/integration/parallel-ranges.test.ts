@@ -166,11 +166,15 @@ test('two workers take the key ranges of one table: it lands exact, and both com
 });
 
 test('a worker killed in the middle of a range: the other worker reads that range again, and no row lands twice', async () => {
+  // The doomed worker runs alone until it dies in its first range, so that it surely takes
+  // one (with both up, the other worker could take every range); the healthy one comes then.
   const doomed = await startWorker(file, { BQSYNC_MAX_ACTIVITIES: '1', BQSYNC_CRASH_AT: 'range-read' });
+  workers = [doomed];
+  const died = new Promise((resolve) => doomed.process.on('exit', (_c, signal) => resolve(signal)));
+  const run = runCli(['--config', file, 'sync', 'shop.x_pr_kill', '--wait']);
+  expect(await died).toBe('SIGKILL');
   const healthy = await startWorker(file, { BQSYNC_MAX_ACTIVITIES: '1' });
   workers = [doomed, healthy];
-  const run = runCli(['--config', file, 'sync', 'shop.x_pr_kill', '--wait']);
-  expect(await new Promise((resolve) => doomed.process.on('exit', (_c, signal) => resolve(signal)))).toBe('SIGKILL');
   const res = await run;
   expect(res.code).toBe(0);
   // The cut-off range was read again, not resumed: nothing of it had landed.
