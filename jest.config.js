@@ -29,6 +29,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/fresh-emulator.ts'],
     },
   ],
   // One file at a time per process: the integration files of a shard share one emulator,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local stack: MariaDB and PostgreSQL (started when down), a Temporal dev server with
 # the Web UI and bqsync's search attributes, and the BigQuery emulator.
-#   scripts/stack.sh up | down | restart | status
+#   scripts/stack.sh up | down | restart | restart-emulator | status
 # BQSYNC_STACK=test with other ports runs a second stack beside the first (the tests do).
 # `up` reuses what already listens on the ports; `restart` stops this stack's processes and
 # starts fresh ones (the tests: a stack left by an aborted run holds its old workflows).
@@ -87,9 +87,18 @@ case "${1:-up}" in
     temporal_up
     bigquery_up
     ;;
+  restart-emulator)
+    # An empty emulator: it slows as it fills (each integration file starts with one).
+    stop bigquery
+    if port_open "$BIGQUERY_PORT"; then
+      log "port $BIGQUERY_PORT is taken by a process that $BQSYNC_RUN does not know; stop it, or use other ports"
+      exit 1
+    fi
+    bigquery_up
+    ;;
   status)
     port_open "$TEMPORAL_PORT" && echo "temporal: up on $TEMPORAL_PORT" || echo "temporal: down"
     port_open "$BIGQUERY_PORT" && echo "bigquery emulator: up on $BIGQUERY_PORT" || echo "bigquery emulator: down"
     ;;
-  *) echo "usage: $0 up|down|restart|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|restart|restart-emulator|status" >&2; exit 2 ;;
 esac
