@@ -24,6 +24,13 @@ const { requestWriteLock } = proxyActivities<Activities>(requestOptions);
 // The same request as a local activity: it runs inside the table sync's first workflow task,
 // which saves an activity task and a workflow task per table (the request is one signal-with-start).
 const { requestWriteLock: requestWriteLockLocally } = proxyLocalActivities<Activities>(requestOptions);
+// The release as a local activity: the table sync then ends in the workflow task that gives
+// the lock back, where a signal to another workflow must be acknowledged in one more task.
+const { releaseWriteLock } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 },
+  summary: 'give the write lock and the source permits back',
+});
 
 /**
  * Runs `write` holding the destination table's lock and `permits` of the source (absent: 1,
@@ -66,9 +73,11 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
     return await write();
   } finally {
     // Also when cancelled: a lock left behind would hold the table until the holder check frees it.
-    await CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(writeLocksWorkflowId(info.taskQueue)).signal(releaseWriteLockSignal, requestId).catch(() => undefined),
-    );
+    // (Table syncs that released by a signal from workflow code replay so.)
+    const release = patched('write-lock-local-release')
+      ? () => releaseWriteLock(requestId)
+      : () => getExternalWorkflowHandle(writeLocksWorkflowId(info.taskQueue)).signal(releaseWriteLockSignal, requestId);
+    await CancellationScope.nonCancellable(() => release().catch(() => undefined));
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -25,4 +26,15 @@ test('a table sync that asked for its write lock through an activity task replay
   const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
   expect(scheduled).toEqual(['requestWriteLock', 'syncTable']);
   await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-bench.2026-12-05T04:36:32Z.postgres.many_0246');
+});
+
+// A table sync recorded (temporal workflow show --output json) with the workflow code of
+// commit 51c0e1b, which gave its write lock back by a signal from workflow code; this code
+// gives it back through a local activity. A table sync running while workers are upgraded must replay.
+test('a table sync that released its write lock by a signal replays with this code', async () => {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/table-sync-lock-released-by-signal.json'), 'utf8'));
+  const history = historyFromJSON(json);
+  const types = history.events!.map((e) => e.eventType);
+  expect(types).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-itsync.2026-12-05T07:56:36Z.shop.orders');
 });
