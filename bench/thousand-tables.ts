@@ -25,6 +25,7 @@ import { SERVER_URLS } from './generate';
 import { executionHistories, overheadOfExecutions } from './overhead';
 import { peakRssMiB, table } from './report';
 import { meanPhases, TablePhases } from './table-phases';
+import { TaskTimes, taskTimes } from './workflow-task-times';
 import { handoverGaps, HandoverGap, idleSlots, IdleSlots } from './scheduling-gaps';
 import { BenchStack, freshStack, runPipeline, sourceEnv, stackPids, startWorker, stopStack, temporalAddress, writeBenchConfig } from './stack';
 
@@ -148,6 +149,9 @@ export interface ThousandFigure {
   lockExecutions: number;
   /** Where a table sync's orchestration time went (means over the tables). */
   phases: TablePhases & { startMs: number; heardMs: number };
+  /** The workflow tasks of the run (all its executions) and of the lock workflow. */
+  runTasks: TaskTimes;
+  lockTasks: TaskTimes;
   handovers: HandoverGap[];
   idle: IdleSlots;
   workerPeakRssMiB: number;
@@ -224,6 +228,8 @@ async function oneRun(database: string, perSource: number, concurrency: number, 
         lockEvents: lockRuns.reduce((n, e) => n + e.length, 0),
         lockExecutions: lockRuns.length,
         phases: { ...meanPhases(t.map((x) => x.phases)), startMs: mean(t.map((x) => x.startMs)), heardMs: mean(t.map((x) => x.heardMs)) },
+        runTasks: taskTimes(executions),
+        lockTasks: taskTimes(lockRuns),
         handovers: handoverGaps(executions),
         idle: idleSlots(t, concurrency),
         workerPeakRssMiB,
@@ -311,7 +317,16 @@ export function formatThousand(figures: ThousandFigure[]): string {
       ms(f.phases.heardMs),
     ]),
   );
-  return [runs, '', history, '', stalls, '', phases].join('\n');
+  const tasks = table(
+    ['tables, per source / run, data activity', 'workflow', 'workflow tasks', 'waiting for a worker ms (mean)', 'worker answering ms: mean, p95, max', 'worker answering, total s'],
+    figures.flatMap((f) =>
+      (['run', 'lock workflow'] as const).map((w) => {
+        const x = w === 'run' ? f.runTasks : f.lockTasks;
+        return [label(f), w, String(x.tasks), ms(x.queueMeanMs), `${ms(x.runMeanMs)}, ${ms(x.runP95Ms)}, ${ms(x.runMaxMs)}`, (x.runTotalMs / 1000).toFixed(1)];
+      }),
+    ),
+  );
+  return [runs, '', history, '', stalls, '', phases, '', tasks].join('\n');
 }
 
 if (require.main === module) {
