@@ -27,6 +27,8 @@ describe('SQL steps exactly once', () => {
     // The emulator reports refused SQL as jobInternalError with the analyzer's status.
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['INVALID_ARGUMENT: Table not found: t [at 1:15]']))).toBe('rejected');
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['failed to get connection: context canceled']))).toBe('transient');
+    // A load file the emulator read damaged under load: bqsync writes only valid JSON lines.
+    expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['expected comma after object value']))).toBe('transient');
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['strconv.ParseFloat: parsing "1e400": value out of range']))).toBe('rejected');
   });
 
