@@ -65,7 +65,7 @@ export class PostgresConnection implements SourceConnection {
     },
     checkHeld: async () => {
       if (!this.inSnapshot) throw new Error('no snapshot is held on this connection');
-      await this.rows('SELECT 1');
+      await this.rows(sql.SNAPSHOT_HELD);
     },
     readNextIn: (snapshot) => {
       this.importNext = snapshot;

@@ -74,8 +74,13 @@ export function beginInSnapshot(id: string): string {
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', `SET TRANSACTION SNAPSHOT '${checkSnapshotId(id)}'`, ...LOCAL_SETTINGS].join('; ');
 }
 
+/** Marks the session that holds a shared snapshot in pg_stat_activity (its last query is one of these). */
+export const SNAPSHOT_QUERY_TAG = '/* bqsync:snapshot */';
+
 /** The exported snapshot's ID, and its horizons (xmin:xmax:xip) as text, which an importer compares. */
-export const EXPORT_SNAPSHOT = 'SELECT pg_catalog.pg_export_snapshot() AS id, pg_catalog.txid_current_snapshot()::text AS horizons';
+export const EXPORT_SNAPSHOT = `SELECT ${SNAPSHOT_QUERY_TAG} pg_catalog.pg_export_snapshot() AS id, pg_catalog.txid_current_snapshot()::text AS horizons`;
+/** The holder's check that its transaction is still open. */
+export const SNAPSHOT_HELD = `SELECT ${SNAPSHOT_QUERY_TAG} 1`;
 export const SNAPSHOT_HORIZONS = 'SELECT pg_catalog.txid_current_snapshot()::text AS horizons';
 
 /** The table's size in blocks of its main fork. $1 schema, $2 table. */

@@ -1,0 +1,150 @@
+/**
+ * PostgreSQL tables without an integer leading key column, read in ranges of their physical
+ * blocks (ctid) that all import one exported snapshot: a text key and no key at all land
+ * exact; rows updated (moved to other blocks), inserted and deleted while the ranges run
+ * land as of the snapshot, none twice and none missing; and a snapshot lost in the middle
+ * leaves the destination as it was, with a message that says so.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expectSameRows, expectSameRowsAsPostgres } from '../helpers/same-rows';
+import { eventually, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig, bigQuery, bqRows } from '../helpers/harness';
+import { BIGQUERY_PROJECT, TEST_DATABASE } from '../helpers/env';
+
+const DATASET = 'it_snap_ranges';
+const config = testConfig(
+  'it-snap-ranges',
+  {
+    billing: postgresSource(DATASET, {
+      concurrency: 3,
+      tables: [
+        { name: 'x_sr_text', chunkRows: 2000, parallelRanges: 3 },
+        { name: 'x_sr_nokey', chunkRows: 2000, parallelRanges: 3 },
+        // Two permits: the snapshot's holder and one range at a time, so range 2 starts after range 1 has read.
+        { name: 'x_sr_moving', chunkRows: 2000, parallelRanges: 2 },
+        { name: 'x_sr_lost', chunkRows: 2000, parallelRanges: 2 },
+      ],
+    }),
+  },
+  { itsnap: { sources: ['billing'], heartbeatTimeout: '10s' } },
+);
+const file = writeConfig(config);
+let workers: RunningWorker[] = [];
+const gate = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bqsync-snap-')), 'hold-range');
+/** A worker whose block range 2 waits, before it reads, while the gate file exists. */
+const pausingWorker = () => startWorker(file, { BQSYNC_PAUSE_RANGE: '2', BQSYNC_PAUSE_FILE: gate });
+
+/** 10,000 rows keyed by zero-padded text (the same order under any collation). */
+const TEXT_ROWS = "SELECT 'k' || lpad(s::text, 6, '0') AS k, s AS n, 'row ' || s AS v FROM generate_series(1, 10000) s";
+
+beforeAll(async () => {
+  await bigQuery().dataset(DATASET).delete({ force: true }).catch(() => undefined);
+  const pg = await postgresClient();
+  await pg.query('DROP TABLE IF EXISTS x_sr_text, x_sr_nokey, x_sr_moving, x_sr_lost');
+  for (const t of ['x_sr_text', 'x_sr_moving', 'x_sr_lost']) {
+    await pg.query(`CREATE TABLE ${t} (k text PRIMARY KEY, n int NOT NULL, v text)`);
+    await pg.query(`INSERT INTO ${t} ${TEXT_ROWS}`);
+  }
+  await pg.query('CREATE TABLE x_sr_nokey (n int, v text, made_at timestamptz)');
+  await pg.query("INSERT INTO x_sr_nokey SELECT s, 'no key ' || s, timestamptz '2024-01-01 00:00:00+00' + s * interval '1 minute' FROM generate_series(1, 9000) s");
+  for (const t of ['x_sr_text', 'x_sr_nokey', 'x_sr_moving', 'x_sr_lost']) await pg.query(`ANALYZE ${t}`);
+  await pg.end();
+});
+
+beforeEach(() => {
+  fs.rmSync(gate, { force: true });
+  fs.rmSync(`${gate}.waiting`, { force: true });
+});
+
+afterEach(async () => {
+  fs.rmSync(gate, { force: true });
+  await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+  workers = [];
+});
+
+test('a text-keyed table and a table without a primary key land exact, read in block ranges of one snapshot', async () => {
+  workers = [await startWorker(file), await startWorker(file)];
+  const res = await runCli(['--config', file, 'sync', 'billing.x_sr_text', 'billing.x_sr_nokey', '--wait']);
+  expect(res.code).toBe(0);
+  // Three permits: the snapshot's holder and two ranges at once.
+  expect(res.stdout).toMatch(/billing\.x_sr_text\s+succeeded\s+10,000\s+10,000.*read in 5 block ranges of one snapshot, up to 2 at once/);
+  expect(res.stdout).toMatch(/billing\.x_sr_nokey\s+succeeded\s+9,000\s+9,000.*read in 5 block ranges of one snapshot, up to 2 at once/);
+  expect(await expectSameRowsAsPostgres('x_sr_text', DATASET, ['k', 'n', 'v'], { key: 'k' })).toBe(10000);
+  expect(await expectSameRowsAsPostgres('x_sr_nokey', DATASET, ['n', 'v', 'made_at'], { key: 'n' })).toBe(9000);
+  // No session of the sync is left at the source: the holder's transaction ended (its backend exits just after).
+  await eventually(async () => (await snapshotHolders()).length === 0, 10_000, "the snapshot holder's session to end");
+});
+
+test('rows updated into other blocks, inserted and deleted between two ranges land as of the snapshot: none twice, none missing', async () => {
+  workers = [await pausingWorker()];
+  fs.writeFileSync(gate, '');
+  const run = runCli(['--config', file, 'sync', 'billing.x_sr_moving', '--wait']);
+  // Range 1 has read (one range at a time); range 2 waits before it reads.
+  await eventually(() => fs.existsSync(`${gate}.waiting`), 120_000, 'block range 2 to wait');
+  const pg = await postgresClient();
+  let asOfSnapshot;
+  try {
+    asOfSnapshot = (await pg.query(`SELECT k, n, v FROM x_sr_moving ORDER BY k`)).rows;
+    // Rows of range 1's blocks get new versions at the end of the table (the later ranges' blocks).
+    const moved = await pg.query("UPDATE x_sr_moving SET v = v || ' moved' WHERE ctid < '(10,0)'::tid");
+    expect(moved.rowCount).toBeGreaterThan(500);
+    await pg.query("INSERT INTO x_sr_moving SELECT 'k' || lpad(s::text, 6, '0'), s, 'new ' || s FROM generate_series(10001, 10500) s");
+    await pg.query('DELETE FROM x_sr_moving WHERE n % 10 = 0 AND n > 5000');
+  } finally {
+    await pg.end();
+  }
+  fs.rmSync(gate);
+  const res = await run;
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/billing\.x_sr_moving\s+succeeded\s+10,000\s+10,000.*read in 5 block ranges of one snapshot, up to 1 at once/);
+  expect(await expectSameRows(asOfSnapshot, DATASET, 'x_sr_moving', ['k', 'n', 'v'], 'k')).toBe(10000);
+});
+
+test("the snapshot's session killed mid-sync: the destination stays as it was, the operator is told why, and the next run lands exact", async () => {
+  workers = [await pausingWorker()];
+  // A first load, which the failed sync must leave untouched.
+  expect((await runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait'])).code).toBe(0);
+  const before = await destinationRows('x_sr_lost');
+  expect(before).toHaveLength(10000);
+  const pg = await postgresClient();
+  try {
+    await pg.query("UPDATE x_sr_lost SET v = v || ' changed' WHERE n % 2 = 0");
+    fs.rmSync(`${gate}.waiting`, { force: true });
+    fs.writeFileSync(gate, '');
+    const run = runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait']);
+    await eventually(() => fs.existsSync(`${gate}.waiting`), 120_000, 'block range 2 to wait');
+    const [holder] = await snapshotHolders();
+    expect(holder).toBeDefined();
+    await pg.query('SELECT pg_terminate_backend($1)', [holder]);
+    fs.rmSync(gate);
+    const res = await run;
+    expect(res.code).not.toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/billing\.x_sr_lost.*shared snapshot.*it_snap_ranges\.x_sr_lost was left as it was/s);
+    expect(await destinationRows('x_sr_lost')).toEqual(before);
+    // No staged range reached the destination, and a new run reads every range in a new snapshot.
+    const again = await runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait']);
+    expect(again.code).toBe(0);
+    expect(await expectSameRowsAsPostgres('x_sr_lost', DATASET, ['k', 'n', 'v'], { key: 'k' })).toBe(10000);
+  } finally {
+    await pg.end();
+  }
+});
+
+/** The source sessions that hold an exported snapshot (their last query exported it). */
+async function snapshotHolders(): Promise<number[]> {
+  const pg = await postgresClient();
+  try {
+    const res = await pg.query(
+      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:snapshot%' AND state = 'idle in transaction' AND pid <> pg_backend_pid()",
+      [TEST_DATABASE],
+    );
+    return res.rows.map((r) => r.pid);
+  } finally {
+    await pg.end();
+  }
+}
+
+async function destinationRows(table: string) {
+  return bqRows(`SELECT k, n, v FROM \`${BIGQUERY_PROJECT}.${DATASET}.${table}\` ORDER BY k`);
+}
