@@ -27,7 +27,7 @@ export async function readInSnapshot(input: TableSyncInput, plan: RangePlan, atO
   });
   const { holdSnapshot } = proxyActivities<Activities>({
     startToCloseTimeout: '24 hours',
-    heartbeatTimeout: Math.min(HOLDER_HEARTBEAT_TIMEOUT_MS, durationMs(input.heartbeatTimeout ?? '2m')),
+    heartbeatTimeout: holderHeartbeatTimeout(input),
     // Another attempt would export another snapshot: the ranges must not mix two.
     retry: { maximumAttempts: 1 },
     // Its transaction has ended before the permits of the table sync are released.
@@ -69,4 +69,15 @@ function snapshotLost(input: TableSyncInput, err: unknown): ApplicationFailure {
       `${task.dataset}.${task.destination} was left as it was; run the table again to read it in a new snapshot`,
     'SnapshotLost',
   );
+}
+
+/** Short, so that a dead holder is noticed soon: 20 s, or the pipeline's heartbeat timeout if shorter. */
+function holderHeartbeatTimeout(input: TableSyncInput): number {
+  let pipeline = HOLDER_HEARTBEAT_TIMEOUT_MS;
+  try {
+    pipeline = durationMs(input.heartbeatTimeout ?? '2m');
+  } catch {
+    // validated by the config schema; a value it let through cannot lengthen the holder's
+  }
+  return Math.min(HOLDER_HEARTBEAT_TIMEOUT_MS, pipeline);
 }

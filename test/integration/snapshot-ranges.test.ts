@@ -3,7 +3,9 @@
  * blocks (ctid) that all import one exported snapshot: a text key and no key at all land
  * exact; rows updated (moved to other blocks), inserted and deleted while the ranges run
  * land as of the snapshot, none twice and none missing; and a snapshot lost in the middle
- * leaves the destination as it was, with a message that says so.
+ * leaves the destination as it was, with a message that says so. Through PgBouncer in
+ * transaction pooling and on a hot standby (both started by this file) the snapshot is
+ * exported and imported as well: the ranges share it there too.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,8 @@ import path from 'node:path';
 import { expectSameRows, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import { eventually, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig, bigQuery, bqRows } from '../helpers/harness';
 import { BIGQUERY_PROJECT, TEST_DATABASE } from '../helpers/env';
+import { Client } from 'pg';
+import { Pgbouncer, PrimaryAndStandby, startPgbouncer, startPrimaryAndStandby } from '../helpers/postgres-servers';
 
 const DATASET = 'it_snap_ranges';
 const config = testConfig(
@@ -148,3 +152,82 @@ async function snapshotHolders(): Promise<number[]> {
 async function destinationRows(table: string) {
   return bqRows(`SELECT k, n, v FROM \`${BIGQUERY_PROJECT}.${DATASET}.${table}\` ORDER BY k`);
 }
+
+describe('where the source is a pooler or a standby', () => {
+  let bouncer: Pgbouncer;
+  let servers: PrimaryAndStandby;
+  let serversFile: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    // Enough server connections for the holder's transaction and two ranges.
+    bouncer = await startPgbouncer({ upstreamPort: 5432, database: TEST_DATABASE, users: ['postgres'], poolSize: 3 });
+    servers = await startPrimaryAndStandby('bqsync_snap_standby', []);
+    const primary = new Client({ connectionString: servers.primary.url });
+    await primary.connect();
+    try {
+      await primary.query(`CREATE TABLE x_sr_standby (k text PRIMARY KEY, n int NOT NULL, v text); INSERT INTO x_sr_standby ${TEXT_ROWS}; ANALYZE x_sr_standby`);
+    } finally {
+      await primary.end();
+    }
+    await servers.caughtUp();
+    const ranged = { chunkRows: 2000, parallelRanges: 3 };
+    serversFile = writeConfig(
+      testConfig(
+        'it-snap-ranges-servers',
+        {
+          pooled: postgresSource('it_snap_pooled', { url: '${TEST_SNAP_POOLED_URL}', concurrency: 3, tables: [{ name: 'x_sr_text', ...ranged }] }),
+          standby: {
+            type: 'postgres',
+            url: '${TEST_SNAP_PRIMARY_URL}',
+            replica: { url: '${TEST_SNAP_STANDBY_URL}' },
+            dataset: 'it_snap_standby',
+            concurrency: 3,
+            tables: [{ name: 'x_sr_standby', ...ranged }],
+          },
+        },
+        { itsnapservers: { sources: ['pooled', 'standby'], heartbeatTimeout: '10s' } },
+      ),
+    );
+    env = {
+      TEST_SNAP_POOLED_URL: `postgres://postgres@127.0.0.1:${bouncer.port}/${TEST_DATABASE}`,
+      TEST_SNAP_PRIMARY_URL: servers.primary.url,
+      TEST_SNAP_STANDBY_URL: servers.standby.url,
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await bouncer?.stop();
+    await servers?.stop();
+  });
+
+  test('through PgBouncer in transaction pooling, the ranges import the snapshot on other server connections and land exact', async () => {
+    workers = [await startWorker(serversFile, env)];
+    const res = await runCli(['--config', serversFile, 'sync', 'pooled.x_sr_text', '--wait'], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/pooled\.x_sr_text\s+succeeded\s+10,000\s+10,000.*read in 5 block ranges of one snapshot, up to 2 at once/);
+    expect(await expectSameRowsAsPostgres('x_sr_text', 'it_snap_pooled', ['k', 'n', 'v'], { key: 'k' })).toBe(10000);
+  });
+
+  test('on a hot standby, the snapshot is exported and imported there, and the table lands exact', async () => {
+    workers = [await startWorker(serversFile, env)];
+    const standby = new Client({ connectionString: servers.standby.url });
+    const primary = new Client({ connectionString: servers.primary.url });
+    await standby.connect();
+    await primary.connect();
+    try {
+      // Replay paused: a row the primary adds now is not on the standby, so its absence shows where the ranges read.
+      await standby.query('SELECT pg_wal_replay_pause()');
+      await primary.query("INSERT INTO x_sr_standby VALUES ('k999999', 999999, 'only on the primary')");
+      const res = await runCli(['--config', serversFile, 'sync', 'standby.x_sr_standby', '--wait'], env);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/standby\.x_sr_standby\s+succeeded\s+10,000\s+10,000.*read in 5 block ranges of one snapshot, up to 2 at once/);
+      const rows = (await standby.query('SELECT k, n, v FROM x_sr_standby ORDER BY k')).rows;
+      expect(await expectSameRows(rows, 'it_snap_standby', 'x_sr_standby', ['k', 'n', 'v'], 'k')).toBe(10000);
+    } finally {
+      await standby.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
+      await standby.end();
+      await primary.end();
+    }
+  });
+});
