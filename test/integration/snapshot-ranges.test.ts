@@ -135,6 +135,34 @@ test("the snapshot's session killed mid-sync: the destination stays as it was, t
   }
 });
 
+test("the worker holding the snapshot killed mid-sync: the range retried elsewhere cannot read another snapshot, and the destination stays as it was", async () => {
+  const doomed = await pausingWorker();
+  workers = [doomed];
+  // A load of the table as it is now, which the failed sync must leave untouched.
+  expect((await runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait'])).code).toBe(0);
+  fs.rmSync(`${gate}.waiting`, { force: true });
+  const before = await destinationRows('x_sr_lost');
+  expect(before).toHaveLength(10000);
+  const pg = await postgresClient();
+  try {
+    await pg.query("UPDATE x_sr_lost SET v = v || ' again' WHERE n % 3 = 0");
+  } finally {
+    await pg.end();
+  }
+  fs.writeFileSync(gate, '');
+  const run = runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait']);
+  // The doomed worker holds the snapshot and waits in range 2; it dies with both.
+  await eventually(() => fs.existsSync(`${gate}.waiting`), 120_000, 'block range 2 to wait');
+  expect(await snapshotHolders()).toHaveLength(1);
+  await doomed.stop('SIGKILL');
+  fs.rmSync(gate);
+  workers = [doomed, await startWorker(file)];
+  const res = await run;
+  expect(res.code).not.toBe(0);
+  expect(res.stdout + res.stderr).toMatch(/billing\.x_sr_lost.*shared snapshot.*it_snap_ranges\.x_sr_lost was left as it was/s);
+  expect(await destinationRows('x_sr_lost')).toEqual(before);
+});
+
 /** The source sessions that hold an exported snapshot (their last query exported it). */
 async function snapshotHolders(): Promise<number[]> {
   const pg = await postgresClient();
