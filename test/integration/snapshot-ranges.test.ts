@@ -67,6 +67,10 @@ afterEach(async () => {
   workers = [];
 });
 
+afterAll(() => {
+  fs.rmSync(path.dirname(gate), { recursive: true, force: true });
+});
+
 test('a text-keyed table and a table without a primary key land exact, read in block ranges of one snapshot', async () => {
   workers = [await startWorker(file), await startWorker(file)];
   const res = await runCli(['--config', file, 'sync', 'billing.x_sr_text', 'billing.x_sr_nokey', '--wait']);
