@@ -17,7 +17,8 @@ export interface Heartbeat {
 export async function latestHeartbeat(client: Client, tableWorkflowId: string): Promise<Heartbeat | undefined> {
   try {
     const { raw } = await client.workflow.getHandle(tableWorkflowId).describe();
-    const pending = raw.pendingActivities?.[0];
+    // The block ranges' snapshot holder reads no rows: the progress is a range's.
+    const pending = raw.pendingActivities?.find((a) => a.activityType?.name !== 'holdSnapshot');
     const payload = pending?.heartbeatDetails?.payloads?.[0];
     if (!payload) return undefined;
     const at = pending?.lastHeartbeatTime ? tsToMs(pending.lastHeartbeatTime) : undefined;

@@ -49,8 +49,10 @@ function note(r: NodeResult): string {
   if (r.resumedJob) notes.push(`load of an earlier attempt reused: ${r.resumedJob}`);
   if (r.chunks) {
     const spread = r.rangeWorkers ? `, up to ${r.rangesAtOnce ?? 1} at once on ${r.rangeWorkers.length} worker${r.rangeWorkers.length === 1 ? '' : 's'}` : '';
-    notes.push(`read in ${r.chunks} key ranges${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}${spread}`);
+    const ranges = r.rangesBy === 'blocks' ? 'block ranges of one snapshot' : 'key ranges';
+    notes.push(`read in ${r.chunks} ${ranges}${r.chunksResumed ? `, ${r.chunksResumed} landed by an earlier attempt` : ''}${spread}`);
   }
+  if (r.onePiece) notes.push(r.onePiece);
   if (r.content) notes.push(contentNote(r.content));
   return notes.join('; ');
 }

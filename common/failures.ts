@@ -18,6 +18,7 @@ const ACTIVITY_FAILURES = {
   SchemaDrift: { retryable: false, action: 'run bqsync sync <table> --full-refresh, or change the column back at the source' },
   WebhookRejected: { retryable: false, action: 'check the webhook URL in the environment variable the config names' },
   DependencyTimeout: { retryable: false, action: 'see why the required pipeline\'s tables did not land for this session (bqsync runs <pipeline>), then run this pipeline again with --session-time' },
+  SnapshotLost: { retryable: false, action: 'run the table again (bqsync sync <table>): it reads a new snapshot from the start; if it repeats, see why the source session holding the snapshot ended (the worker log, the database server log, idle-session killers)' },
   StagingBudgetTooSmall: { retryable: false, action: 'raise BQSYNC_STAGING_BUDGET_BYTES (and the disk) above the size of the table\'s staged file' },
   // Faults of the world around the sync: a later attempt may get past them.
   SourceConnectionLost: { retryable: true, action: 'none if a retry succeeds; else read the database server log' },

@@ -168,6 +168,10 @@ export interface TableSyncOutcome {
   /** Key ranges read as activities of their own: at most this many at once, by these workers (their identities). */
   rangesAtOnce?: number;
   rangeWorkers?: string[];
+  /** 'blocks': the ranges were of the table's physical blocks, all read in one shared snapshot. */
+  rangesBy?: 'blocks';
+  /** Why a table that asked for parallel ranges was read in one piece (e.g. no shared snapshot). */
+  onePiece?: string;
   /** verify: checksum: what the content comparison found (keys, counts, column names only). */
   content?: ContentOutcome;
 }
@@ -187,8 +191,13 @@ export interface RangePlan {
   kind: 'ranges';
   /** The staging table every range appends to, in the destination's dataset: one per sync. */
   staging: string;
-  /** The key column the ranges split (the first primary key column, an integer). */
+  /** The key column the ranges split (the first primary key column, an integer); '' for blocks. */
   column: string;
+  /**
+   * 'blocks': the ranges are of the table's physical blocks (PostgreSQL ctid), and every
+   * range reads the one snapshot a holding activity exported; absent: key ranges.
+   */
+  by?: 'blocks';
   /** A hash of the schema the ranges load with: a range that plans another one fails. */
   schema: string;
   ranges: KeyRange[];
@@ -204,6 +213,14 @@ export interface RangeTask {
   index: number;
   count: number;
   range: KeyRange;
+  /** Block ranges: the shared snapshot to read in (its ID and fingerprint, no row value). */
+  snapshot?: SnapshotRef;
+}
+
+/** A snapshot a source session exported and holds open while the block ranges read it. */
+export interface SnapshotRef {
+  id: string;
+  fingerprint: string;
 }
 
 /** What one range landed in the staging table. */

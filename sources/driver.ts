@@ -74,6 +74,11 @@ export interface SourceConnection {
    */
   cursorStats(table: string, column: string, time: boolean): Promise<CursorStats>;
   /**
+   * Physical block ranges of one table that all read one snapshot (PostgreSQL); absent on
+   * an engine that cannot share a snapshot between sessions or range over row addresses.
+   */
+  readonly sharedSnapshots?: SharedSnapshots;
+  /**
    * What `bqsync doctor` reports of this session, in the engine's terms: TLS in use and
    * verified, privileges beyond reading, settings that cut long reads, replica lag.
    */
@@ -90,6 +95,28 @@ export interface SourceConnection {
   /** Ends the snapshot that holdSnapshot kept or beginSnapshot started, if any. */
   endSnapshot(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A table read in ranges of its physical blocks: a row's block is not a function of its
+ * values (an UPDATE moves it), so every range must read the one snapshot a single session
+ * exported and keeps open meanwhile, or a row moved between two reads lands twice or never.
+ */
+export interface SharedSnapshots {
+  /** The table's physical size in blocks now; the ranges cover every block, the last one open-ended. */
+  tableBlocks(table: string): Promise<number>;
+  /** Opens a read-only snapshot on this connection and exports it; it stays open until close(). */
+  exportSnapshot(): Promise<SharedSnapshot>;
+  /** Throws unless the exported snapshot's transaction is still open on this connection. */
+  checkHeld(): Promise<void>;
+  /** The next streamRows reads in `snapshot`, or fails with SourceSnapshotGone having read nothing. */
+  readNextIn(snapshot: SharedSnapshot): void;
+}
+
+/** An exported snapshot: its ID, and a hash of its transaction horizons that tells it from any later one of the same ID. */
+export interface SharedSnapshot {
+  id: string;
+  fingerprint: string;
 }
 
 /**
@@ -122,6 +149,8 @@ export interface RowFilter {
   column?: string;
   from?: string;
   below?: string;
+  /** Physical blocks [from, below) (sharedSnapshots); no `below`: to the end. Block numbers, not values. */
+  blocks?: { from: string; below?: string };
   /** Also the rows whose column is NULL (a cursor a `>=` would never select). */
   orNull?: boolean;
   /** A table's `where:` condition, its `{{n}}` markers standing for values[n]; AND'ed with the rest. */

@@ -3,14 +3,14 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { tablePermits } from '../common/write-locks';
-import type { RangePlan, RangeResult, TableSyncInput, TableSyncOutcome } from '../common/payloads';
+import type { RangePlan, RangeResult, SnapshotRef, TableSyncInput, TableSyncOutcome } from '../common/payloads';
 
 /** The source permits a table sync asks for: one per range it may read at once, within the source's concurrency. */
 export function rangePermits(input: TableSyncInput): number {
   return tablePermits(input.task.parallelRanges, input.sourceConcurrency);
 }
 
-const retry: RetryPolicy = {
+export const retry: RetryPolicy = {
   initialInterval: '15s',
   backoffCoefficient: 2,
   maximumInterval: '10 minutes',
@@ -26,17 +26,34 @@ const retry: RetryPolicy = {
  * reads the source once the table sync has released its permits.
  */
 export async function readInRanges(input: TableSyncInput, plan: RangePlan, atOnce: number): Promise<TableSyncOutcome> {
+  const results = await readRanges(input, plan, atOnce);
+  return swapRanges(input, plan, results, atOnce);
+}
+
+/** How a block range reads: in this shared snapshot, and only while `stop` says the snapshot is still held. */
+export interface SharedRead {
+  snapshot: SnapshotRef;
+  stop: () => boolean;
+}
+
+/**
+ * Each range's activity, up to `atOnce` at a time; its results in range order. With a
+ * shared snapshot, no range starts once `stop` holds: the results then have gaps.
+ */
+export async function readRanges(input: TableSyncInput, plan: RangePlan, atOnce: number, shared?: SharedRead): Promise<RangeResult[]> {
   const { task } = input;
-  const { ranges, ...shared } = plan;
+  const { ranges, ...rest } = plan;
   const count = ranges.length;
   const results: RangeResult[] = new Array(count);
   let next = 0;
   let failed: { err: unknown } | undefined;
   const lane = async (): Promise<void> => {
-    while (!failed && next < count) {
+    while (!failed && !shared?.stop() && next < count) {
       const index = next++;
       try {
-        results[index] = await rangeActivity(input, index, count)({ task, plan: shared, index, count, range: ranges[index] });
+        const range = ranges[index];
+        const run = rangeActivity(input, plan, index, count);
+        results[index] = await run(shared ? { task, plan: rest, index, count, range, snapshot: shared.snapshot } : { task, plan: rest, index, count, range });
       } catch (err) {
         failed ??= { err };
       }
@@ -44,22 +61,30 @@ export async function readInRanges(input: TableSyncInput, plan: RangePlan, atOnc
   };
   await Promise.all(Array.from({ length: Math.min(atOnce, count) }, lane));
   if (failed) throw failed.err;
+  return results;
+}
+
+/** The last step: the staging table's count checked against the ranges', then swapped in. */
+export async function swapRanges(input: TableSyncInput, plan: RangePlan, results: RangeResult[], atOnce: number): Promise<TableSyncOutcome> {
+  const { task } = input;
+  const { ranges, ...shared } = plan;
+  const count = ranges.length;
   const { finishRanges } = proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
     retry,
-    summary: `${task.key}: swap the ${count} key ranges into ${task.dataset}.${task.destination}, verify row count${task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
+    summary: `${task.key}: swap the ${count} ${plan.by === 'blocks' ? 'block' : 'key'} ranges into ${task.dataset}.${task.destination}, verify row count${task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
   });
   return finishRanges({ task, plan: shared, results, rangesAtOnce: Math.min(atOnce, count) });
 }
 
 /** Each range's activity is shown in the Web UI with the table and which range it is. */
-function rangeActivity(input: TableSyncInput, index: number, count: number) {
+function rangeActivity(input: TableSyncInput, plan: RangePlan, index: number, count: number) {
   const { task } = input;
   return proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
     retry,
-    summary: `${task.key}: key range ${index + 1} of ${count}, to ${task.dataset}.${task.destination}'s staging table`,
+    summary: `${task.key}: ${plan.by === 'blocks' ? 'block' : 'key'} range ${index + 1} of ${count}, to ${task.dataset}.${task.destination}'s staging table`,
   }).syncRange;
 }

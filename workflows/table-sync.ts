@@ -6,6 +6,7 @@ import { searchAttributes } from '../common/search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
 import { withWriteLock } from './write-lock-client';
 import { rangePermits, readInRanges } from './parallel-ranges';
+import { readInSnapshot } from './snapshot-ranges';
 
 /**
  * One table's sync, as its own workflow so that each table has a readable ID, its own
@@ -32,8 +33,12 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
     const permits = inRanges ? rangePermits(input) : 1;
     const sync = async (): Promise<TableSyncOutcome> => {
       if (!inRanges) return (await syncTable(input.task)) as TableSyncOutcome;
-      const done = await syncTable(input.task, { ranges: 'plan' });
-      return 'kind' in done ? readInRanges(input, done, permits) : done;
+      // A table without an integer key may go in block ranges of one snapshot, whose holder
+      // takes one of the permits. (Table syncs begun by an older worker replay without.)
+      const blocks = patched('snapshot-ranges') && permits >= 2;
+      const done = await syncTable(input.task, blocks ? { ranges: 'plan', blocks } : { ranges: 'plan' });
+      if (!('kind' in done)) return done;
+      return done.by === 'blocks' ? readInSnapshot(input, done, permits - 1) : readInRanges(input, done, permits);
     };
     // One writer per BigQuery table, and the source's concurrency across every run.
     // (Table syncs that an older worker began replay without the lock.)

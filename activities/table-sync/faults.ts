@@ -8,6 +8,7 @@ import { bigQueryReason, classifyBigQueryError, locateRejectedValue, refusedSqlH
 import { BigQueryJobFailed } from '../../bigquery/jobs';
 import { driverFor } from '../../sources/registry';
 import { SourceConnectionLost } from '../../sources/connection-lost';
+import { SourceSnapshotGone } from '../../sources/snapshot-gone';
 import { SourceReadCancelled } from '../../sources/read-cancelled';
 import { stagingSpaceFault } from './disk-full';
 
@@ -28,6 +29,11 @@ export function readableFault(err: unknown, task: TableTask, loaded: LoadedConfi
         (err.fix ?? "A retry reads the table again; if it repeats, the database server's log says who ended the connection"));
   }
   if (err instanceof SourceReadCancelled) return readCancelled(err, task, loaded, attempt);
+  if (err instanceof SourceSnapshotGone) {
+    return failure('SnapshotLost', `${task.key}: a block range could not read the table's shared snapshot (${err.reason}); ` +
+        `no range reads another snapshot into the same staging table, so ${task.dataset}.${task.destination} was left as it was. ` +
+        `Run the table again: it reads a new snapshot from the start`);
+  }
   const space = stagingSpaceFault(err, task, attempt);
   if (space) return space;
   if (isBigQueryUnreachable(err)) {

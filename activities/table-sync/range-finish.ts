@@ -72,6 +72,7 @@ async function finish(loaded: LoadedConfig, sync: TableSync, input: FinishRanges
   const outcome = await report(sync, plan, { kind: 'ranges', ...staged }, rowsLoaded, await cursorOf(sync, input.plan));
   outcome.rangesAtOnce = input.rangesAtOnce;
   outcome.rangeWorkers = [...new Set(results.map((r) => r.worker))].sort();
+  if (input.plan.by === 'blocks') outcome.rangesBy = 'blocks';
   if (input.task.verify === 'checksum') {
     // Each range read in its own snapshot: the content is compared in a snapshot after the swap.
     outcome.content = await withSource(loaded, input.task.source, (reader) => verifyAfterLoad(sync, plan.shape.mappings, reader, false));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TableField } from '@google-cloud/bigquery';
-import type { RangePlan } from '../../common/payloads';
+import type { KeyRange, RangePlan, TableTask } from '../../common/payloads';
 import { failure } from '../../common/failures';
 import type { SourceConnection } from '../../sources/driver';
 import type { CursorRead } from './high-water';
@@ -10,13 +10,14 @@ import { rangesStagingTable, TableSync } from './sync-context';
 import { createStagingTable } from './writes';
 
 /**
- * The first step of a full load read in key ranges as activities of their own (the
- * tableSync workflow runs them, any worker takes them): the ranges, and the one staging
- * table of the sync that every range appends to, created here, empty, with its expiry.
- * Runs before any range does, so a retry of it finds no range's rows in that table.
+ * The first step of a full load read in ranges as activities of their own (the tableSync
+ * workflow runs them, any worker takes them): the ranges, and the one staging table of the
+ * sync that every range appends to, created here, empty, with its expiry. Runs before any
+ * range does, so a retry of it finds no range's rows in that table. The ranges split an
+ * integer key (key-ranges.ts), or the table's blocks (block-ranges.ts), which every range
+ * reads in one shared snapshot.
  */
-export async function planRanges(sync: TableSync, reader: SourceConnection, plan: SyncPlan, chunking: Chunking, cursor: CursorRead | undefined): Promise<RangePlan> {
-  const ranges = await rangesToRead(reader, sync.task, chunking);
+export async function planRanges(sync: TableSync, plan: SyncPlan, split: RangeSplit, cursor: CursorRead | undefined): Promise<RangePlan> {
   sync.staging = { dataset: sync.task.dataset, table: rangesStagingTable(sync.task.destination, sync.jobPrefix) };
   await createStagingTable(sync, plan.schema.fields);
   // Kept for the ranges and the finish: endStaging of this activity must not drop it.
@@ -24,11 +25,24 @@ export async function planRanges(sync: TableSync, reader: SourceConnection, plan
   return {
     kind: 'ranges',
     staging: sync.staging.table,
-    column: chunking.key.source.name,
+    column: split.column,
+    ...(split.by === 'blocks' && { by: 'blocks' as const }),
     schema: schemaHash(plan.schema.fields),
-    ranges,
+    ranges: split.ranges,
     ...(cursor && { cursor: { nulls: cursor.nulls, ahead: cursor.ahead } }),
   };
+}
+
+/** Ranges of an integer key column, or of the table's physical blocks. */
+export interface RangeSplit {
+  column: string;
+  by?: 'blocks';
+  ranges: KeyRange[];
+}
+
+/** The ranges of an integer key, from its span. */
+export async function keySplit(reader: SourceConnection, task: TableTask, chunking: Chunking): Promise<RangeSplit> {
+  return { column: chunking.key.source.name, ranges: await rangesToRead(reader, task, chunking) };
 }
 
 /** The schema a range loads with, as a hash: names, types and modes, in order. */
@@ -44,6 +58,6 @@ export function schemaHash(fields: TableField[]): string {
  */
 export function checkSameSchema(sync: TableSync, plan: SyncPlan, planned: string): void {
   if (schemaHash(plan.schema.fields) === planned) return;
-  throw failure('SchemaDrift', `${sync.task.key}: the source's columns changed while the table was read in key ranges; ` +
+  throw failure('SchemaDrift', `${sync.task.key}: the source's columns changed while the table was read in ranges; ` +
       `${sync.task.dataset}.${sync.task.destination} was left as it was. Run the table again`);
 }

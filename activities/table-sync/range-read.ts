@@ -6,6 +6,9 @@ import type { RangeResult, RangeTask } from '../../common/payloads';
 import { awaitJob, PriorJob, priorJobs } from '../../bigquery/jobs';
 import { jobId } from '../../bigquery/job-ids';
 import { crashPoint } from './crash-point';
+import { pausePoint } from './pause-point';
+import type { RowFilter, SourceConnection } from '../../sources/driver';
+import { SourceSnapshotGone } from '../../sources/snapshot-gone';
 import { readableFault } from './faults';
 import { planSync, SyncPlan } from './plan';
 import { checkSameSchema } from './range-plan';
@@ -48,7 +51,7 @@ async function readAndLoad(loaded: LoadedConfig, sync: TableSync, input: RangeTa
     const plan = await planSync(sync, reader);
     onPlan(plan);
     checkSameSchema(sync, plan, input.plan.schema);
-    const filter = { column: input.plan.column, from: range.from, below: range.below };
+    const filter = input.plan.by === 'blocks' ? await inSharedSnapshot(reader, input, n, sync.signal) : { column: input.plan.column, from: range.from, below: range.below };
     const staged = await readRowsToFile(sync, reader, plan.shape, filter, file, (p) => {
       sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes, range: n });
       crashPoint('range-read');
@@ -62,6 +65,19 @@ async function readAndLoad(loaded: LoadedConfig, sync: TableSync, input: RangeTa
   await awaitJob(sync.bq, id, () => sync.heartbeat({ phase: 'load', rows: staged.rows, bytes: staged.bytes, range: n }), sync.signal);
   await fs.rm(file, { force: true });
   return { ...staged, resumed: false, worker: workerIdentity() };
+}
+
+/**
+ * A block range reads the snapshot the holding session exported (snapshot-holder.ts), never
+ * one of its own: a row an UPDATE moved to another block meanwhile would be read twice or
+ * not at all. If that snapshot is gone the read fails (SnapshotLost) before any row.
+ */
+async function inSharedSnapshot(reader: SourceConnection, input: RangeTask, n: number, signal: AbortSignal): Promise<RowFilter> {
+  const shared = reader.sharedSnapshots;
+  if (!shared || !input.snapshot) throw new SourceSnapshotGone(input.task.table, 'the range was planned in blocks but has no shared snapshot to read');
+  await pausePoint(n, signal);
+  shared.readNextIn(input.snapshot);
+  return { blocks: { from: input.range.from, below: input.range.below } };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { LoadedConfig } from '../../config/load';
 import type { RangePlan, TableSyncOutcome, TableTask } from '../../common/payloads';
 import { recordColumnRules } from './column-rules-record';
@@ -9,7 +10,8 @@ import { replaceFromRanges } from './load-key-ranges';
 import { loadReplace } from './load-replace';
 import { planSync, SyncPlan } from './plan';
 import { chunkingKey } from './key-ranges';
-import { planRanges } from './range-plan';
+import { keySplit, planRanges } from './range-plan';
+import { blockSplit } from './block-ranges';
 import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
@@ -48,6 +50,11 @@ export function makeSyncTable(loaded: LoadedConfig, budget: StagingBudget = new 
 export interface SyncTableOptions {
   /** 'plan': a table read in key ranges returns their plan instead of reading them here. */
   ranges?: 'plan';
+  /**
+   * With 'plan': a table without an integer leading key column may be planned in block
+   * ranges read in one shared snapshot (block-ranges.ts); set by workflows that run them.
+   */
+  blocks?: boolean;
 }
 
 async function syncOnce(
@@ -62,6 +69,7 @@ async function syncOnce(
     // The source connection is open for these three stages only (source-connection.ts), and
     // with verify: checksum until the content is verified, in the snapshot the rows were read in.
     const checksum = task.verify === 'checksum';
+    let onePiece: string | undefined;
     const read = await withSource(loaded, task.source, async (reader) => {
       const plan = await planSync(sync, reader);
       onPlan(plan);
@@ -70,7 +78,11 @@ async function syncOnce(
       const earlier = await resumeEarlierAttempt(sync, plan);
       if (options.ranges === 'plan' && earlier.kind === 'fresh' && !plan.incremental) {
         const chunking = await chunkingKey(reader, task, plan.shape, false);
-        if (chunking) return { ranges: await planRanges(sync, reader, plan, chunking, cursor) };
+        if (chunking) return { ranges: await planRanges(sync, plan, await keySplit(reader, task, chunking), cursor) };
+        const blocks = options.blocks ? await blockSplit(reader, task) : undefined;
+        if (blocks && 'ranges' in blocks) return { ranges: await planRanges(sync, plan, { column: '', by: 'blocks', ranges: blocks.ranges }, cursor) };
+        onePiece = blocks?.onePiece;
+        if (onePiece) log.warn(`${task.key}: ${onePiece}`);
       }
       const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier, cursor);
       if (!checksum) return { plan, cursor, work, loadedRows: undefined, content: undefined };
@@ -85,6 +97,7 @@ async function syncOnce(
     await recordColumnRules(sync, plan.destination);
     const outcome = await report(sync, plan, work, rowsLoaded, cursor);
     if (content) outcome.content = content;
+    if (onePiece) outcome.onePiece = onePiece;
     await endStaging(sync);
     return outcome;
   } catch (err) {

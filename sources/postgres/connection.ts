@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Client, Query, QueryArrayConfig } from 'pg';
 import { to as copyTo, CopyToStreamQuery as CopyOutStream } from 'pg-copy-streams';
-import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
+import { errorCode, SourceConnectionLost } from '../connection-lost';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SharedSnapshot, SharedSnapshots, SourceConnection, SourceFinding } from '../driver';
+import { SourceSnapshotGone } from '../snapshot-gone';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { SourceReadCancelled } from '../read-cancelled';
@@ -26,6 +28,8 @@ export class PostgresConnection implements SourceConnection {
   private inSnapshot = false;
   /** A COPY whose data has not all arrived: its socket is read only as the rows are taken. */
   private copying?: CopyOutStream;
+  /** The snapshot another session exported that the next read imports (readNextIn). */
+  private importNext?: SharedSnapshot;
 
   private constructor(
     private readonly client: Client,
@@ -48,6 +52,25 @@ export class PostgresConnection implements SourceConnection {
     // connections. Value-bearing queries set what they need in their own transaction.
     return new PostgresConnection(client, schema, tls);
   }
+
+  readonly sharedSnapshots: SharedSnapshots = {
+    tableBlocks: async (table) => {
+      const [r] = await this.catalogRows<{ blocks: string }>(sql.TABLE_BLOCKS, [this.schema, table]);
+      return Number(r?.blocks ?? 0);
+    },
+    exportSnapshot: async () => {
+      await this.beginSnapshot();
+      const [r] = await this.rows<{ id: string; horizons: string }>(sql.EXPORT_SNAPSHOT);
+      return { id: r.id, fingerprint: fingerprint(r.horizons) };
+    },
+    checkHeld: async () => {
+      if (!this.inSnapshot) throw new Error('no snapshot is held on this connection');
+      await this.rows(sql.SNAPSHOT_HELD);
+    },
+    readNextIn: (snapshot) => {
+      this.importNext = snapshot;
+    },
+  };
 
   /**
    * Catalog queries: names, integers and text, whose form no session setting changes; each
@@ -151,7 +174,7 @@ export class PostgresConnection implements SourceConnection {
       if (!out.add(row)) paused = true;
     };
     const start = async () => {
-      await this.client.query(sql.BEGIN_SNAPSHOT);
+      await this.beginRead(table);
       const where = await this.boundWhere(table, filter);
       const text = `COPY (SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}) TO STDOUT`;
       copy = this.client.query(copyTo(text));
@@ -190,6 +213,28 @@ export class PostgresConnection implements SourceConnection {
     return out;
   }
 
+  /**
+   * Starts a read's transaction: a snapshot of its own, or the one readNextIn named, which
+   * must be the very snapshot exported (its horizons), not a later one that took its ID.
+   */
+  private async beginRead(table: string): Promise<void> {
+    const shared = this.importNext;
+    this.importNext = undefined;
+    if (!shared) {
+      await this.client.query(sql.BEGIN_SNAPSHOT);
+      return;
+    }
+    try {
+      await this.client.query(sql.beginInSnapshot(shared.id));
+    } catch (err) {
+      // 22023: "invalid snapshot identifier", the exporting transaction has ended.
+      if (errorCode(err) === '22023' || /snapshot/i.test((err as Error).message)) throw new SourceSnapshotGone(table, describeSnapshotError(err));
+      throw err;
+    }
+    const [r] = await this.rows<{ horizons: string }>(sql.SNAPSHOT_HORIZONS);
+    if (fingerprint(r.horizons) !== shared.fingerprint) throw new SourceSnapshotGone(table, 'the snapshot ID now names another snapshot');
+  }
+
   /** A read that failed in its transaction: the error to the consumer, the aborted transaction rolled back for the connection's next use. */
   private failRead(out: RowBatches, table: string, err: Error): void {
     out.destroy(readFault(table, err));
@@ -212,6 +257,10 @@ export class PostgresConnection implements SourceConnection {
       }
       if (filter.below !== undefined) parts.push(`${c} < ${value(sql.BOUND_SETTING.below)}`);
     }
+    if (filter.blocks) {
+      await this.rows(sql.BIND_BLOCKS, [filter.blocks.from, filter.blocks.below ?? '']);
+      parts.push(...blockBounds(filter.blocks, (bound) => `pg_catalog.current_setting('${bound === 'from' ? sql.BOUND_SETTING.from : sql.BOUND_SETTING.below}')`));
+    }
     if (filter.condition) parts.push(`(${filter.condition.sql})`);
     return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
   }
@@ -233,14 +282,15 @@ export class PostgresConnection implements SourceConnection {
   private queryRows(table: string, columns: SourceColumn[], filter: RowFilter): RowBatches {
     const select = columns.map((c) => c.readExpression ?? quotePostgres(c.name)).join(', ');
     const { where, params } = filterClause(filter, quotePostgres, (i) => `$${i}`);
-    const text = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
+    const blocks = filter.blocks ? blockBounds(filter.blocks, (bound) => `$${params.push(filter.blocks![bound]!)}::text`) : [];
+    const text = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${joinWhere(where, blocks)}`;
     // One query whose rows stream in as the server sends them, the server producing the next
     // rows while these are encoded (a cursor's FETCH would make the two take turns).
     // Backpressure pauses the socket, so memory holds what TCP has buffered, whatever the table.
     const socket = this.client.connection.stream;
     const out = new RowBatches(() => socket.resume());
     this.reading = { table, out };
-    this.client.query(sql.BEGIN_SNAPSHOT).then(
+    this.beginRead(table).then(
       () => {
         const config: QueryArrayConfig = { text, values: params, rowMode: 'array', types: valueForms };
         const query = new Query(config);
@@ -251,7 +301,7 @@ export class PostgresConnection implements SourceConnection {
         query.on('end', () => this.endRead(out));
         this.client.query(query);
       },
-      (e) => out.destroy(e),
+      (e) => this.failRead(out, table, e),
     );
     return out;
   }
@@ -320,4 +370,27 @@ function readFault(table: string, err: Error, ended = false, lost = true): Error
   if (cancelled) return new SourceReadCancelled(table, cancelled.reason, cancelled.fix, cancelled.shorterReads);
   if (lost && (ended || isLostPostgresConnection(err))) return new SourceConnectionLost(table, err.message);
   return err;
+}
+
+/** ctid bounds of a block range: from the first tuple of block `from` to before the first of `below`. */
+function blockBounds(blocks: { from: string; below?: string }, value: (bound: 'from' | 'below') => string): string[] {
+  const parts = [`ctid >= ${sql.blockTid(value('from'))}`];
+  if (blocks.below !== undefined) parts.push(`ctid < ${sql.blockTid(value('below'))}`);
+  return parts;
+}
+
+function joinWhere(where: string, more: string[]): string {
+  if (more.length === 0) return where;
+  return where ? `${where} AND ${more.join(' AND ')}` : ` WHERE ${more.join(' AND ')}`;
+}
+
+/** A snapshot's horizons, hashed: equal for every session that reads the same snapshot. */
+function fingerprint(horizons: string): string {
+  return createHash('sha256').update(horizons).digest('hex').slice(0, 16);
+}
+
+/** The server's refusal, by code and without the ID it names. */
+function describeSnapshotError(err: unknown): string {
+  const code = errorCode(err);
+  return `${code ? `${code} ` : ''}${String((err as Error).message).replace(/"[^"]*"/g, '"..."')}`;
 }

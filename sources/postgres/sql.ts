@@ -1,3 +1,5 @@
+import { checkSnapshotId } from './snapshot-id';
+
 /** The catalog queries of the PostgreSQL driver; `$n` are parameters, never spliced values. */
 
 export const LIST_TABLES = `SELECT c.relname AS name FROM pg_catalog.pg_class c
@@ -64,6 +66,30 @@ const LOCAL_SETTINGS = [
  */
 export const BEGIN_SNAPSHOT = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...LOCAL_SETTINGS].join('; ');
 
+/**
+ * A read in the snapshot another session exported: SET TRANSACTION SNAPSHOT must come before
+ * the transaction's first query, and takes no parameter (the ID is checked in snapshot-id.ts).
+ */
+export function beginInSnapshot(id: string): string {
+  return ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', `SET TRANSACTION SNAPSHOT '${checkSnapshotId(id)}'`, ...LOCAL_SETTINGS].join('; ');
+}
+
+/** Marks the session that holds a shared snapshot in pg_stat_activity (its last query is one of these). */
+export const SNAPSHOT_QUERY_TAG = '/* bqsync:snapshot */';
+
+/** The exported snapshot's ID, and its horizons (xmin:xmax:xip) as text, which an importer compares. */
+export const EXPORT_SNAPSHOT = `SELECT ${SNAPSHOT_QUERY_TAG} pg_catalog.pg_export_snapshot() AS id, pg_catalog.txid_current_snapshot()::text AS horizons`;
+/** The holder's check that its transaction is still open. */
+export const SNAPSHOT_HELD = `SELECT ${SNAPSHOT_QUERY_TAG} 1`;
+export const SNAPSHOT_HORIZONS = 'SELECT pg_catalog.txid_current_snapshot()::text AS horizons';
+
+/** The table's size in blocks of its main fork. $1 schema, $2 table. */
+export const TABLE_BLOCKS = `SELECT pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::bigint AS blocks
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`;
+
+/** The first tuple of a block, from a block number as text (the bigint cast refuses anything else). */
+export const blockTid = (blockNumber: string) => `('(' || (${blockNumber})::bigint || ',0)')::tid`;
+
 /** A short read-only transaction for the queries that return values (the cursor's statistics). */
 export const BEGIN_SETTLED = ['BEGIN READ ONLY', ...LOCAL_SETTINGS].join('; ');
 
@@ -91,3 +117,7 @@ SELECT pg_catalog.format('%I.%I', n.nspname, t.typname) AS type,
        pg_catalog.set_config('${BOUND_SETTING.below}', $5, true) AS below_set
   FROM base b JOIN pg_catalog.pg_type t ON t.oid = b.oid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
  ORDER BY b.depth DESC LIMIT 1`;
+
+/** Block bounds of a COPY, bound through the same settings. $1 and $2: block numbers ('' when unused). */
+export const BIND_BLOCKS = `SELECT pg_catalog.set_config('${BOUND_SETTING.from}', $1, true) AS from_set,
+       pg_catalog.set_config('${BOUND_SETTING.below}', $2, true) AS below_set`;

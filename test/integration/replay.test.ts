@@ -38,3 +38,31 @@ test('a table sync that released its write lock by a signal replays with this co
   expect(types).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
   await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-itsync.2026-12-05T07:56:36Z.shop.orders');
 });
+
+/** The activities a history scheduled, in order, and the signals it received. */
+const steps = (history: ReturnType<typeof historyFromJSON>) =>
+  history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? (e.workflowExecutionSignaledEventAttributes?.signalName && `signal:${e.workflowExecutionSignaledEventAttributes.signalName}`)).filter(Boolean);
+const replay = (history: ReturnType<typeof historyFromJSON>, workflowId: string) =>
+  Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, workflowId);
+const fixture = (name: string) => historyFromJSON(JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures', name), 'utf8')));
+
+// Table syncs recorded with the workflow code of commit 51c0e1b, from before block ranges: a
+// PostgreSQL table in key ranges, and one with a text key read in one piece although its
+// parallelRanges is 3. Running while workers are upgraded, they must replay as they ran
+// (patched('snapshot-ranges') is false for them).
+test('table syncs begun before block ranges (key ranges, one piece) replay with this code', async () => {
+  const keyRanges = fixture('table-sync-key-ranges-before-block-ranges.json');
+  expect(steps(keyRanges)).toEqual(['signal:writeLockGranted', 'syncTable', 'syncRange', 'syncRange', 'syncRange', 'finishRanges']);
+  await replay(keyRanges, 'bqsync-itrecord.2026-12-05T08:16:40Z.billing.x_rec_int');
+  const onePiece = fixture('table-sync-one-piece-before-block-ranges.json');
+  expect(steps(onePiece)).toEqual(['signal:writeLockWaiting', 'signal:writeLockGranted', 'syncTable']);
+  await replay(onePiece, 'bqsync-itrecord.2026-12-05T08:16:40Z.billing.x_rec_text');
+});
+
+// A table sync in block ranges of one snapshot, recorded with this code: the snapshot's holder,
+// its signal, three ranges and the swap. Later changes to the workflow must keep it replaying.
+test('a table sync read in block ranges of one shared snapshot replays', async () => {
+  const blocks = fixture('table-sync-block-ranges.json');
+  expect(steps(blocks)).toEqual(['signal:writeLockGranted', 'syncTable', 'holdSnapshot', 'signal:rangesSnapshot', 'syncRange', 'syncRange', 'syncRange', 'finishRanges']);
+  await replay(blocks, 'bqsync-itrecord.2026-12-05T08:16:52Z.billing.x_rec_text');
+});

@@ -6,6 +6,10 @@ import type { TableTask } from '../../common/payloads';
 import { tablePermits } from '../../common/write-locks';
 import { chunkingKey } from '../../activities/table-sync/key-ranges';
 import { schemaHash } from '../../activities/table-sync/range-plan';
+import { planBlockRanges } from '../../activities/table-sync/block-chunks';
+import { blockSplit } from '../../activities/table-sync/block-ranges';
+import { checkSnapshotId } from '../../sources/postgres/snapshot-id';
+import { beginInSnapshot } from '../../sources/postgres/sql';
 import type { TableShape } from '../../activities/table-sync/shape';
 
 const column = (name: string, typeName: string): ColumnMapping =>
@@ -54,5 +58,63 @@ describe('the schema the ranges load with', () => {
     expect(schemaHash(fields)).toBe(schemaHash([fields[0], { ...fields[1], description: 'another' }]));
     expect(schemaHash(fields)).not.toBe(schemaHash([fields[0], { ...fields[1], type: 'BYTES' }]));
     expect(schemaHash(fields)).not.toBe(schemaHash([...fields, { name: 'w', type: 'STRING', mode: 'NULLABLE' }]));
+  });
+});
+
+describe('block ranges of a table without an integer key', () => {
+  const covered = (ranges: { from: string; below?: string }[]) => ranges.map((r) => [Number(r.from), r.below === undefined ? null : Number(r.below)]);
+
+  test('about chunkRows rows each from the estimate, every block from 0 covered once, the last range open-ended', () => {
+    expect(covered(planBlockRanges(1000, 30_000, 10_000))).toEqual([[0, 333], [333, 666], [666, null]]);
+    expect(covered(planBlockRanges(9, 30_000, 10_000))).toEqual([[0, 3], [3, 6], [6, null]]);
+    const many = planBlockRanges(12_345, 1_000_000, 7_000);
+    expect(many).toHaveLength(Math.ceil(1_000_000 / 7_000));
+    for (let i = 1; i < many.length; i++) expect(many[i].from).toBe(many[i - 1].below);
+    expect(many[0].from).toBe('0');
+    expect(many.at(-1)!.below).toBeUndefined();
+  });
+
+  test('never more ranges than blocks, and an empty or tiny table is one open range', () => {
+    expect(covered(planBlockRanges(2, 1_000_000, 10))).toEqual([[0, 1], [1, null]]);
+    expect(covered(planBlockRanges(0, 50_000, 10_000))).toEqual([[0, null]]);
+    expect(covered(planBlockRanges(1, 50_000, 10_000))).toEqual([[0, null]]);
+    expect(planBlockRanges(10_000_000, 1e12, 1)).toHaveLength(10_000);
+  });
+
+  const pgSource = (rows: number, exportFails?: string) =>
+    ({
+      estimateRows: async () => new Map([['t', rows]]),
+      endSnapshot: async () => undefined,
+      sharedSnapshots: {
+        tableBlocks: async () => 300,
+        exportSnapshot: async () => {
+          if (exportFails) throw new Error(exportFails);
+          return { id: '00000003-0000001B-1', fingerprint: 'f' };
+        },
+      },
+    }) as unknown as SourceConnection;
+
+  test('split when the engine shares snapshots, the table is over chunkRows and more than one range may run', async () => {
+    const many = { ...task, parallelRanges: 3 };
+    expect(await blockSplit(pgSource(3000), many)).toEqual({ ranges: planBlockRanges(300, 3000, 1000) });
+    expect(await blockSplit(pgSource(900), many)).toBeUndefined();
+    expect(await blockSplit(pgSource(3000), { ...task, parallelRanges: 1 })).toBeUndefined();
+    // MySQL: no shared snapshots.
+    expect(await blockSplit({ estimateRows: async () => new Map([['t', 3000]]) } as unknown as SourceConnection, many)).toBeUndefined();
+  });
+
+  test('a server that cannot export a snapshot reads the table in one piece, and says why', async () => {
+    const split = await blockSplit(pgSource(3000, 'cannot export a snapshot here'), { ...task, parallelRanges: 3 });
+    expect(split).toEqual({ onePiece: 'read in one piece: the source cannot share a snapshot between sessions (cannot export a snapshot here)' });
+  });
+});
+
+describe('the snapshot ID spliced into SET TRANSACTION SNAPSHOT', () => {
+  test("pg_export_snapshot's forms pass; anything else is refused before it reaches SQL", () => {
+    for (const id of ['00000003-0000001B-1', '00000002-000008A8-12', '0000000A-7']) expect(checkSnapshotId(id)).toBe(id);
+    for (const id of ["00000003-0000001B-1'; DROP TABLE t; --", '00000003-0000001b-1', '', '3-1B-1', '00000003-0000001B-1 ', '00000003-0000001B-']) {
+      expect(() => checkSnapshotId(id)).toThrow(/not a PostgreSQL snapshot ID/);
+    }
+    expect(beginInSnapshot('00000003-0000001B-1')).toMatch(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SET LOCAL TimeZone/);
   });
 });
