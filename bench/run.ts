@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { endToEndFigures, formatRuns } from './end-to-end';
 import { extractionFigures, formatExtraction } from './extract';
-import { formatRanges, formatRatio, parallelRangesFigures } from './parallel-ranges';
+import { formatMemoryAndCompare, formatRanges, formatRatio, parallelRangesFigures } from './parallel-ranges';
 import { generate, SERVER_URLS, shapeFromArgs } from './generate';
 import { formatThousand, thousandTablesFigures } from './thousand-tables';
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   console.log('[bench] one large table by one worker, then by two');
   const rangesTable = String(values['ranges-table']);
   const rangeFigures = await parallelRangesFigures({ database: shape.database, table: rangesTable, engine: 'mariadb', chunkRows: 1_000_000, parallel: 2, verify: 'counts' });
-  const ranges = `${formatRanges(rangeFigures)}\n\n${formatRatio(rangeFigures)}`;
+  const ranges = `${formatRanges(rangeFigures)}\n\n${formatMemoryAndCompare(rangeFigures)}\n\n${formatRatio(rangeFigures)}`;
 
   const report = [
     '# Benchmark results',
