@@ -8,7 +8,7 @@
  * too, which on the emulator takes far longer than the load (README "Verifying content").
  *   node dist/bench/parallel-ranges.js [--database bqsync_bench] [--table bench_huge]
  *        [--chunk-rows 1000000] [--parallel 2] [--repeat 1] [--verify counts|checksum]
- *        [--compare-bucket-rows 2000000] [--compare-page-rows 50000] [--compare-after each|parallel|none]
+ *        [--compare-bucket-rows 250000] [--compare-page-rows 50000] [--compare-after each|parallel|none]
  *        [--generate-rows N (creates --table with N narrow rows when it is missing)]
  */
 import fs from 'node:fs';
@@ -58,7 +58,10 @@ export interface RangesOptions {
   chunkRows: number;
   parallel: number;
   verify: 'counts' | 'checksum';
-  /** Keys per destination query of the row-by-row comparison (each query scans the emulator's whole table). */
+  /**
+   * Keys per destination query of the row-by-row comparison. Each query scans the emulator's
+   * whole table; a result of 1,000,000 rows runs the emulator's SQLite out of memory.
+   */
   compareBucketRows?: number;
   /** Destination rows per page the comparison reads. */
   comparePageRows?: number;
@@ -174,7 +177,7 @@ async function oneSync(o: RangesOptions, workerCount: number): Promise<RangesFig
         { name: 'kind', kind: 'plain' },
         { name: 'created_at', kind: 'datetime' },
       ],
-      bucketKeys: o.compareBucketRows ?? 2_000_000,
+      bucketKeys: o.compareBucketRows ?? 250_000,
       pageRows: o.comparePageRows ?? 50_000,
     }) : undefined;
     return {
@@ -301,7 +304,7 @@ if (require.main === module) {
       repeat: { type: 'string', default: '1' },
       'generate-rows': { type: 'string' },
       verify: { type: 'string', default: 'counts' },
-      'compare-bucket-rows': { type: 'string', default: '2000000' },
+      'compare-bucket-rows': { type: 'string', default: '250000' },
       'compare-page-rows': { type: 'string', default: '50000' },
       'compare-after': { type: 'string', default: 'each' },
       json: { type: 'string' },

@@ -6,7 +6,8 @@
  * extra, twice in the destination doubled; a key on both sides with other values differs.
  * Only counts and the first few keys are kept, never values.
  * The emulator has no indexes: each bucket's query scans the whole table, so fewer, larger
- * buckets take less time and more of the emulator's memory (bench/results.md).
+ * buckets take less time and more of the emulator's memory; a bucket of 1,000,000 rows runs
+ * its SQLite (WebAssembly, 4 GiB at most) out of memory (bench/results.md).
  */
 import type { BigQuery } from '@google-cloud/bigquery';
 import { createConnection, type Connection } from 'mysql2';

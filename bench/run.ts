@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   );
   console.log('[bench] one large table by one worker, then by two');
   const rangesTable = String(values['ranges-table']);
-  const rangeFigures = await parallelRangesFigures({ database: shape.database, table: rangesTable, engine: 'mariadb', chunkRows: 1_000_000, parallel: 2, verify: 'counts' });
+  // Reading a table back from the emulator row by row takes longer than loading it: only the two-worker sync is compared.
+  const rangeFigures = await parallelRangesFigures({ database: shape.database, table: rangesTable, engine: 'mariadb', chunkRows: 1_000_000, parallel: 2, verify: 'counts', compareAfter: 'parallel' });
   const ranges = `${formatRanges(rangeFigures)}\n\n${formatMemoryAndCompare(rangeFigures)}\n\n${formatRatio(rangeFigures)}`;
 
   const report = [
