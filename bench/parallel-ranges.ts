@@ -1,12 +1,14 @@
 /**
  * One large table read in key ranges by one worker, then by two worker processes, in the
  * same run and on the same fresh stack each time: wall time, rows/s, the ratio, the CPU the
- * workers used, and which worker took how many ranges. After each sync, outside its time,
- * the destination is compared with the source row by row (every value of every row; a
- * MariaDB table of the narrow mix). `--verify checksum` has the sync compare the content
- * itself too, which on the emulator takes far longer than the load (README "Verifying content").
+ * workers used and their peak memory, the emulator's, and which worker took how many ranges.
+ * After each sync, outside its time, the destination is compared with the source row by row
+ * (every value of every row, bench/row-compare.ts; a MariaDB table of the narrow mix) and the
+ * run fails if any row differs. `--verify checksum` has the sync compare the content itself
+ * too, which on the emulator takes far longer than the load (README "Verifying content").
  *   node dist/bench/parallel-ranges.js [--database bqsync_bench] [--table bench_huge]
  *        [--chunk-rows 1000000] [--parallel 2] [--repeat 1] [--verify counts|checksum]
+ *        [--compare-bucket-rows 250000] [--compare-page-rows 50000] [--compare-after each|parallel|none]
  *        [--generate-rows N (creates --table with N narrow rows when it is missing)]
  */
 import fs from 'node:fs';
@@ -14,14 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
-import { createConnection } from 'mysql2';
 import { stringify } from 'yaml';
 import type { NodeResult } from '../common/payloads';
 import { createBigQuery } from '../bigquery/client';
 import type { Config } from '../config/schema';
 import { mixDdl, mixSelect } from './column-mixes';
-import { table } from './report';
-import { BENCH_STACK, BenchSource, BenchWorker, freshStack, runPipeline, sourceEnv, startWorker, stopStack, TEMPORAL_ADDRESS } from './stack';
+import { peakRssMiB, resetPeakRss, table } from './report';
+import { compareRows, describeCompare, RowCompareResult, rowsAreSame } from './row-compare';
+import { BENCH_STACK, BenchSource, BenchWorker, freshStack, runPipeline, sourceEnv, stackPids, startWorker, stopStack, TEMPORAL_ADDRESS } from './stack';
 
 export interface RangesFigure {
   workers: number;
@@ -38,8 +40,14 @@ export interface RangesFigure {
   /** The finish: staging count, swap, destination count, content verification. */
   finishSeconds: number;
   contentVerified: string;
-  /** The row-by-row comparison after the sync: rows compared, or what differed. */
-  rowByRow: string;
+  /** Peak RSS of each worker process over its life (started just before the sync). */
+  workerPeakRssMiB: number[];
+  /** Peak RSS of the emulator from its start to the sync's end. */
+  emulatorPeakRssMiB: number;
+  /** The row-by-row comparison after the sync, unless `compareAfter` left it out. */
+  compare?: RowCompareResult;
+  /** Peak RSS of the emulator during the comparison. */
+  compareEmulatorPeakRssMiB?: number;
   status: string;
 }
 
@@ -50,6 +58,15 @@ export interface RangesOptions {
   chunkRows: number;
   parallel: number;
   verify: 'counts' | 'checksum';
+  /**
+   * Keys per destination query of the row-by-row comparison. Each query scans the emulator's
+   * whole table; a result of 1,000,000 rows runs the emulator's SQLite out of memory.
+   */
+  compareBucketRows?: number;
+  /** Destination rows per page the comparison reads. */
+  comparePageRows?: number;
+  /** Which syncs are compared row by row: each (the default), only those with more than one worker, or none. */
+  compareAfter?: 'each' | 'parallel' | 'none';
 }
 
 function writeConfig(o: RangesOptions): string {
@@ -143,7 +160,26 @@ async function oneSync(o: RangesOptions, workerCount: number): Promise<RangesFig
     const names = new Map(workers.map((w, i) => [`${w.pid}@${os.hostname()}`, `worker ${i + 1} (pid ${w.pid})`]));
     const ranges = node?.workflowId ? await rangeHistory(node.workflowId) : { byWorker: {}, rangesSeconds: 0, finishSeconds: 0 };
     const content = node?.content;
-    const rowByRow = await compareRowByRow(o);
+    const workerPeakRssMiB = workers.map((w) => peakRssMiB(w.pid));
+    const emulator = stackPids(BENCH_STACK).bigquery;
+    const emulatorPeakRssMiB = peakRssMiB(emulator);
+    const compared = o.compareAfter === 'none' ? false : o.compareAfter === 'parallel' ? workerCount > 1 : true;
+    if (compared) resetPeakRss(emulator);
+    const compare = compared ? await compareRows({
+      sourceUri: env.BENCH_MYSQL_URL,
+      sourceTable: o.table,
+      bq: createBigQuery({ project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT, location: 'US', endpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}` } as Config['bigquery']),
+      dataset: `bench_ranges_${o.engine}`,
+      destinationTable: o.table,
+      key: 'id',
+      columns: [
+        { name: 'user_id', kind: 'plain' },
+        { name: 'kind', kind: 'plain' },
+        { name: 'created_at', kind: 'datetime' },
+      ],
+      bucketKeys: o.compareBucketRows ?? 250_000,
+      pageRows: o.comparePageRows ?? 50_000,
+    }) : undefined;
     return {
       workers: workerCount,
       rows: node?.rowsLoaded ?? 0,
@@ -155,7 +191,10 @@ async function oneSync(o: RangesOptions, workerCount: number): Promise<RangesFig
       rangesSeconds: ranges.rangesSeconds,
       finishSeconds: ranges.finishSeconds,
       contentVerified: content ? (content.skipped ? `not compared: ${content.skipped}` : `same, ${content.rows.toLocaleString('en-US')} rows in ${content.ranges} ranges, ${content.seconds.toFixed(0)} s`) : 'no',
-      rowByRow,
+      workerPeakRssMiB,
+      emulatorPeakRssMiB,
+      compare,
+      compareEmulatorPeakRssMiB: compared ? peakRssMiB(emulator) : undefined,
       status: node?.status ?? result.status,
     };
   } finally {
@@ -171,6 +210,7 @@ export async function parallelRangesFigures(o: RangesOptions, repeat = 1): Promi
       for (const workers of [1, 2]) {
         const f = await oneSync(o, workers);
         console.log(formatRanges([f]));
+        console.log(formatMemoryAndCompare([f]));
         figures.push(f);
       }
     }
@@ -195,8 +235,26 @@ export function formatRanges(figures: RangesFigure[]): string {
       f.finishSeconds.toFixed(1),
       f.workerCpuSeconds.toFixed(1),
       Object.entries(f.rangesByWorker).map(([w, n]) => `${w}: ${n}`).join(', '),
-      f.rowByRow,
+      f.compare ? describeCompare(f.compare) : 'not compared',
       f.contentVerified,
+    ]),
+  );
+}
+
+/** Memory of each setup, and the row-by-row comparison's own cost. */
+export function formatMemoryAndCompare(figures: RangesFigure[]): string {
+  return table(
+    ['workers', 'worker peak RSS MiB', 'emulator peak RSS MiB (sync)', 'row by row', 'compare s', 'compare rows/s', 'buckets', 'compare peak RSS MiB', 'emulator peak RSS MiB (compare)'],
+    figures.map((f) => [
+      String(f.workers),
+      f.workerPeakRssMiB.map((m) => m.toFixed(0)).join(', '),
+      f.emulatorPeakRssMiB.toFixed(0),
+      f.compare ? describeCompare(f.compare) : 'not compared',
+      f.compare ? f.compare.seconds.toFixed(1) : '-',
+      f.compare ? Math.round(f.compare.sourceRows / f.compare.seconds).toLocaleString('en-US') : '-',
+      f.compare ? String(f.compare.buckets) : '-',
+      f.compare ? f.compare.peakRssMiB.toFixed(0) : '-',
+      f.compareEmulatorPeakRssMiB?.toFixed(0) ?? '-',
     ]),
   );
 }
@@ -211,47 +269,6 @@ export function formatRatio(figures: RangesFigure[]): string {
     return `one worker ÷ two workers, ${what}: best ${(one[0] / two[0]).toFixed(2)}, median ${(median(one) / median(two)).toFixed(2)}`;
   };
   return [ratio('wall time', (f) => f.wallSeconds), ratio('the ranges alone', (f) => f.rangesSeconds)].join('\n');
-}
-
-/**
- * The destination against the source, every value of every row: BigQuery's rows (read by
- * pages, no query) by key, then the source's streamed and checked one by one; a key
- * missing, doubled or with other values is counted. Narrow mix: id, user_id, kind, created_at.
- */
-async function compareRowByRow(o: RangesOptions): Promise<string> {
-  const bq = createBigQuery({ project: BENCH_STACK.BQSYNC_BIGQUERY_PROJECT, location: 'US', endpoint: `http://127.0.0.1:${BENCH_STACK.BQSYNC_BIGQUERY_PORT}` } as Config['bigquery']);
-  const text = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'object' && 'value' in v ? String((v as { value: unknown }).value) : String(v));
-  // BigQuery writes a DATETIME without trailing zeros in its fraction (.1), MariaDB to six digits (.100000).
-  const datetime = (v: unknown) => text(v).replace('T', ' ').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
-  const line = (r: Record<string, unknown>) => [text(r.user_id), text(r.kind), datetime(r.created_at)].join('|');
-  const destination = new Map<string, string>();
-  let doubled = 0;
-  const [rows] = await bq.dataset(`bench_ranges_${o.engine}`).table(o.table).getRows({ autoPaginate: true, maxResults: 100_000 });
-  for (const r of rows as Record<string, unknown>[]) {
-    const id = text(r.id);
-    if (destination.has(id)) doubled++;
-    destination.set(id, line(r));
-  }
-  const conn = createConnection({ uri: `mysql://root@127.0.0.1:3306/${o.database}`, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
-  let compared = 0;
-  let missing = 0;
-  let differing = 0;
-  try {
-    const stream = conn.query(`SELECT id, user_id, kind, created_at FROM \`${o.table}\``).stream();
-    for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
-      const id = text(r.id);
-      const there = destination.get(id);
-      if (there === undefined) missing++;
-      else if (there !== line(r)) differing++;
-      destination.delete(id);
-      compared++;
-    }
-  } finally {
-    conn.end();
-  }
-  const extra = destination.size;
-  if (!missing && !differing && !extra && !doubled) return `same, ${compared.toLocaleString('en-US')} rows`;
-  return `DIFFERENT: ${missing} missing, ${extra} extra, ${doubled} doubled, ${differing} with other values`;
 }
 
 /** A MariaDB table of `rows` narrow rows, unless the database already has it with that many. */
@@ -287,6 +304,9 @@ if (require.main === module) {
       repeat: { type: 'string', default: '1' },
       'generate-rows': { type: 'string' },
       verify: { type: 'string', default: 'counts' },
+      'compare-bucket-rows': { type: 'string', default: '250000' },
+      'compare-page-rows': { type: 'string', default: '50000' },
+      'compare-after': { type: 'string', default: 'each' },
       json: { type: 'string' },
     },
   });
@@ -297,6 +317,9 @@ if (require.main === module) {
     chunkRows: Number(values['chunk-rows']),
     parallel: Number(values.parallel),
     verify: values.verify === 'checksum' ? 'checksum' : 'counts',
+    compareBucketRows: Number(values['compare-bucket-rows']),
+    comparePageRows: Number(values['compare-page-rows']),
+    compareAfter: values['compare-after'] === 'parallel' ? 'parallel' : values['compare-after'] === 'none' ? 'none' : 'each',
   };
   (async () => {
     if (values['generate-rows']) {
@@ -304,8 +327,14 @@ if (require.main === module) {
     }
     const figures = await parallelRangesFigures(o, Number(values.repeat));
     console.log(formatRanges(figures));
+    console.log(formatMemoryAndCompare(figures));
     console.log(formatRatio(figures));
     if (values.json) fs.writeFileSync(values.json, JSON.stringify(figures, null, 2));
+    const wrong = figures.filter((f) => f.status !== 'succeeded' || (f.compare && !rowsAreSame(f.compare)));
+    if (wrong.length) {
+      console.error(`[bench] ${wrong.length} sync(s) did not end with the source's rows exactly (see "row by row" above)`);
+      process.exitCode = 1;
+    }
   })().catch((err) => {
     console.error(err);
     process.exit(1);

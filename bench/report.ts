@@ -13,6 +13,11 @@ export function peakRssMiB(pid: number | 'self' = 'self'): number {
   return Number(m[1]) / 1024;
 }
 
+/** Starts a process's peak resident memory (VmHWM) over from its current RSS, so that a later reading covers only what came after. */
+export function resetPeakRss(pid: number | 'self' = 'self'): void {
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
 /** A Markdown table, columns padded so that it also reads well in a terminal. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
