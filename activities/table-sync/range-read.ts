@@ -6,6 +6,7 @@ import type { RangeResult, RangeTask } from '../../common/payloads';
 import { awaitJob, PriorJob, priorJobs } from '../../bigquery/jobs';
 import { jobId } from '../../bigquery/job-ids';
 import { crashPoint } from './crash-point';
+import { rangeKeyset } from './key-bounds';
 import { readableFault } from './faults';
 import { planSync, SyncPlan } from './plan';
 import { checkSameSchema } from './range-plan';
@@ -48,7 +49,7 @@ async function readAndLoad(loaded: LoadedConfig, sync: TableSync, input: RangeTa
     const plan = await planSync(sync, reader);
     onPlan(plan);
     checkSameSchema(sync, plan, input.plan.schema);
-    const filter = { column: input.plan.column, from: range.from, below: range.below };
+    const filter = input.plan.bounds ? { keyset: await rangeKeyset(sync, input, plan.shape) } : { column: input.plan.column, from: range.from, below: range.below };
     const staged = await readRowsToFile(sync, reader, plan.shape, filter, file, (p) => {
       sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes, range: n });
       crashPoint('range-read');
