@@ -20,9 +20,10 @@ export function canRangeOver(key: SourceColumn[]): boolean {
 }
 
 /**
- * A parameter compared with a column: numbers as an exact DECIMAL (a string compared with a
- * number column would be compared as a double), bytes as bytes, everything else as the
- * server's text, which the column's own type and collation compare with.
+ * A parameter compared with a column: numbers as an exact DECIMAL (MySQL documents a string
+ * compared with a number as compared in doubles; MariaDB converts it exactly, and the CAST
+ * keeps the index range on both), bytes as bytes, everything else as the server's text,
+ * which the column's own type and collation compare with.
  */
 function placeholder(column: SourceColumn): string {
   return column.type.kind === 'integer' || column.type.kind === 'decimal' ? 'CAST(? AS DECIMAL(65,30))' : '?';

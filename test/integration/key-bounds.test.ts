@@ -80,8 +80,8 @@ beforeAll(async () => {
     SELECT ELT(seq % 8 + 1, 'a', 'A ', 'ab', 'AB  ', 'abc', 'Äbc', 'ß', 'ss'),
            TIMESTAMP('2024-01-01') + INTERVAL seq SECOND + INTERVAL seq MICROSECOND, CONCAT('comp row ', seq)
       FROM seq_1_to_${ROWS}`);
-  // Prices that one double cannot tell apart, and integers past 2^53: compared as strings or
-  // doubles, the ranges would overlap or leave gaps.
+  // Prices that one double cannot tell apart, and integers past 2^53: compared as doubles,
+  // the ranges would overlap or leave gaps.
   await my.query('CREATE TABLE x_kb_dec (price DECIMAL(40,12), n BIGINT, v VARCHAR(60), PRIMARY KEY (price, n))');
   await my.query(`INSERT INTO x_kb_dec
     SELECT 100000000000000000000 + (seq DIV 7) * 0.000000000001, 9007199254740993 + seq % 7 * 2, CONCAT('dec row ', seq)
