@@ -7,7 +7,7 @@ import { failure } from '../../common/failures';
 import { awaitJob } from '../../bigquery/jobs';
 import { createExpiringTable, dropTable } from '../../bigquery/tables';
 import type { KeysetRange, KeyValue, SourceConnection } from '../../sources/driver';
-import type { SourceColumn } from '../../sources/logical-types';
+import { isWholeNumber, SourceColumn } from '../../sources/logical-types';
 import type { CursorRead } from './high-water';
 import { MAX_CHUNKS } from './key-chunks';
 import type { SyncPlan } from './plan';
@@ -26,7 +26,10 @@ import { createStagingTable, loadJob, STAGING_EXPIRY_MS } from './writes';
  * boundaries from the table by their place in it.
  */
 
-/** The key to split by its boundaries: every primary key column, in key order. */
+/**
+ * The key to split by its boundaries: every primary key column, in key order, when the
+ * first is not a whole number (those split by their span, key-ranges.ts, or not at all).
+ */
 export interface BoundsChunking {
   key: SourceColumn[];
   estimatedRows: number;
@@ -36,7 +39,7 @@ export async function boundsChunking(reader: SourceConnection, task: TableTask, 
   if (!task.chunkRows || !reader.keyBoundaries) return undefined;
   const names = await reader.primaryKey(task.table);
   const key = names.map((n) => shape.mappings.find((m) => m.source.name === n)?.source);
-  if (names.length === 0 || key.some((c) => !c)) return undefined;
+  if (names.length === 0 || key.some((c) => !c) || isWholeNumber(key[0]!.type)) return undefined;
   const estimatedRows = (await reader.estimateRows([task.table])).get(task.table) ?? 0;
   return estimatedRows > task.chunkRows ? { key: key as SourceColumn[], estimatedRows } : undefined;
 }

@@ -7,10 +7,10 @@ import { startCursorRead } from './high-water';
 import { loadIncremental, mergeStaged } from './load-incremental';
 import { replaceFromRanges } from './load-key-ranges';
 import { loadReplace } from './load-replace';
+import { boundsChunking, planBoundRanges } from './key-bounds';
 import { planSync, SyncPlan } from './plan';
 import { chunkingKey } from './key-ranges';
 import { planRanges } from './range-plan';
-import { boundsChunking, planBoundRanges } from './key-bounds';
 import { LoadedWork, report } from './report';
 import { resumeEarlierAttempt } from './resume';
 import { withSource } from './source-connection';
@@ -70,12 +70,12 @@ async function syncOnce(
       const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
       if (options.ranges === 'plan' && earlier.kind === 'fresh' && !plan.incremental) {
-        const chunking = await chunkingKey(reader, task, plan.shape, false);
-        if (chunking) return { ranges: await planRanges(sync, reader, plan, chunking, cursor) };
         // A key led by a UUID, a code, a date...: ranges between boundary tuples kept in BigQuery.
         const byBounds = await boundsChunking(reader, task, plan.shape);
         const boundRanges = byBounds && (await planBoundRanges(sync, reader, plan, byBounds, cursor));
         if (boundRanges) return { ranges: boundRanges };
+        const chunking = await chunkingKey(reader, task, plan.shape, false);
+        if (chunking) return { ranges: await planRanges(sync, reader, plan, chunking, cursor) };
       }
       const work: LoadedWork = earlier.kind === 'done' ? earlier : await extract(sync, reader, plan, earlier, cursor);
       if (!checksum) return { plan, cursor, work, loadedRows: undefined, content: undefined };
