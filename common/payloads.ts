@@ -203,6 +203,18 @@ export interface RangePlan {
   ranges: KeyRange[];
   /** An append or merge table's cursor at the source, counted when the plan was made. */
   cursor?: { nulls: number; ahead: number };
+  /**
+   * Ranges of a key that does not start with an integer (MySQL/MariaDB): the boundary
+   * tuples are rows of this BigQuery table beside the staging table, never in history;
+   * the ranges' `from` and `below` are then the numbers of their boundary rows.
+   */
+  bounds?: KeyBounds;
+}
+
+/** The table of boundary key tuples of a sync's ranges, and the key's columns, in key order. */
+export interface KeyBounds {
+  table: string;
+  columns: string[];
 }
 
 /** One range to read and append to the plan's staging table. */

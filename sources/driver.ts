@@ -56,6 +56,12 @@ export interface SourceConnection {
   estimateRows(tables: string[]): Promise<Map<string, number>>;
   /** Lowest and highest value of a whole-number column, as text; undefined for an empty table. */
   keyRange(table: string, column: string): Promise<{ min: string; max: string } | undefined>;
+  /**
+   * Every `every`-th tuple of the key in the key's order (the 1st tuple is not one), at most
+   * `most`; undefined when the engine cannot range over these columns' order exactly. Row
+   * values: they stay on the worker and in BigQuery, never in Temporal.
+   */
+  keyBoundaries?(table: string, key: SourceColumn[], every: number, most: number): Promise<KeyValue[][] | undefined>;
   /** The table's comment, for the BigQuery table description. */
   tableComment(table: string): Promise<string | undefined>;
   /** The tables this session's user may not SELECT from. */
@@ -155,6 +161,17 @@ export interface RowFilter {
   orNull?: boolean;
   /** A table's `where:` condition, its `{{n}}` markers standing for values[n]; AND'ed with the rest. */
   condition?: RowCondition;
+  /** Key tuples in `[lower, upper)` (keyBoundaries); no lower: from the start, no upper: to the end. */
+  keyset?: KeysetRange;
+}
+
+/** A key value as the server's text, or bytes for a binary column. */
+export type KeyValue = string | Buffer;
+
+export interface KeysetRange {
+  columns: SourceColumn[];
+  lower?: KeyValue[];
+  upper?: KeyValue[];
 }
 
 /** An operator's SQL condition whose values are parameters: `{{0}}` marks where values[0] goes. */

@@ -5,7 +5,7 @@ export interface KeyChunk {
 }
 
 /** No more ranges than this, however sparse the keys or wrong the estimate. */
-const MAX_CHUNKS = 10_000;
+export const MAX_CHUNKS = 10_000;
 
 /**
  * Splits an integer key's span into ranges of about `chunkRows` rows each, assuming the

@@ -7,6 +7,7 @@ import { countRows, dropTable } from '../../bigquery/tables';
 import { log } from '@temporalio/activity';
 import { recordColumnRules } from './column-rules-record';
 import { readableFault } from './faults';
+import { dropBoundsTable } from './key-bounds';
 import type { CursorRead } from './high-water';
 import type { StagedRanges } from './key-ranges';
 import { replaceFromRanges } from './load-key-ranges';
@@ -41,6 +42,7 @@ export function makeFinishRanges(loaded: LoadedConfig, budget: StagingBudget) {
     try {
       const outcome = await finish(loaded, sync, input, (p) => (planned = p));
       await dropRangesStaging(sync);
+      await dropBoundsTable(sync, input.plan.bounds);
       return outcome;
     } catch (err) {
       throw readableFault(err, input.task, loaded, planned?.schema.fields);

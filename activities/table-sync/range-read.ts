@@ -13,6 +13,7 @@ import { readableFault } from './faults';
 import { planSync, SyncPlan } from './plan';
 import { checkSameSchema } from './range-plan';
 import { readRowsToFile } from './read-rows';
+import { rangeKeyset } from './key-bounds';
 import { withSource } from './source-connection';
 import type { StagingBudget } from './staging-budget';
 import { endSync, startSync, TableSync } from './sync-context';
@@ -51,7 +52,12 @@ async function readAndLoad(loaded: LoadedConfig, sync: TableSync, input: RangeTa
     const plan = await planSync(sync, reader);
     onPlan(plan);
     checkSameSchema(sync, plan, input.plan.schema);
-    const filter = input.plan.by === 'blocks' ? await inSharedSnapshot(reader, input, n, sync.signal) : { column: input.plan.column, from: range.from, below: range.below };
+    const filter =
+      input.plan.by === 'blocks'
+        ? await inSharedSnapshot(reader, input, n, sync.signal)
+        : input.plan.bounds
+          ? { keyset: await rangeKeyset(sync, input, plan.shape) }
+          : { column: input.plan.column, from: range.from, below: range.below };
     const staged = await readRowsToFile(sync, reader, plan.shape, filter, file, (p) => {
       sync.heartbeat({ phase: 'extract', rows: p.rows, bytes: p.bytes, range: n });
       crashPoint('range-read');

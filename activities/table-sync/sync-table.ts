@@ -8,6 +8,7 @@ import { startCursorRead } from './high-water';
 import { loadIncremental, mergeStaged } from './load-incremental';
 import { replaceFromRanges } from './load-key-ranges';
 import { loadReplace } from './load-replace';
+import { boundsChunking, planBoundRanges } from './key-bounds';
 import { planSync, SyncPlan } from './plan';
 import { chunkingKey } from './key-ranges';
 import { keySplit, planRanges } from './range-plan';
@@ -77,6 +78,10 @@ async function syncOnce(
       const cursor = await startCursorRead(sync, reader, plan);
       const earlier = await resumeEarlierAttempt(sync, plan);
       if (options.ranges === 'plan' && earlier.kind === 'fresh' && !plan.incremental) {
+        // A key led by a UUID, a code, a date...: ranges between boundary tuples kept in BigQuery.
+        const byBounds = await boundsChunking(reader, task, plan.shape);
+        const boundRanges = byBounds && (await planBoundRanges(sync, reader, plan, byBounds, cursor));
+        if (boundRanges) return { ranges: boundRanges };
         const chunking = await chunkingKey(reader, task, plan.shape, false);
         if (chunking) return { ranges: await planRanges(sync, plan, await keySplit(reader, task, chunking), cursor) };
         const blocks = options.blocks ? await blockSplit(reader, task) : undefined;

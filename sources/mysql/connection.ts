@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
-import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SourceConnection, SourceFinding } from '../driver';
+import { CursorStats, EXTRACT_QUERY_TAG, filterClause, KeyValue, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
 import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
@@ -14,6 +14,7 @@ import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
 import { decodeRowsWith, hookMissed } from './row-parser-hook';
+import { canRangeOver, keyOrderQuery, keysetClause } from './keyset';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
 import { sourceContentSide } from '../content-side';
 import { CHECKSUM_SESSION, mysqlChecksumDialect, mysqlChecksumExpression } from './checksum-sql';
@@ -133,6 +134,33 @@ export class MysqlConnection implements SourceConnection {
     return r?.lo == null || r.hi == null ? undefined : { min: String(r.lo), max: String(r.hi) };
   }
 
+  /** One pass over the key in its order (its index), keeping every `every`-th tuple. */
+  async keyBoundaries(table: string, key: SourceColumn[], every: number, most: number): Promise<KeyValue[][] | undefined> {
+    if (!canRangeOver(key)) return undefined;
+    const bytes = key.map((c) => c.type.kind === 'bytes');
+    const bounds: KeyValue[][] = [];
+    let seen = 0;
+    await new Promise<void>((resolve, reject) => {
+      const rows = this.conn.query({
+        sql: keyOrderQuery(this.qualified(table), key),
+        rowsAsArray: true,
+        // The server's own text (or bytes), exactly what a bound compares with.
+        typeCast: (field, next) => {
+          const i = key.findIndex((c) => c.name === field.name);
+          if (i < 0) return next();
+          return bytes[i] ? field.buffer() : field.string();
+        },
+      });
+      rows.on('result', (row: unknown) => {
+        if (seen > 0 && seen % every === 0 && bounds.length < most) bounds.push(row as KeyValue[]);
+        seen++;
+      });
+      rows.on('error', reject);
+      rows.on('end', () => resolve());
+    });
+    return bounds;
+  }
+
   async tableComment(table: string): Promise<string | undefined> {
     return (await this.rows<{ c: string | null }>(sql.TABLE_COMMENT, [this.schema, table]))[0]?.c || undefined;
   }
@@ -155,7 +183,7 @@ export class MysqlConnection implements SourceConnection {
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
     const bytesColumns = columns.map((c) => c.type.kind === 'bytes');
     const select = columns.map((c) => `${c.readExpression ?? quoteMysql(c.name)} AS ${quoteMysql(c.name)}`).join(', ');
-    const { where, params } = filterClause(filter, quoteMysql, () => '?');
+    const { where, params } = withKeyset(filterClause(filter, quoteMysql, () => '?'), filter);
     const query = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
     // How long the read waited for the worker at most: a server's net_write_timeout ends
     // a connection whose rows wait longer, which the message of a lost read says.
@@ -248,4 +276,15 @@ export class MysqlConnection implements SourceConnection {
   private qualified(table: string): string {
     return `${quoteMysql(this.schema)}.${quoteMysql(table)}`;
   }
+}
+
+/** A key range's terms AND'ed to the rest of the filter; its values stay parameters (bytes as Buffers). */
+function withKeyset(clause: { where: string; params: string[] }, filter: RowFilter | undefined): { where: string; params: KeyValue[] } {
+  if (!filter?.keyset) return clause;
+  const range = keysetClause(filter.keyset);
+  if (!range.sql) return clause;
+  return {
+    where: clause.where ? `${clause.where} AND ${range.sql}` : ` WHERE ${range.sql}`,
+    params: [...clause.params, ...range.params],
+  };
 }
