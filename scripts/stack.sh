@@ -47,7 +47,7 @@ bigquery_up() {
   if port_open "$BIGQUERY_PORT"; then return; fi
   log "starting the BigQuery emulator on http://127.0.0.1:$BIGQUERY_PORT (project $BIGQUERY_PROJECT, in memory)"
   nohup bigquery-emulator --project "$BIGQUERY_PROJECT" --host 127.0.0.1 --port "$BIGQUERY_PORT" \
-    --grpc-port "$BIGQUERY_GRPC_PORT" --log-level error >"$BQSYNC_RUN/bigquery.log" 2>&1 &
+    --grpc-port "$BIGQUERY_GRPC_PORT" --log-level error >>"$BQSYNC_RUN/bigquery.log" 2>&1 &
   echo $! >"$BQSYNC_RUN/bigquery.pid"
   wait_for "the BigQuery emulator" 60 curl -sf "http://127.0.0.1:$BIGQUERY_PORT/bigquery/v2/projects/$BIGQUERY_PROJECT/datasets"
 }
@@ -77,6 +77,7 @@ case "${1:-up}" in
   restart)
     stop temporal
     stop bigquery
+    rm -f "$BQSYNC_RUN/bigquery.log" # appended to by restart-emulator, so that a test's faults stay readable
     for port in "$TEMPORAL_PORT" "$BIGQUERY_PORT"; do
       if port_open "$port"; then
         log "port $port is taken by a process that $BQSYNC_RUN does not know; stop it, or use other ports"

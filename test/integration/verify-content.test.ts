@@ -102,8 +102,11 @@ afterAll(async () => {
 test('every type of the round trip verifies clean after a sync, in MariaDB and PostgreSQL', async () => {
   const byKey = Object.fromEntries(summary.results.map((r) => [r.key, r]));
   // Floats and geometry are not compared (README, Verifying content).
-  expect(byKey['vshop.x_verify_my'].content).toMatchObject({ rows: 9, sameSnapshot: true, notCompared: ['c_float', 'c_double', 'c_point'] });
-  expect(byKey['vbilling.x_verify_pg'].content).toMatchObject({ rows: 3, sameSnapshot: true, notCompared: ['c_real', 'c_double'] });
+  // In the snapshot the rows were read in; an attempt that reused an earlier attempt's load
+  // (a passing BigQuery fault after it) has no such snapshot and says so.
+  const inReadSnapshot = (key: string) => byKey[key].resumedJob === undefined;
+  expect(byKey['vshop.x_verify_my'].content).toMatchObject({ rows: 9, sameSnapshot: inReadSnapshot('vshop.x_verify_my'), notCompared: ['c_float', 'c_double', 'c_point'] });
+  expect(byKey['vbilling.x_verify_pg'].content).toMatchObject({ rows: 3, sameSnapshot: inReadSnapshot('vbilling.x_verify_pg'), notCompared: ['c_real', 'c_double'] });
   const now = await verify('vshop.x_verify_my', 'vbilling.x_verify_pg');
   expect(now.code).toBe(0);
   for (const t of Object.values(now.out.tables) as { missing: { count: number }; changed: { count: number }; extra: { count: number } }[]) {
