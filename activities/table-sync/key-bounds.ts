@@ -11,10 +11,10 @@ import { isWholeNumber, SourceColumn } from '../../sources/logical-types';
 import type { CursorRead } from './high-water';
 import { MAX_CHUNKS } from './key-chunks';
 import type { SyncPlan } from './plan';
-import { schemaHash } from './range-plan';
+import { planRanges } from './range-plan';
 import type { TableShape } from './shape';
 import { rangesStagingTable, TableSync } from './sync-context';
-import { createStagingTable, loadJob, STAGING_EXPIRY_MS } from './writes';
+import { loadJob, STAGING_EXPIRY_MS } from './writes';
 
 /**
  * Key ranges of a key that does not start with an integer (a UUID, a code, a date, a
@@ -60,23 +60,10 @@ export async function planBoundRanges(
   const every = Math.max(chunkRows, Math.ceil(chunking.estimatedRows / MAX_CHUNKS));
   const bounds = await reader.keyBoundaries!(sync.task.table, chunking.key, every, MAX_CHUNKS - 1);
   if (!bounds || bounds.length === 0) return undefined;
-  const staging = rangesStagingTable(sync.task.destination, sync.jobPrefix);
-  const table = boundsTable(staging);
+  const table = boundsTable(rangesStagingTable(sync.task.destination, sync.jobPrefix));
   await writeBounds(sync, table, chunking.key.length, bounds);
-  sync.staging = { dataset: sync.task.dataset, table: staging };
-  await createStagingTable(sync, plan.schema.fields);
-  // Kept for the ranges and the finish: endStaging of this activity must not drop it.
-  sync.usesStaging = false;
   const ranges = Array.from({ length: bounds.length + 1 }, (_, i) => (i < bounds.length ? { from: String(i), below: String(i + 1) } : { from: String(i) }));
-  return {
-    kind: 'ranges',
-    staging,
-    column: chunking.key[0].name,
-    schema: schemaHash(plan.schema.fields),
-    ranges,
-    ...(cursor && { cursor: { nulls: cursor.nulls, ahead: cursor.ahead } }),
-    bounds: { table, columns: chunking.key.map((c) => c.name) },
-  };
+  return planRanges(sync, plan, { column: chunking.key[0].name, ranges, bounds: { table, columns: chunking.key.map((c) => c.name) } }, cursor);
 }
 
 /** Beside the sync's staging table, and gone with it. */

@@ -30,6 +30,7 @@ export async function planRanges(sync: TableSync, plan: SyncPlan, split: RangeSp
     schema: schemaHash(plan.schema.fields),
     ranges: split.ranges,
     ...(cursor && { cursor: { nulls: cursor.nulls, ahead: cursor.ahead } }),
+    ...(split.bounds && { bounds: split.bounds }),
   };
 }
 
@@ -38,6 +39,8 @@ export interface RangeSplit {
   column: string;
   by?: 'blocks';
   ranges: KeyRange[];
+  /** Ranges between boundary tuples kept in BigQuery (key-bounds.ts). */
+  bounds?: RangePlan['bounds'];
 }
 
 /** The ranges of an integer key, from its span. */
