@@ -1,7 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { LoadedConfig } from '../config/load';
-import { ACQUIRE_SIGNAL, RELEASE_SIGNAL, writeLocksWorkflowId, WRITE_LOCKS_WORKFLOW_TYPE, WriteLockRequest } from '../common/write-locks';
+import {
+  ACQUIRE_SIGNAL,
+  ACQUIRE_UPDATE,
+  RELEASE_SIGNAL,
+  writeLocksWorkflowId,
+  WRITE_LOCKS_WORKFLOW_TYPE,
+  WriteLockAnswer,
+  WriteLockRequest,
+} from '../common/write-locks';
 
 /**
  * The activities of the write locks: workflow code cannot signal-with-start, so a table
@@ -11,18 +19,33 @@ import { ACQUIRE_SIGNAL, RELEASE_SIGNAL, writeLocksWorkflowId, WRITE_LOCKS_WORKF
 export function makeWriteLockActivities(loaded: Pick<LoadedConfig, 'config'>) {
   const project = loaded.config.bigquery.project;
   return {
-    /** Asks the lock workflow (started if none runs) for the table's and the source's locks. */
-    async requestWriteLock(request: WriteLockRequest): Promise<void> {
+    /**
+     * Asks the lock workflow for the table's and the source's locks. The answer `granted`
+     * means held now; `queued` means the grant comes as a signal. Asked as an update, which
+     * the lock workflow answers at once; when it is not running (the first request starts
+     * it) or the update fails (a server with updates turned off), asked by
+     * signal-with-start, answered by signal. A request is known by its ID, so asking twice
+     * is harmless: one already held is granted again.
+     */
+    async requestWriteLock(request: WriteLockRequest): Promise<WriteLockAnswer> {
       const ctx = Context.current();
+      const workflowId = writeLocksWorkflowId(ctx.info.taskQueue);
+      // BigQuery's own name of the table: two configs on one namespace lock the same table.
+      const asked: WriteLockRequest = { ...request, table: `${project}.${request.label}` };
+      try {
+        return await ctx.client.workflow.getHandle(workflowId).executeUpdate<WriteLockAnswer, [WriteLockRequest]>(ACQUIRE_UPDATE, { args: [asked] });
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) ctx.log.warn('write lock asked by signal: the update failed', { error: describe(err) });
+      }
       await ctx.client.workflow.signalWithStart(WRITE_LOCKS_WORKFLOW_TYPE, {
-        workflowId: writeLocksWorkflowId(ctx.info.taskQueue),
+        workflowId,
         taskQueue: ctx.info.taskQueue,
         args: [{}],
         signal: ACQUIRE_SIGNAL,
-        // BigQuery's own name of the table: two configs on one namespace lock the same table.
-        signalArgs: [{ ...request, table: `${project}.${request.label}` }],
+        signalArgs: [asked],
         staticSummary: 'Write locks: one sync per BigQuery table, source concurrency across runs',
       });
+      return 'queued';
     },
 
     /**
@@ -54,4 +77,9 @@ export function makeWriteLockActivities(loaded: Pick<LoadedConfig, 'config'>) {
       return closed;
     },
   };
+}
+
+/** An error's type and message, for a log line (they carry no row values). */
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

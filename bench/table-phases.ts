@@ -10,7 +10,11 @@ export interface TablePhases {
   /** Summed over its workflow tasks: scheduled → started, and started → completed. */
   taskQueueMs: number;
   taskRunMs: number;
-  /** From asking for the write lock (an activity, or a local activity's marker) to its grant arriving. */
+  /**
+   * From asking for the write lock (an activity, or a local activity's marker) to its grant
+   * arriving; granted in the request's reply: from the first workflow task's start (where the
+   * local activity ran) to its marker.
+   */
   lockMs: number;
   /** From the data activity's end to the table sync's close (the lock's release). */
   closeMs: number;
@@ -21,6 +25,8 @@ export function phasesOf(events: HistoryEvent[]): TablePhases {
   let scheduled = 0;
   let started = 0;
   let lockAsked: number | undefined;
+  let firstTaskStarted: number | undefined;
+  let grantSignalled = false;
   let dataEnded: number | undefined;
   const activities = new Map<string, string>();
   for (const e of events) {
@@ -30,6 +36,7 @@ export function phasesOf(events: HistoryEvent[]): TablePhases {
       phases.workflowTasks++;
       phases.taskQueueMs += t - scheduled;
       started = t;
+      firstTaskStarted ??= t;
     }
     if (e.workflowTaskCompletedEventAttributes) phases.taskRunMs += t - started;
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
@@ -37,11 +44,16 @@ export function phasesOf(events: HistoryEvent[]): TablePhases {
     if (name === 'requestWriteLock') lockAsked = t;
     // Asked through a local activity: its marker is written when the workflow task completes.
     if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && lockAsked === undefined) lockAsked = t;
-    if (e.workflowExecutionSignaledEventAttributes?.signalName === 'writeLockGranted' && lockAsked !== undefined) phases.lockMs += t - lockAsked;
+    if (e.workflowExecutionSignaledEventAttributes?.signalName === 'writeLockGranted' && lockAsked !== undefined) {
+      phases.lockMs += t - lockAsked;
+      grantSignalled = true;
+    }
     const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
     if (done && activities.get(String(done.scheduledEventId)) === 'syncTable') dataEnded = t;
     if ((e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) && dataEnded !== undefined) phases.closeMs = t - dataEnded;
   }
+  const localRequest = lockAsked !== undefined && firstTaskStarted !== undefined && lockAsked > firstTaskStarted;
+  if (!grantSignalled && localRequest && dataEnded !== undefined) phases.lockMs = lockAsked! - firstTaskStarted!;
   return phases;
 }
 

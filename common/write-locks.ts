@@ -16,6 +16,13 @@ export function writeLocksWorkflowId(taskQueue: string): string {
 export const WRITE_LOCKS_WORKFLOW_TYPE = 'writeLocks';
 /** Holder -> lock workflow. */
 export const ACQUIRE_SIGNAL = 'acquireWriteLock';
+/**
+ * The same request as an update: the lock workflow answers in its reply whether the lock is
+ * held now, so that an uncontended sync goes on without waiting for a grant signal.
+ */
+export const ACQUIRE_UPDATE = 'acquireWriteLockNow';
+/** The update's answer: `queued` means the grant comes later, as a signal. */
+export type WriteLockAnswer = 'granted' | 'queued';
 export const RELEASE_SIGNAL = 'releaseWriteLock';
 /** Lock workflow -> holder. */
 export const GRANTED_SIGNAL = 'writeLockGranted';

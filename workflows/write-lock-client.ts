@@ -47,8 +47,10 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
   setHandler(writeLockWaitingSignal, (w) => void (w.requestId === requestId && (waiting = w.message)));
   const { task } = input;
   try {
-    // (Table syncs that asked through an activity task replay so.)
-    await (patched('write-lock-local-request') ? requestWriteLockLocally : requestWriteLock)({
+    // (Table syncs that asked through an activity task replay so.) The answer is `granted`
+    // when the lock is held at once; else (and in histories of older versions, where the
+    // request answered nothing) the grant arrives as a signal.
+    const answer = await (patched('write-lock-local-request') ? requestWriteLockLocally : requestWriteLock)({
       requestId,
       holder: info.workflowId,
       key: task.key,
@@ -58,6 +60,7 @@ export async function withWriteLock<T>(input: TableSyncInput, write: () => Promi
       sourceCapacity: input.sourceConcurrency ?? 1,
       ...(permits > 1 && { permits }),
     });
+    if (answer === 'granted') granted = true;
     let shown: string | undefined;
     while (!granted) {
       await condition(() => granted || waiting !== shown);

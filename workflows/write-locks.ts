@@ -4,6 +4,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -13,9 +14,11 @@ import type { Duration, SignalDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   ACQUIRE_SIGNAL,
+  ACQUIRE_UPDATE,
   GRANTED_SIGNAL,
   RELEASE_SIGNAL,
   WAITING_SIGNAL,
+  WriteLockAnswer,
   WriteLockRequest,
   WriteLocksInput,
   WriteLocksSnapshot,
@@ -24,6 +27,7 @@ import {
 import { WriteLockState } from './write-lock-state';
 
 export const acquireWriteLockSignal = defineSignal<[WriteLockRequest]>(ACQUIRE_SIGNAL);
+export const acquireWriteLockUpdate = defineUpdate<WriteLockAnswer, [WriteLockRequest]>(ACQUIRE_UPDATE);
 export const releaseWriteLockSignal = defineSignal<[string]>(RELEASE_SIGNAL);
 export const writeLockGrantedSignal = defineSignal<[string]>(GRANTED_SIGNAL);
 export const writeLockWaitingSignal = defineSignal<[WriteLockWaiting]>(WAITING_SIGNAL);
@@ -40,10 +44,12 @@ const { closedWorkflows } = proxyActivities<Activities>({
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 /**
- * The write locks of every table sync (common/write-locks.ts): requests arrive as signals
- * (the first one starts this workflow: signal-with-start), grants and waiting notices go
- * back to the requesting workflow by ID, a release is a signal from the holder. Holders
- * that closed without releasing (terminated) are found by a periodic check and freed.
+ * The write locks of every table sync (common/write-locks.ts): requests arrive as updates
+ * answered at once with `granted` or `queued` (or as signals: the first one starts this
+ * workflow by signal-with-start, and older workers ask so); grants that come later, and
+ * waiting notices, go back to the requesting workflow by ID as signals; a release is a
+ * signal from the holder. Holders that closed without releasing (terminated) are found by a
+ * periodic check and freed.
  */
 export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
   const state = new WriteLockState(input.carried);
@@ -55,6 +61,11 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
     // A repeated request that already holds is told again: its first grant may have been missed.
     if (state.request(r) === 'known' && state.isHeld(r.requestId)) tell(r.holder, writeLockGrantedSignal, r.requestId);
     changed = true;
+  });
+  // Settled within the update, so that a request granted now is told so in the reply only.
+  setHandler(acquireWriteLockUpdate, (r): WriteLockAnswer => {
+    if (state.request(r) === 'queued') settle(r.requestId);
+    return state.isHeld(r.requestId) ? 'granted' : 'queued';
   });
   setHandler(releaseWriteLockSignal, (requestId) => {
     state.release(requestId);
@@ -75,21 +86,27 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
       .finally(() => inFlight--);
   }
 
+  /**
+   * Grants what can go now and tells the waiting what they wait for (what changed since the
+   * last time); `answering` is a request whose grant goes in an update's reply, not a signal.
+   */
+  function settle(answering?: string): void {
+    changed = false;
+    for (const r of state.grant()) {
+      told.delete(r.requestId);
+      if (r.requestId !== answering) tell(r.holder, writeLockGrantedSignal, r.requestId);
+    }
+    for (const { request, message } of state.waiting()) {
+      if (told.get(request.requestId) === message) continue;
+      told.set(request.requestId, message);
+      tell(request.holder, writeLockWaitingSignal, { requestId: request.requestId, message });
+    }
+  }
+
   const sweepEvery = (input.sweepEvery ?? '1 minute') as Duration;
   const limit = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   for (;;) {
-    if (changed) {
-      changed = false;
-      for (const r of state.grant()) {
-        told.delete(r.requestId);
-        tell(r.holder, writeLockGrantedSignal, r.requestId);
-      }
-      for (const { request, message } of state.waiting()) {
-        if (told.get(request.requestId) === message) continue;
-        told.set(request.requestId, message);
-        tell(request.holder, writeLockWaitingSignal, { requestId: request.requestId, message });
-      }
-    }
+    if (changed) settle();
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > limit) {
       await condition(() => inFlight === 0 && allHandlersFinished());

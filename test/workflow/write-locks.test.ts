@@ -4,7 +4,7 @@
  * shows, holders that were terminated, and the lock workflow's own continue-as-new.
  */
 import { nightlySync, statusQuery, writeLocks } from '../../workflows';
-import { writeLocksWorkflowId } from '../../common/write-locks';
+import { GRANTED_SIGNAL, writeLocksWorkflowId } from '../../common/write-locks';
 import type { RunPlan, RunSummary, TableTask } from '../../common/payloads';
 import { MockActivities, node, startWorkflowEnv, table, until, WorkflowTestEnv } from '../helpers/workflow-env';
 
@@ -31,6 +31,12 @@ mocks.add('wlc', { plan: planIn('wlc', 'wl_src', [table('shop.c1'), table('shop.
 mocks.add('wld', { plan: planIn('wld', 'wl_src', [table('shop.d1'), table('shop.d2')], 1), tables: { 'shop.d1': { gate: sourceGate.promise }, 'shop.d2': { gate: sourceGate.promise } } });
 mocks.add('wle', { plan: planIn('wle', 'wl_killed', [table('shop.k')]), tables: { 'shop.k': { gate: killedGate.promise } } });
 mocks.add('wlf', { plan: planIn('wlf', 'wl_killed', [table('shop.k')]) });
+
+/** How many write-lock grants a table sync received as signals. */
+async function grantSignals(workflowId: string): Promise<number> {
+  const history = await t.env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === GRANTED_SIGNAL).length;
+}
 
 const startRun = (pipeline: string) =>
   t.env.client.workflow.start(nightlySync, { workflowId: `bqsync-${pipeline}`, taskQueue: t.taskQueue, args: [{ pipeline }] });
@@ -70,6 +76,9 @@ describe('two writers on one table', () => {
     expect(node(rb, 'shop.orders')).toMatchObject({ status: 'succeeded' });
     expect(node(rb, 'shop.orders').waitingFor).toBeUndefined();
     expect(mocks.events.get('wla')).toEqual(['start:shop.orders', 'end:shop.orders', 'start:shop.orders', 'end:shop.orders']);
+    // The first sync had its lock in the request's reply; the one that waited was granted by signal.
+    expect(await grantSignals(node(ra, 'shop.orders').workflowId!)).toBe(0);
+    expect(await grantSignals(node(rb, 'shop.orders').workflowId!)).toBe(1);
   });
 
   test("a source's concurrency holds across runs: two runs on a source of concurrency 1 read one table at a time", async () => {
