@@ -37,6 +37,7 @@ temporal_up() {
   nohup temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --http-port "$((TEMPORAL_PORT + 10000))" --metrics-port "$((TEMPORAL_PORT + 20000))" \
     "${db_args[@]}" --log-level warn --namespace default \
+    --dynamic-config-value system.enableActivityEagerExecution=true \
     $(search_attribute_args) \
     >"$BQSYNC_RUN/temporal.log" 2>&1 &
   echo $! >"$BQSYNC_RUN/temporal.pid"

@@ -86,5 +86,8 @@ function rangeActivity(input: TableSyncInput, plan: RangePlan, index: number, co
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
     retry,
     summary: `${task.key}: ${plan.by === 'blocks' ? 'block' : 'key'} range ${index + 1} of ${count}, to ${task.dataset}.${task.destination}'s staging table`,
+    // Ranges go through the task queue to whichever worker is free, never straight to the
+    // worker that scheduled them (eager dispatch would give it several at once).
+    allowEagerDispatch: false,
   }).syncRange;
 }
