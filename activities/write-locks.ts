@@ -23,7 +23,8 @@ export function makeWriteLockActivities(loaded: Pick<LoadedConfig, 'config'>) {
      * Asks the lock workflow for the table's and the source's locks. The answer `granted`
      * means held now; `queued` means the grant comes as a signal. Asked as an update, which
      * the lock workflow answers at once; when it is not running (the first request starts
-     * it) or the update fails (a server with updates turned off), asked by
+     * it) or the update fails (a server with updates turned off, or a lock workflow run by
+     * an older worker, which has no handler for it), asked by
      * signal-with-start, answered by signal. A request is known by its ID, so asking twice
      * is harmless: one already held is granted again.
      */

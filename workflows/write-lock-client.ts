@@ -22,7 +22,8 @@ const requestOptions = {
 } as const;
 const { requestWriteLock } = proxyActivities<Activities>(requestOptions);
 // The same request as a local activity: it runs inside the table sync's first workflow task,
-// which saves an activity task and a workflow task per table (the request is one signal-with-start).
+// which saves an activity task and a workflow task per table (the request is one update, or
+// one signal-with-start when the lock workflow is not running).
 const { requestWriteLock: requestWriteLockLocally } = proxyLocalActivities<Activities>(requestOptions);
 // The release as a local activity: the table sync then ends in the workflow task that gives
 // the lock back, where a signal to another workflow must be acknowledged in one more task.
