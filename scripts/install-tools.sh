@@ -20,20 +20,32 @@ if ! command -v temporal >/dev/null; then
   GOBIN="$BQSYNC_BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
 fi
 
-if ! $unit_only && ! command -v bigquery-emulator >/dev/null; then
+# The emulator is built from the pinned release with scripts/bigquery-emulator-lazy-jobs.patch
+# (jobs read when a request names them, not all of them on every request); the stamp beside
+# the binary names the release and the patch it was built from, so a change rebuilds it.
+emulator_patch=scripts/bigquery-emulator-lazy-jobs.patch
+emulator_build="$BIGQUERY_EMULATOR_VERSION $(sha256sum "$emulator_patch" | cut -c1-16)"
+if ! $unit_only && [[ ! -x "$BQSYNC_BIN/bigquery-emulator" || "$(cat "$BQSYNC_BIN/bigquery-emulator.build" 2>/dev/null)" != "$emulator_build" ]]; then
   need_go bigquery-emulator
   # Built inside a scratch module: `go install pkg@version` asks the proxy for the module's
   # version list, which it refuses for this module. Takes minutes and ~6 GiB of memory.
   log "building the BigQuery emulator $BIGQUERY_EMULATOR_VERSION into $BQSYNC_BIN (a few minutes)"
   build="$(mktemp -d)"
+  patch_file="$PWD/$emulator_patch"
   (
     cd "$build"
     go mod init bqsync-emulator-build >/dev/null 2>&1
     printf '//go:build tools\npackage tools\nimport _ "github.com/goccy/bigquery-emulator/cmd/bigquery-emulator"\n' > tools.go
     go get "github.com/goccy/bigquery-emulator/cmd/bigquery-emulator@$BIGQUERY_EMULATOR_VERSION"
+    # The module cache is read-only: the patched copy is a module of its own, put in its place.
+    cp -r "$(go list -m -f '{{.Dir}}' github.com/goccy/bigquery-emulator)" emulator
+    chmod -R u+w emulator
+    (cd emulator && git apply "$patch_file")
+    go mod edit -replace github.com/goccy/bigquery-emulator=./emulator
     go build -o "$BQSYNC_BIN/bigquery-emulator" github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
   )
   rm -rf "$build"
+  echo "$emulator_build" >"$BQSYNC_BIN/bigquery-emulator.build"
 fi
 
 # PgBouncer for test/integration/postgres-hostile-settings.test.ts; apt-get as root, else
