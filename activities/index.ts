@@ -6,6 +6,7 @@ import { StagingBudget } from './table-sync/staging-budget';
 import { makeSyncTable } from './table-sync/sync-table';
 import { makeSyncRange } from './table-sync/range-read';
 import { makeFinishRanges } from './table-sync/range-finish';
+import { makeAbandonRanges } from './table-sync/range-abandon';
 import { makeHoldSnapshot } from './table-sync/snapshot-holder';
 import { makeWriteLockActivities } from './write-locks';
 import { awaitTableSync } from './await-table-sync';
@@ -23,6 +24,7 @@ export function createActivities(loaded: LoadedConfig, options: { stagingBudgetB
     syncTable: makeSyncTable(loaded, budget),
     syncRange: makeSyncRange(loaded, budget),
     finishRanges: makeFinishRanges(loaded, budget),
+    abandonRanges: makeAbandonRanges(loaded, budget),
     holdSnapshot: makeHoldSnapshot(loaded),
     runStep: makeRunStep(loaded),
     notifyFailure: makeNotifyFailure(loaded),

@@ -26,6 +26,11 @@ export interface LoadRequest {
   jobId: string;
   /** WRITE_TRUNCATE replaces the table atomically: readers see the old rows or the new ones. */
   writeDisposition: 'WRITE_TRUNCATE' | 'WRITE_APPEND';
+  /**
+   * CREATE_NEVER for a table made beforehand with its expiry (the ranges' staging table): a
+   * load that comes after the table was dropped fails, rather than bringing it back without one.
+   */
+  createDisposition?: 'CREATE_NEVER' | 'CREATE_IF_NEEDED';
   layout?: TableLayout;
 }
 
@@ -47,7 +52,7 @@ export async function submitLoad(bq: BigQuery, req: LoadRequest, hooks: UploadHo
     sourceFormat: 'NEWLINE_DELIMITED_JSON',
     schema: { fields: req.schema },
     writeDisposition: req.writeDisposition,
-    createDisposition: 'CREATE_IF_NEEDED',
+    createDisposition: req.createDisposition ?? 'CREATE_IF_NEEDED',
     jobId: req.jobId,
     ...req.layout,
   });

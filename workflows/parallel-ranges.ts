@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../common/failures';
@@ -28,6 +28,28 @@ export const retry: RetryPolicy = {
 export async function readInRanges(input: TableSyncInput, plan: RangePlan, atOnce: number): Promise<TableSyncOutcome> {
   const results = await readRanges(input, plan, atOnce);
   return swapRanges(input, plan, results, atOnce);
+}
+
+/**
+ * Runs the ranges' reads and swap; when they fail or are cancelled, the ranges' staging
+ * table and key boundaries are dropped before the failure goes up (abandonRanges), so that
+ * a failed sync leaves nothing behind in the dataset.
+ */
+export async function abandoningOnFailure(input: TableSyncInput, plan: RangePlan, read: () => Promise<TableSyncOutcome>): Promise<TableSyncOutcome> {
+  try {
+    return await read();
+  } catch (err) {
+    const { abandonRanges } = proxyActivities<Activities>({
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
+      retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3 },
+      summary: `${input.task.key}: drop the failed sync's staging table`,
+    });
+    const since = workflowInfo().startTime.toISOString();
+    // The tables expire in a day anyway: a cleanup that fails does not hide the sync's own failure.
+    await CancellationScope.nonCancellable(() => abandonRanges({ task: input.task, plan: { staging: plan.staging, bounds: plan.bounds }, since }).catch(() => undefined));
+    throw err;
+  }
 }
 
 /** How a block range reads: in this shared snapshot, and only while `stop` says the snapshot is still held. */

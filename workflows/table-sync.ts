@@ -5,7 +5,7 @@ import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { searchAttributes } from '../common/search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
 import { withWriteLock } from './write-lock-client';
-import { rangePermits, readInRanges } from './parallel-ranges';
+import { abandoningOnFailure, rangePermits, readInRanges } from './parallel-ranges';
 import { readInSnapshot } from './snapshot-ranges';
 
 /**
@@ -34,11 +34,14 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
     const sync = async (): Promise<TableSyncOutcome> => {
       if (!inRanges) return (await syncTable(input.task)) as TableSyncOutcome;
       // A table without an integer key may go in block ranges of one snapshot, whose holder
-      // takes one of the permits. (Table syncs begun by an older worker replay without.)
-      const blocks = patched('snapshot-ranges') && permits >= 2;
-      const done = await syncTable(input.task, blocks ? { ranges: 'plan', blocks } : { ranges: 'plan' });
+      // takes one of the permits; with one permit the result says why it was read in one
+      // piece. (Table syncs begun by an older worker replay without.)
+      const blocks = patched('snapshot-ranges');
+      const done = await syncTable(input.task, blocks ? { ranges: 'plan', blocks, permits } : { ranges: 'plan' });
       if (!('kind' in done)) return done;
-      return done.by === 'blocks' ? readInSnapshot(input, done, permits - 1) : readInRanges(input, done, permits);
+      const read = () => (done.by === 'blocks' ? readInSnapshot(input, done, permits - 1) : readInRanges(input, done, permits));
+      // (Table syncs begun by an older worker replay leaving the staging table to its expiry.)
+      return patched('abandon-ranges') ? abandoningOnFailure(input, done, read) : read();
     };
     // One writer per BigQuery table, and the source's concurrency across every run.
     // (Table syncs that an older worker began replay without the lock.)

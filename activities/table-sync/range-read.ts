@@ -66,7 +66,7 @@ async function readAndLoad(loaded: LoadedConfig, sync: TableSync, input: RangeTa
   });
   const id = jobId(sync.jobPrefix, sync.attempt, 'chunk', n, staged.rows, range.below ?? 'end');
   const { dataset, table } = sync.staging;
-  await loadJob(sync, { dataset, table, file, schema: plan.schema.fields, jobId: id, writeDisposition: 'WRITE_APPEND' });
+  await loadJob(sync, { dataset, table, file, schema: plan.schema.fields, jobId: id, writeDisposition: 'WRITE_APPEND', createDisposition: 'CREATE_NEVER' });
   crashPoint('chunk-submitted');
   await awaitJob(sync.bq, id, () => sync.heartbeat({ phase: 'load', rows: staged.rows, bytes: staged.bytes, range: n }), sync.signal);
   await fs.rm(file, { force: true });

@@ -56,6 +56,12 @@ export interface SyncTableOptions {
    * ranges read in one shared snapshot (block-ranges.ts); set by workflows that run them.
    */
   blocks?: boolean;
+  /**
+   * The source permits the table sync holds (its ranges at once). Block ranges need two, one
+   * for the snapshot's holder; with fewer the result says why the table was read in one piece.
+   * Absent (workflows that sent `blocks` only with two or more): 2.
+   */
+  permits?: number;
 }
 
 async function syncOnce(
@@ -84,7 +90,7 @@ async function syncOnce(
         if (boundRanges) return { ranges: boundRanges };
         const chunking = await chunkingKey(reader, task, plan.shape, false);
         if (chunking) return { ranges: await planRanges(sync, plan, await keySplit(reader, task, chunking), cursor) };
-        const blocks = options.blocks ? await blockSplit(reader, task) : undefined;
+        const blocks = options.blocks ? await blockSplit(reader, task, options.permits) : undefined;
         if (blocks && 'ranges' in blocks) return { ranges: await planRanges(sync, plan, { column: '', by: 'blocks', ranges: blocks.ranges }, cursor) };
         onePiece = blocks?.onePiece;
         if (onePiece) log.warn(`${task.key}: ${onePiece}`);

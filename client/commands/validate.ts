@@ -1,4 +1,5 @@
 import { envReferences, loadConfig, staticDagNodes } from '../../config/load';
+import { parallelRangesWarnings } from '../../config/parallel-ranges-warnings';
 
 /** Checks the config file; prints what it declares and which environment variables are unset. */
 export function validateCommand(file: string, json = false): number {
@@ -28,6 +29,8 @@ export function validateCommand(file: string, json = false): number {
     );
   }
   if (unset.size) lines.push(`  warning: environment variables not set here: ${[...unset].join(', ')} (workers need them)`);
-  console.log(json ? JSON.stringify({ file, valid: true, sources, pipelines, unsetVariables: [...unset] }, null, 2) : lines.join('\n'));
+  const warnings = parallelRangesWarnings(config);
+  for (const w of warnings) lines.push(`  warning: ${w}`);
+  console.log(json ? JSON.stringify({ file, valid: true, sources, pipelines, unsetVariables: [...unset], warnings }, null, 2) : lines.join('\n'));
   return 0;
 }

@@ -30,8 +30,10 @@ const config = testConfig(
         { name: 'x_sr_lost', chunkRows: 2000, parallelRanges: 2 },
       ],
     }),
+    // The same table from a source that allows one table sync at once: no permit is left for a snapshot holder.
+    billing_one: postgresSource('it_snap_one', { concurrency: 1, tables: [{ name: 'x_sr_nokey', chunkRows: 2000, parallelRanges: 3 }] }),
   },
-  { itsnap: { sources: ['billing'], heartbeatTimeout: '10s' } },
+  { itsnap: { sources: ['billing'], heartbeatTimeout: '10s' }, itsnapone: { sources: ['billing_one'] } },
 );
 const file = writeConfig(config);
 let workers: RunningWorker[] = [];
@@ -84,6 +86,16 @@ test('a text-keyed table and a table without a primary key land exact, read in b
   await eventually(async () => (await snapshotHolders()).length === 0, 10_000, "the snapshot holder's session to end");
 });
 
+test('with the source at concurrency 1, a table without a usable key is read in one piece, lands exact, and the result says why', async () => {
+  await bigQuery().dataset('it_snap_one').delete({ force: true }).catch(() => undefined);
+  workers = [await startWorker(file)];
+  const res = await runCli(['--config', file, 'sync', 'billing_one.x_sr_nokey', '--wait']);
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/billing_one\.x_sr_nokey\s+succeeded\s+9,000\s+9,000/);
+  expect(res.stdout).toContain("read in one piece: block ranges need the source's concurrency to be 2 or more (one session holds the shared snapshot while the others read), and it is 1");
+  expect(await expectSameRowsAsPostgres('x_sr_nokey', 'it_snap_one', ['n', 'v', 'made_at'], { key: 'n' })).toBe(9000);
+});
+
 test('rows updated into other blocks, inserted and deleted between two ranges land as of the snapshot: none twice, none missing', async () => {
   workers = [await pausingWorker()];
   fs.writeFileSync(gate, '');
@@ -130,6 +142,8 @@ test("the snapshot's session killed mid-sync: the destination stays as it was, t
     expect(res.code).not.toBe(0);
     expect(res.stdout + res.stderr).toMatch(/billing\.x_sr_lost.*shared snapshot.*it_snap_ranges\.x_sr_lost was left as it was/s);
     expect(await destinationRows('x_sr_lost')).toEqual(before);
+    // The failed sync's staging table went with it, not left to its expiry.
+    expect(await stagingTablesLeft()).toEqual([]);
     // No staged range reached the destination, and a new run reads every range in a new snapshot.
     const again = await runCli(['--config', file, 'sync', 'billing.x_sr_lost', '--wait']);
     expect(again.code).toBe(0);
@@ -263,3 +277,9 @@ describe('where the source is a pooler or a standby', () => {
     }
   });
 });
+
+/** Staging tables of any sync still in the file's dataset. */
+async function stagingTablesLeft(): Promise<string[]> {
+  const [tables] = await bigQuery().dataset(DATASET).getTables();
+  return tables.map((t) => t.id!).filter((id) => id.startsWith('_bqsync_stage_'));
+}

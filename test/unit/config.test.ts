@@ -1,4 +1,5 @@
 import { parseConfig, resolveSourceUrl } from '../../config/load';
+import { parallelRangesWarnings } from '../../config/parallel-ranges-warnings';
 import { configProblems } from '../helpers/config-problems';
 
 const base = (extra = '') => `
@@ -140,5 +141,40 @@ pipelines:
   test('the same table name in different datasets, or two pipelines of one source, is fine', () => {
     expect(() => parseConfig(twoSources('tables: [orders]', 'tables: [orders]'), 'f.yaml')).not.toThrow();
     expect(() => parseConfig(base('  hourly:\n    sources: [shop]\n'), 'f.yaml')).not.toThrow();
+  });
+});
+
+describe('parallelRanges beyond the source concurrency', () => {
+  const withRanges = `
+bigquery:
+  project: p
+sources:
+  billing:
+    type: postgres
+    url: \${BILLING_URL}
+    concurrency: 1
+    defaults: { parallelRanges: 2 }
+    tables: [invoices, { name: events, parallelRanges: 4 }]
+  shop:
+    type: mysql
+    url: \${SHOP_URL}
+    concurrency: 4
+    tables: [{ name: orders, parallelRanges: 4 }, { name: items, parallelRanges: 8 }]
+pipelines:
+  nightly:
+    sources: [billing, shop]
+`;
+
+  test('each table or default asking for more ranges than its source allows is named, with what happens and what to do', () => {
+    const { config } = parseConfig(withRanges, 'bqsync.yaml');
+    expect(parallelRangesWarnings(config)).toEqual([
+      "defaults of source billing: parallelRanges 2 is more than the source's concurrency (1), so at most 1 range is read at once; a table without an integer key, which block ranges would split, is then read in one piece; raise sources.billing.concurrency or lower parallelRanges",
+      "table billing.events: parallelRanges 4 is more than the source's concurrency (1), so at most 1 range is read at once; a table without an integer key, which block ranges would split, is then read in one piece; raise sources.billing.concurrency or lower parallelRanges",
+      "table shop.items: parallelRanges 8 is more than the source's concurrency (4), so at most 4 ranges are read at once; raise sources.shop.concurrency or lower parallelRanges",
+    ]);
+  });
+
+  test('none when every table fits', () => {
+    expect(parallelRangesWarnings(parseConfig(base(), 'bqsync.yaml').config)).toEqual([]);
   });
 });

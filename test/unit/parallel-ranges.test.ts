@@ -107,6 +107,15 @@ describe('block ranges of a table without an integer key', () => {
     const split = await blockSplit(pgSource(3000, 'cannot export a snapshot here'), { ...task, parallelRanges: 3 });
     expect(split).toEqual({ onePiece: 'read in one piece: the source cannot share a snapshot between sessions (cannot export a snapshot here)' });
   });
+
+  test('a source whose concurrency leaves no permit for the snapshot holder reads in one piece, and says why', async () => {
+    const split = await blockSplit(pgSource(3000), { ...task, parallelRanges: 3 }, 1);
+    expect(split).toEqual({
+      onePiece: "read in one piece: block ranges need the source's concurrency to be 2 or more (one session holds the shared snapshot while the others read), and it is 1",
+    });
+    // Under chunkRows it is one piece anyway, and nothing needs saying.
+    expect(await blockSplit(pgSource(900), { ...task, parallelRanges: 3 }, 1)).toBeUndefined();
+  });
 });
 
 describe('the snapshot ID spliced into SET TRANSACTION SNAPSHOT', () => {
