@@ -32,7 +32,7 @@ export function makeAbandonRanges(loaded: LoadedConfig, budget: StagingBudget) {
       }
       await dropTable(sync.bq, input.task.dataset, input.plan.staging);
       await dropBoundsTable(sync, input.plan.bounds);
-      log.info('the failed sync\'s ranges staging table was dropped', { table: staging });
+      log.info('dropped the staging table of a ranged sync that did not finish', { table: staging });
     } finally {
       await endSync(sync);
     }
