@@ -90,7 +90,7 @@ case "${1:-up}" in
     bigquery_up
     ;;
   restart-emulator)
-    # An empty emulator: it slows as it fills (each integration file starts with one).
+    # An empty emulator, so that no integration file meets another's tables (each starts with one).
     stop bigquery
     if port_open "$BIGQUERY_PORT"; then
       log "port $BIGQUERY_PORT is taken by a process that $BQSYNC_RUN does not know; stop it, or use other ports"

@@ -3,7 +3,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 const DURATIONS = require('./durations.json');
 
 /**
- * The emulator slows down as tables and jobs pile up in it (README: emulator gaps), so the
+ * The emulator slows down as tables pile up in it (README: emulator gaps), so the
  * files that need it quick run while it is fresh: the 248-table run, which makes the most
  * calls, then the concurrency test, which must see several table syncs reach their
  * extraction at once within its wait.
