@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createActivities } from '../activities';
 import { LoadedConfig } from '../config/load';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { activitySlotsWarning } from './activity-slots';
 import { writeHealthFile } from './health';
 import { tableSyncTelemetry } from './metrics';
 import { DEFAULT_PROTECTION, protectWhileRunning, taskProtection } from './task-protection';
@@ -39,6 +40,8 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
   const { temporal } = loaded.config;
   const connection = await NativeConnection.connect(temporalConnectionOptions(loaded.config, loaded.file));
   const { logger } = Runtime.instance();
+  const slots = activitySlotsWarning(options.maxActivities);
+  if (slots) logger.warn(slots);
   const protection = taskProtection({
     ...DEFAULT_PROTECTION,
     ...(options.scaleInIdleSeconds !== undefined && { idleMs: options.scaleInIdleSeconds * 1000 }),

@@ -11,6 +11,7 @@ import { materializeGcpCredentials } from '../../client/gcp-credentials';
 import { jsonLine, makeRedactor } from '../../worker/logging';
 import { healthProblem, writeHealthFile } from '../../worker/health';
 import { parseByteSize } from '../../worker/byte-size';
+import { activitySlotsWarning } from '../../worker/activity-slots';
 import { pipelineOfWorkflowId } from '../../common/workflow-ids';
 
 const base = (temporal: string) => `
@@ -178,5 +179,12 @@ describe('full disks: worker settings and the health file', () => {
     expect(warnings[1]).toBe(`the health file ${file} is written again`);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).state).toBe('DRAINING');
     stop();
+  });
+});
+
+describe('activity slots', () => {
+  test('one slot is warned of, with why and what to do; the default and two or more are not', () => {
+    expect(activitySlotsWarning(1)).toMatch(/^--max-activities 1: a table read in block ranges .* would wait forever; give it 2 or more, or run other workers beside it$/);
+    for (const n of [undefined, 2, 100]) expect(activitySlotsWarning(n)).toBeUndefined();
   });
 });
