@@ -53,7 +53,7 @@ export async function runningExtractions(): Promise<{ mysql: number; postgres: n
       [TEST_DATABASE],
     );
     const p = await pg.query(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:extract%' AND state = 'active' AND pid <> pg_backend_pid()",
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:extract%' AND state = 'active' AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%'",
       [TEST_DATABASE],
     );
     return { mysql: Number((rows as { n: string }[])[0].n), postgres: Number(p.rows[0].n) };

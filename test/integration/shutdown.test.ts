@@ -47,7 +47,7 @@ async function extracting(table: string): Promise<boolean> {
   try {
     const { rows } = await pg.query(
       `SELECT count(*) AS n FROM pg_stat_activity
-        WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE '%bqsync:extract%' AND query LIKE $2`,
+        WHERE datname = $1 AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%' AND query LIKE '%bqsync:extract%' AND query LIKE $2`,
       [TEST_DATABASE, `%${table}%`],
     );
     return Number(rows[0].n) > 0;

@@ -85,7 +85,7 @@ async function postgresExtraction(): Promise<number | undefined> {
   try {
     const { rows } = await pg.query(
       `SELECT pid FROM pg_stat_activity
-        WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE '%bqsync:extract%' AND query LIKE $2 AND state = 'active'`,
+        WHERE datname = $1 AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%' AND query LIKE '%bqsync:extract%' AND query LIKE $2 AND state = 'active'`,
       [TEST_DATABASE, `%${TABLE}%`],
     );
     return rows[0]?.pid;
