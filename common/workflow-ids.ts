@@ -4,8 +4,10 @@
  * - a pipeline's run: `bqsync-nightly`, one at a time, and the place "sync now" is sent;
  * - a scheduled run: Temporal appends the scheduled time, `bqsync-nightly-2026-11-25T02:00:00Z`;
  * - a pipeline's schedule: `bqsync-nightly`;
- * - a table sync: `bqsync-nightly.2026-11-25T02:00:00Z.shop.orders` (`.2`, `.3` for later
- *   syncs of the same table in one run).
+ * - a table sync: its run's ID, the run time unless that ID ends in it, then the table:
+ *   `bqsync-nightly-2026-11-25T02:00:00Z.shop.orders` in a scheduled run,
+ *   `bqsync-nightly.2026-12-05T09:14:03Z.shop.orders` in a run started by hand (`.2`, `.3`
+ *   for later syncs of the same table in one run).
  */
 const PREFIX = 'bqsync-';
 
@@ -36,8 +38,20 @@ export function runStamp(startedAt: string, scheduledAt?: Date): string {
   return when.replace(/\.\d+Z$/, 'Z');
 }
 
-/** The n-th (1-based) sync of a table in one run; later ones get a `.n` suffix. */
-export function tableWorkflowId(pipeline: string, stamp: string, key: string, n: number): string {
+/**
+ * The n-th (1-based) sync of a table in one run; later ones get a `.n` suffix. Built on the
+ * run's own ID, which no other running workflow has, so that two runs for the same run time
+ * (a schedule's and a re-run of that night by hand, or two started in the same second) never
+ * share a table sync's ID. A schedule's run ID already ends in its run time; a hand-started
+ * run's ID (`bqsync-nightly`) gets it added.
+ */
+export function tableWorkflowId(runWorkflowId: string, stamp: string, key: string, n: number): string {
+  const run = runWorkflowId.endsWith(`-${stamp}`) ? runWorkflowId : `${runWorkflowId}.${stamp}`;
+  return `${run}.${key}${n > 1 ? `.${n}` : ''}`;
+}
+
+/** The IDs of runs begun before IDs were built on the run's own: `<pipeline's run ID>.<run time>.<key>`. */
+export function datedTableWorkflowId(pipeline: string, stamp: string, key: string, n: number): string {
   return `${pipelineWorkflowId(pipeline)}.${stamp}.${key}${n > 1 ? `.${n}` : ''}`;
 }
 

@@ -17,11 +17,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureType } from '../common/failures';
 import { RunState } from './run-state';
-import { legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
+import { datedTableWorkflowId, legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
@@ -140,10 +141,16 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
   // Other pipelines' tables first (a continuation has waited already); older runs' plans hold none.
   if (plan.requires?.length && !input.carried && patched('pipeline-requires')) await awaitRequirements(run, state, plan.requires);
-  // A run that an older worker began replays with the child IDs it already used.
-  const datedIds = patched('run-dated-table-ids');
+  // A run that an older worker began replays with the child IDs it already used: dated by
+  // pipeline (which two runs of one run time shared), or before that by start time.
+  const byRun = patched('table-ids-by-run');
+  const dated = !byRun && patched('run-dated-table-ids');
   const childId = (key: string, n: number) =>
-    datedIds ? tableWorkflowId(input.pipeline, stamp, key, n) : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
+    byRun
+      ? tableWorkflowId(info.workflowId, stamp, key, n)
+      : dated
+        ? datedTableWorkflowId(input.pipeline, stamp, key, n)
+        : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
   run.childrenSurvive = patched('children-survive-handover');
   try {
     if (run.childrenSurvive) awaitCarriedTables(run, state);
@@ -385,6 +392,13 @@ function describeTable(task: TableTask): string {
 
 /** The operator-facing part of a failure: the innermost message and its type. */
 function failureOf(err: unknown): Pick<NodeResult, 'error' | 'errorType'> {
+  // Only a table sync left running by a terminated run can hold this run's ID for the table.
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return {
+      error: `the table sync ${err.workflowId} is still running (its run was ended while it went on); wait for it to end, or cancel it, then sync the table again`,
+      errorType: 'Error',
+    };
+  }
   let e = err as { message?: string; type?: string; cause?: unknown } | undefined;
   if (err instanceof ChildWorkflowFailure) e = err.cause as typeof e;
   while (e?.cause && (e as { type?: string }).type === undefined) e = e.cause as typeof e;

@@ -62,7 +62,7 @@ test('a backfill over a short window starts one run per scheduled time, one afte
     // Each run's table sync carries the date it was backfilled for.
     const summary: RunSummary = await client.workflow.getHandle('bqsync-itbackfill-2026-11-01T00:10:00Z').result();
     expect(summary.results[0]).toMatchObject({ key: 'shop.x_bf_1', status: 'succeeded', rowsLoaded: 5 });
-    expect(summary.results[0].workflowId).toBe('bqsync-itbackfill.2026-11-01T00:10:00Z.shop.x_bf_1');
+    expect(summary.results[0].workflowId).toBe('bqsync-itbackfill-2026-11-01T00:10:00Z.shop.x_bf_1');
   } finally {
     await client.connection.close();
   }

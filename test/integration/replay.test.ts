@@ -17,6 +17,17 @@ test('a run begun by the previous workflow code replays with this code', async (
   await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-itreplay');
 });
 
+// A run under a schedule's kind of ID (it ends in the run time) recorded with the workflow
+// code of commit e8074f9, which named table syncs by pipeline and run time; this code builds
+// them on the run's ID. A run going on while workers are upgraded must keep its IDs.
+test("a run begun before table sync IDs were built on the run's ID replays with this code", async () => {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/nightly-sync-run-dated-ids.json'), 'utf8'));
+  const history = historyFromJSON(json);
+  const childIds = history.events!.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean);
+  expect(childIds).toEqual(['bqsync-wlb.2026-12-01T02:00:00Z.shop.orders']);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: path.join(ROOT, 'dist/worker/workflow-bundle.js') } }, history, 'bqsync-wlb-2026-12-01T02:00:00Z');
+});
+
 // A table sync recorded (temporal workflow show --output json) with the workflow code of
 // commit eeda334, which asked for its write lock through an activity task; this code asks
 // through a local activity. A table sync running while workers are upgraded must replay.

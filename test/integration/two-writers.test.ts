@@ -84,7 +84,7 @@ async function postgresExtractions(): Promise<number> {
   const pg = await postgresClient();
   try {
     const r = await pg.query(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:extract%' AND query LIKE '%x_tw_c%' AND state = 'active' AND pid <> pg_backend_pid()",
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%bqsync:extract%' AND query LIKE '%x_tw_c%' AND state = 'active' AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%'",
       [TEST_DATABASE],
     );
     return Number(r.rows[0].n);
@@ -179,7 +179,9 @@ describe('two writers on one table', () => {
       expect((await runCli(['--config', scheduled, 'schedule', 'trigger', 'twa'])).code).toBe(0);
       scheduledId = await eventually(
         async () => {
-          for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH 'bqsync-twa-' AND ExecutionStatus = 'Running'` })) return wf.workflowId;
+          // The run, not its table sync (whose ID begins with the run's).
+          const query = `WorkflowType = 'nightlySync' AND WorkflowId STARTS_WITH 'bqsync-twa-' AND ExecutionStatus = 'Running'`;
+          for await (const wf of client.workflow.list({ query })) return wf.workflowId;
           return undefined;
         },
         30_000,

@@ -2,15 +2,26 @@ import { failureMessage } from '../../activities/notify';
 import { etaSeconds, progressLine } from '../../client/progress';
 import { formatRuns } from '../../client/commands/runs';
 import { parseConfig } from '../../config/load';
-import { runStamp, tableWorkflowId } from '../../common/workflow-ids';
+import { datedTableWorkflowId, runStamp, tableWorkflowId } from '../../common/workflow-ids';
 import type { RunSummary } from '../../common/payloads';
 
 test('table-sync IDs carry the date the run belongs to: the scheduled time when there is one', () => {
   expect(runStamp('2026-11-25T09:20:03.123Z')).toBe('2026-11-25T09:20:03Z');
   expect(runStamp('2026-11-25T09:20:03.123Z', new Date('2026-11-24T17:00:00Z'))).toBe('2026-11-24T17:00:00Z');
   expect(runStamp('2026-11-25T09:20:03.123Z', new Date('nonsense'))).toBe('2026-11-25T09:20:03Z');
-  expect(tableWorkflowId('nightly', '2026-11-25T02:00:00Z', 'shop.orders', 1)).toBe('bqsync-nightly.2026-11-25T02:00:00Z.shop.orders');
-  expect(tableWorkflowId('nightly', '2026-11-25T02:00:00Z', 'shop.orders', 3)).toBe('bqsync-nightly.2026-11-25T02:00:00Z.shop.orders.3');
+  // A scheduled run's ID ends in its run time; a run started by hand has the pipeline's ID.
+  expect(tableWorkflowId('bqsync-nightly-2026-11-25T02:00:00Z', '2026-11-25T02:00:00Z', 'shop.orders', 1)).toBe('bqsync-nightly-2026-11-25T02:00:00Z.shop.orders');
+  expect(tableWorkflowId('bqsync-nightly', '2026-11-25T09:20:03Z', 'shop.orders', 1)).toBe('bqsync-nightly.2026-11-25T09:20:03Z.shop.orders');
+  expect(tableWorkflowId('bqsync-nightly', '2026-11-25T02:00:00Z', 'shop.orders', 3)).toBe('bqsync-nightly.2026-11-25T02:00:00Z.shop.orders.3');
+});
+
+test('two runs of one pipeline for the same run time never share a table sync ID', () => {
+  const night = '2026-11-25T02:00:00Z';
+  const scheduled = tableWorkflowId(`bqsync-nightly-${night}`, night, 'shop.orders', 1);
+  const byHand = tableWorkflowId('bqsync-nightly', night, 'shop.orders', 1);
+  expect(scheduled).not.toBe(byHand);
+  // The IDs of runs begun before: both runs' syncs had the same one.
+  expect(datedTableWorkflowId('nightly', night, 'shop.orders', 1)).toBe(byHand);
 });
 
 const { config } = parseConfig(

@@ -31,6 +31,10 @@ mocks.add('wlc', { plan: planIn('wlc', 'wl_src', [table('shop.c1'), table('shop.
 mocks.add('wld', { plan: planIn('wld', 'wl_src', [table('shop.d1'), table('shop.d2')], 1), tables: { 'shop.d1': { gate: sourceGate.promise }, 'shop.d2': { gate: sourceGate.promise } } });
 mocks.add('wle', { plan: planIn('wle', 'wl_killed', [table('shop.k')]), tables: { 'shop.k': { gate: killedGate.promise } } });
 mocks.add('wlf', { plan: planIn('wlf', 'wl_killed', [table('shop.k')]) });
+const sameTimeGate = mocks.gate();
+mocks.add('wlg', { plan: planIn('wlg', 'wl_same_time', [table('shop.t')]), tables: { 'shop.t': { gate: sameTimeGate.promise } } });
+const leftGate = mocks.gate();
+mocks.add('wlh', { plan: planIn('wlh', 'wl_left', [table('shop.l')]), tables: { 'shop.l': { gate: leftGate.promise } } });
 
 /** How many write-lock grants a table sync received as signals. */
 async function grantSignals(workflowId: string): Promise<number> {
@@ -111,6 +115,44 @@ describe('two writers on one table', () => {
     expect(node(rf, 'shop.k').status).toBe('succeeded');
     expect(node(rf, 'shop.k').waitingFor).toBeUndefined();
     await e.result().catch(() => undefined);
+  });
+
+  test('two runs of one pipeline for the same run time (a schedule and a hand re-run of that night) each sync the table, one after the other', async () => {
+    const night = '2026-12-01T02:00:00Z';
+    // The scheduled run's ID, as a schedule names it; its run time is the night it stands for.
+    const scheduled = await t.env.client.workflow.start(nightlySync, { workflowId: `bqsync-wlg-${night}`, taskQueue: t.taskQueue, args: [{ pipeline: 'wlg', sessionTime: night }] });
+    await until(() => mocks.runningNow('wlg').includes('shop.t'), "the scheduled run's sync of shop.t");
+    const byHand = await t.env.client.workflow.start(nightlySync, { workflowId: 'bqsync-wlg', taskQueue: t.taskQueue, args: [{ pipeline: 'wlg', sessionTime: night }] });
+    const waiting = await until(async () => {
+      const n = (await byHand.query(statusQuery)).results.find((r) => r.key === 'shop.t');
+      return n?.waitingFor ?? (n?.status === 'failed' ? `failed: ${n.error}` : undefined);
+    }, 'the re-run to wait for the table');
+    const first = node(await scheduled.query(statusQuery), 'shop.t').workflowId!;
+    expect(waiting).toBe(`waiting for wl_same_time.t: being written by ${first}`);
+    sameTimeGate.resolve();
+    const [rs, rh]: RunSummary[] = await Promise.all([scheduled.result(), byHand.result()]);
+    expect([node(rs, 'shop.t').status, node(rh, 'shop.t').status]).toEqual(['succeeded', 'succeeded']);
+    expect(node(rh, 'shop.t').workflowId).not.toBe(first);
+    expect(mocks.events.get('wlg')).toEqual(['start:shop.t', 'end:shop.t', 'start:shop.t', 'end:shop.t']);
+  });
+
+  test('a re-run whose table sync is still running from a terminated run of the same run time says so and what to do', async () => {
+    const night = '2026-12-02T02:00:00Z';
+    const first = await t.env.client.workflow.start(nightlySync, { workflowId: 'bqsync-wlh', taskQueue: t.taskQueue, args: [{ pipeline: 'wlh', sessionTime: night }] });
+    await until(() => mocks.runningNow('wlh').includes('shop.l'), "the first run's sync of shop.l");
+    const left = node(await first.query(statusQuery), 'shop.l').workflowId!;
+    await first.terminate('operator ended the run');
+    const again = await t.env.client.workflow.start(nightlySync, { workflowId: 'bqsync-wlh', taskQueue: t.taskQueue, args: [{ pipeline: 'wlh', sessionTime: night }] });
+    const failed = await again.result().then(
+      () => undefined,
+      (err) => err.cause?.details?.[0] as RunSummary,
+    );
+    expect(node(failed!, 'shop.l')).toMatchObject({
+      status: 'failed',
+      error: `the table sync ${left} is still running (its run was ended while it went on); wait for it to end, or cancel it, then sync the table again`,
+    });
+    leftGate.resolve();
+    await t.env.client.workflow.getHandle(left).result();
   });
 
   test('the lock workflow continues as new and carries its holders and queue', async () => {
