@@ -62,16 +62,23 @@ export function makeWriteLockActivities(loaded: Pick<LoadedConfig, 'config'>) {
       }
     },
 
-    /** The workflows among these that are no longer running (closed, or never existed). */
-    async closedWorkflows(workflowIds: string[]): Promise<string[]> {
+    /**
+     * The holders among these that are no longer running (closed, or never existed): given
+     * runs, the run IDs of those closed, since a closed holder's workflow ID may already
+     * belong to a new run (a run time re-run by hand); given workflow IDs (as lock
+     * workflows of older versions ask), those whose latest run is closed.
+     */
+    async closedWorkflows(holders: (string | { workflowId: string; runId: string })[]): Promise<string[]> {
       const client = Context.current().client;
       const closed: string[] = [];
-      for (const id of workflowIds) {
+      for (const h of holders) {
+        const [workflowId, runId] = typeof h === 'string' ? [h, undefined] : [h.workflowId, h.runId];
+        const answer = runId ?? workflowId;
         try {
-          const d = await client.workflow.getHandle(id).describe();
-          if (d.status.name !== 'RUNNING') closed.push(id);
+          const d = await client.workflow.getHandle(workflowId, runId).describe();
+          if (d.status.name !== 'RUNNING') closed.push(answer);
         } catch (err) {
-          if (err instanceof WorkflowNotFoundError) closed.push(id);
+          if (err instanceof WorkflowNotFoundError) closed.push(answer);
           else throw err;
         }
       }

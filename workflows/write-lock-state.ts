@@ -80,6 +80,16 @@ export class WriteLockState {
     return `waiting for source ${r.source} (concurrency ${r.sourceCapacity}${want}): ${users.length ? `read by ${shown}` : 'earlier requests go first'}`;
   }
 
+  /** Frees what these requests hold or wait for (their runs closed without releasing). */
+  releaseRequests(requestIds: Set<string>): WriteLockRequest[] {
+    return [...remove(this.held, (h) => requestIds.has(h.requestId)), ...remove(this.queued, (q) => requestIds.has(q.requestId))];
+  }
+
+  /** Every run that holds or waits: its workflow ID and its run ID (the request's ID). */
+  holderRuns(): { workflowId: string; runId: string }[] {
+    return [...this.held, ...this.queued].map((r) => ({ workflowId: r.holder, runId: r.requestId }));
+  }
+
   /** Every workflow that holds or waits. */
   holders(): string[] {
     return [...new Set([...this.held, ...this.queued].map((r) => r.holder))];

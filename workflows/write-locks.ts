@@ -6,6 +6,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -115,9 +116,14 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
     }
     const woken = await condition(() => changed, sweepEvery);
     if (!woken && state.holders().length > 0) {
-      const closed = await closedWorkflows(state.holders());
+      // Checked by run: a closed holder's workflow ID may be running again, as a new sync
+      // of the same table and run time, which would otherwise wait behind its own ID for good.
+      // (Lock workflows of older versions replay checking by workflow ID.)
+      const byRun = patched('holder-check-by-run');
+      const closed = await closedWorkflows(byRun ? state.holderRuns() : state.holders());
       if (closed.length > 0) {
-        state.releaseHolders(new Set(closed));
+        if (byRun) state.releaseRequests(new Set(closed));
+        else state.releaseHolders(new Set(closed));
         changed = true;
       }
     }

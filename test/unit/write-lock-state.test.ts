@@ -63,6 +63,20 @@ describe('two writers on one table: the lock state', () => {
     expect(carried.isHeld('c')).toBe(true);
   });
 
+  test("a closed run's hold is freed by its run ID, not the new run that now has its workflow ID", () => {
+    const s = new WriteLockState();
+    s.request(req('run1', 't1'));
+    s.grant();
+    // The same table sync ID, run again: it waits behind the hold of the run that was terminated.
+    s.request({ ...req('run2', 't1'), holder: 'wf-run1' });
+    expect(s.holderRuns()).toEqual([
+      { workflowId: 'wf-run1', runId: 'run1' },
+      { workflowId: 'wf-run1', runId: 'run2' },
+    ]);
+    expect(ids(s.releaseRequests(new Set(['run1'])))).toEqual(['run1']);
+    expect(ids(s.grant())).toEqual(['run2']);
+  });
+
   test('weighted requests: a table read in parallel ranges takes several permits, all or nothing, and no more than the source has', () => {
     const s = new WriteLockState();
     s.request(req('a', 't1', 'shop', 4));

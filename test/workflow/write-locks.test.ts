@@ -35,6 +35,8 @@ const sameTimeGate = mocks.gate();
 mocks.add('wlg', { plan: planIn('wlg', 'wl_same_time', [table('shop.t')]), tables: { 'shop.t': { gate: sameTimeGate.promise } } });
 const leftGate = mocks.gate();
 mocks.add('wlh', { plan: planIn('wlh', 'wl_left', [table('shop.l')]), tables: { 'shop.l': { gate: leftGate.promise } } });
+const reusedGate = mocks.gate();
+mocks.add('wli', { plan: planIn('wli', 'wl_reused', [table('shop.r')]), tables: { 'shop.r': { gate: reusedGate.promise } } });
 
 /** How many write-lock grants a table sync received as signals. */
 async function grantSignals(workflowId: string): Promise<number> {
@@ -153,6 +155,26 @@ describe('two writers on one table', () => {
     });
     leftGate.resolve();
     await t.env.client.workflow.getHandle(left).result();
+  });
+
+  test('a lock left by a terminated table sync is freed although a new sync of the same ID runs (a night re-run by hand after both were terminated)', async () => {
+    const night = '2026-12-03T02:00:00Z';
+    const start = () => t.env.client.workflow.start(nightlySync, { workflowId: 'bqsync-wli', taskQueue: t.taskQueue, args: [{ pipeline: 'wli', sessionTime: night }] });
+    const first = await start();
+    await until(() => mocks.runningNow('wli').includes('shop.r'), "the first run's sync of shop.r");
+    const syncId = node(await first.query(statusQuery), 'shop.r').workflowId!;
+    // The operator ends the run and its table sync, which had no time to give its lock back.
+    await t.env.client.workflow.getHandle(syncId).terminate('operator ended it');
+    await first.terminate('operator ended it');
+    reusedGate.resolve();
+    const again = await start();
+    // The same run time, so the same table sync ID: the holder check must tell the two runs apart.
+    const done = await until(async () => {
+      const n = (await again.query(statusQuery)).results.find((r) => r.key === 'shop.r');
+      return n?.status === 'succeeded' || n?.status === 'failed' ? n : undefined;
+    }, 're-run of shop.r to end');
+    expect(done).toMatchObject({ status: 'succeeded', workflowId: syncId });
+    expect(mocks.callsOf('wli', 'syncTable', 'shop.r')).toHaveLength(2);
   });
 
   test('the lock workflow continues as new and carries its holders and queue', async () => {
