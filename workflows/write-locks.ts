@@ -11,6 +11,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { Duration, SignalDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
@@ -105,6 +106,8 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
   }
 
   const sweepEvery = (input.sweepEvery ?? '1 minute') as Duration;
+  const sweepMs = msToNumber(sweepEvery);
+  let nextCheck: number | undefined;
   const limit = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   for (;;) {
     if (changed) settle();
@@ -114,8 +117,19 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
       if (!changed) await continueAsNew<typeof writeLocks>({ ...input, carried: { ...state.snapshot(), told: [...told] } });
       continue;
     }
-    const woken = await condition(() => changed, sweepEvery);
-    if (!woken && state.holders().length > 0) {
+    // The holder check comes every sweepEvery, busy or not: a terminated holder's table and
+    // permits must come back while other syncs keep the lock workflow busy, not when it
+    // quiets down. (Lock workflows of older versions replay checking only when idle.)
+    let due: boolean;
+    if (patched('holder-check-on-time')) {
+      nextCheck ??= Date.now() + sweepMs;
+      await condition(() => changed, Math.max(1, nextCheck - Date.now()));
+      due = Date.now() >= nextCheck;
+      if (due) nextCheck = Date.now() + sweepMs;
+    } else {
+      due = !(await condition(() => changed, sweepEvery));
+    }
+    if (due && state.holders().length > 0) {
       // Checked by run: a closed holder's workflow ID may be running again, as a new sync
       // of the same table and run time, which would otherwise wait behind its own ID for good.
       // (Lock workflows of older versions replay checking by workflow ID.)

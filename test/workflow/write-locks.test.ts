@@ -37,6 +37,10 @@ const leftGate = mocks.gate();
 mocks.add('wlh', { plan: planIn('wlh', 'wl_left', [table('shop.l')]), tables: { 'shop.l': { gate: leftGate.promise } } });
 const reusedGate = mocks.gate();
 mocks.add('wli', { plan: planIn('wli', 'wl_reused', [table('shop.r')]), tables: { 'shop.r': { gate: reusedGate.promise } } });
+const staleGate = mocks.gate();
+mocks.add('wlj', { plan: planIn('wlj', 'wl_busy', [table('shop.j')], 2), tables: { 'shop.j': { gate: staleGate.promise } } });
+const busyTables = Array.from({ length: 30 }, (_, i) => table(`shop.k${i}`));
+mocks.add('wlk', { plan: planIn('wlk', 'wl_busy', busyTables, 2), tables: Object.fromEntries(busyTables.map((x) => [x.key, { ms: 150 }])) });
 
 /** How many write-lock grants a table sync received as signals. */
 async function grantSignals(workflowId: string): Promise<number> {
@@ -175,6 +179,19 @@ describe('two writers on one table', () => {
     }, 're-run of shop.r to end');
     expect(done).toMatchObject({ status: 'succeeded', workflowId: syncId });
     expect(mocks.callsOf('wli', 'syncTable', 'shop.r')).toHaveLength(2);
+  });
+
+  test('a terminated holder is freed while the lock workflow is busy: its source permit comes back during a run, not after it', async () => {
+    const stale = await startRun('wlj');
+    await until(() => mocks.runningNow('wlj').includes('shop.j'), "wlj's sync of shop.j");
+    await t.env.client.workflow.getHandle(node(await stale.query(statusQuery), 'shop.j').workflowId!).terminate('operator ended it');
+    staleGate.resolve();
+    // 30 short tables on the same source of concurrency 2: with one permit held by the
+    // terminated sync they go one at a time, and the lock workflow is never idle for long.
+    const busy: RunSummary = await (await startRun('wlk')).result();
+    expect(busy.succeeded).toBe(30);
+    expect(mocks.peak.get('wlk')!.perSource.shop).toBe(2);
+    await stale.result().catch(() => undefined);
   });
 
   test('the lock workflow continues as new and carries its holders and queue', async () => {
