@@ -38,6 +38,9 @@ export function runStamp(startedAt: string, scheduledAt?: Date): string {
   return when.replace(/\.\d+Z$/, 'Z');
 }
 
+/** The suffix of a table's n-th (1-based) sync in one run: none for the first, `.n` after. */
+const nth = (n: number): string => (n > 1 ? `.${n}` : '');
+
 /**
  * The n-th (1-based) sync of a table in one run; later ones get a `.n` suffix. Built on the
  * run's own ID, which no other running workflow has, so that two runs for the same run time
@@ -47,18 +50,13 @@ export function runStamp(startedAt: string, scheduledAt?: Date): string {
  */
 export function tableWorkflowId(runWorkflowId: string, stamp: string, key: string, n: number): string {
   const run = runWorkflowId.endsWith(`-${stamp}`) ? runWorkflowId : `${runWorkflowId}.${stamp}`;
-  return `${run}.${key}${n > 1 ? `.${n}` : ''}`;
-}
-
-/** The IDs of runs begun before IDs were built on the run's own: `<pipeline's run ID>.<run time>.<key>`. */
-export function datedTableWorkflowId(pipeline: string, stamp: string, key: string, n: number): string {
-  return `${pipelineWorkflowId(pipeline)}.${stamp}.${key}${n > 1 ? `.${n}` : ''}`;
+  return `${run}.${key}${nth(n)}`;
 }
 
 /** The IDs of runs begun before run-dated IDs: `<parent ID>.<compact start time>.<key>`. */
 export function legacyTableWorkflowId(parentId: string, startedAt: string, key: string, n: number): string {
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${parentId}.${stamp}.${key}${n > 1 ? `.${n}` : ''}`;
+  return `${parentId}.${stamp}.${key}${nth(n)}`;
 }
 
 /** The pipeline of any of the workflow IDs above, or undefined for an ID bqsync did not make. */

@@ -22,7 +22,7 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureType } from '../common/failures';
 import { RunState } from './run-state';
-import { datedTableWorkflowId, legacyTableWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
+import { legacyTableWorkflowId, pipelineWorkflowId, runStamp, tableWorkflowId } from '../common/workflow-ids';
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
@@ -141,16 +141,14 @@ export async function nightlySync(input: NightlySyncInput): Promise<RunSummary> 
   if (plan.sla && !run.late && patched('sla-deadline')) void watchDeadline(run, state, plan.sla);
   // Other pipelines' tables first (a continuation has waited already); older runs' plans hold none.
   if (plan.requires?.length && !input.carried && patched('pipeline-requires')) await awaitRequirements(run, state, plan.requires);
-  // A run that an older worker began replays with the child IDs it already used: dated by
-  // pipeline (which two runs of one run time shared), or before that by start time.
+  // A run that an older worker began replays with the child IDs it already used: built on
+  // the pipeline's run ID whatever the run's own (which two runs of one run time shared), or
+  // before that dated by start time.
   const byRun = patched('table-ids-by-run');
-  const dated = !byRun && patched('run-dated-table-ids');
+  const dated = byRun || patched('run-dated-table-ids');
+  const idBase = byRun ? info.workflowId : pipelineWorkflowId(input.pipeline);
   const childId = (key: string, n: number) =>
-    byRun
-      ? tableWorkflowId(info.workflowId, stamp, key, n)
-      : dated
-        ? datedTableWorkflowId(input.pipeline, stamp, key, n)
-        : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
+    dated ? tableWorkflowId(idBase, stamp, key, n) : legacyTableWorkflowId(info.workflowId, run.startedAt, key, n);
   run.childrenSurvive = patched('children-survive-handover');
   try {
     if (run.childrenSurvive) awaitCarriedTables(run, state);

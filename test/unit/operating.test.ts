@@ -2,7 +2,7 @@ import { failureMessage } from '../../activities/notify';
 import { etaSeconds, progressLine } from '../../client/progress';
 import { formatRuns } from '../../client/commands/runs';
 import { parseConfig } from '../../config/load';
-import { datedTableWorkflowId, runStamp, tableWorkflowId } from '../../common/workflow-ids';
+import { pipelineWorkflowId, runStamp, tableWorkflowId } from '../../common/workflow-ids';
 import type { RunSummary } from '../../common/payloads';
 
 test('table-sync IDs carry the date the run belongs to: the scheduled time when there is one', () => {
@@ -20,8 +20,8 @@ test('two runs of one pipeline for the same run time never share a table sync ID
   const scheduled = tableWorkflowId(`bqsync-nightly-${night}`, night, 'shop.orders', 1);
   const byHand = tableWorkflowId('bqsync-nightly', night, 'shop.orders', 1);
   expect(scheduled).not.toBe(byHand);
-  // The IDs of runs begun before: both runs' syncs had the same one.
-  expect(datedTableWorkflowId('nightly', night, 'shop.orders', 1)).toBe(byHand);
+  // The IDs of runs begun before, built on the pipeline's run ID: both runs' syncs had the same one.
+  expect(tableWorkflowId(pipelineWorkflowId('nightly'), night, 'shop.orders', 1)).toBe(byHand);
 });
 
 const { config } = parseConfig(
