@@ -107,7 +107,7 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
 
   const sweepEvery = (input.sweepEvery ?? '1 minute') as Duration;
   const sweepMs = msToNumber(sweepEvery);
-  let nextCheck: number | undefined;
+  let nextCheck = Date.now() + sweepMs;
   const limit = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   for (;;) {
     if (changed) settle();
@@ -122,7 +122,6 @@ export async function writeLocks(input: WriteLocksInput = {}): Promise<void> {
     // quiets down. (Lock workflows of older versions replay checking only when idle.)
     let due: boolean;
     if (patched('holder-check-on-time')) {
-      nextCheck ??= Date.now() + sweepMs;
       await condition(() => changed, Math.max(1, nextCheck - Date.now()));
       due = Date.now() >= nextCheck;
       if (due) nextCheck = Date.now() + sweepMs;
