@@ -14,7 +14,7 @@
  * runs each bqsync part once more, after the timed rounds and not counted, under the V8
  * profiler, writes DIR/<engine>-<table>-<plain|gzip>.cpuprofile and prints its top entries.
  *   node dist/bench/extract.js [--database bqsync_bench] [--tables bench_narrow,bench_wide]
- *        [--engines MariaDB,PostgreSQL] [--repeat 3] [--profile DIR] [--json FILE]
+ *        [--engines MariaDB,PostgreSQL] [--repeat 3] [--profile DIR] [--json FILE] [--encode-threads N]
  * The servers are those of BENCH_MYSQL_URL / BENCH_POSTGRES_URL (default ports otherwise).
  */
 import fs from 'node:fs';
@@ -28,6 +28,8 @@ import type { SourceConnection } from '../sources/driver';
 import { DRIVERS } from '../sources/registry';
 import { bigQueryColumn, ColumnMapping } from '../bigquery/types';
 import { writeStagingFile } from '../bigquery/load-file';
+import { blocksInFlight, closeEncodeThreads, defaultEncodeThreads, encodePool, setEncodeThreads } from '../activities/table-sync/encode-pool';
+import { writeStagingFileInThreads } from '../activities/table-sync/threaded-staging';
 import { profiled, topEntries } from './cpu-profile';
 import { SERVER_URLS } from './generate';
 import { peakRssMiB, seconds, table as formatTable } from './report';
@@ -94,11 +96,20 @@ async function measure(startServerCpu: () => Promise<ServerCpu>, work: () => Pro
   };
 }
 
-/** bqsync's extraction of one table into a staging file (the table described beforehand, as the activity does). */
-async function bqsyncExtract(reader: SourceConnection, table: string, columns: ColumnMapping[], gzip: boolean, dir: string) {
+/**
+ * bqsync's extraction of one table into a staging file (the table described beforehand, as
+ * the activity does): on the encoding threads where the source hands over row text, as
+ * readRowsToFile does, unless `mainThread`.
+ */
+async function bqsyncExtract(reader: SourceConnection, table: string, columns: ColumnMapping[], gzip: boolean, dir: string, mainThread = false) {
   const file = path.join(dir, gzip ? 'rows.json.gz' : 'rows.json');
   try {
-    const p = await writeStagingFile(reader.streamRows(table, columns.map((c) => c.source)), new RowEncoder(columns), file, () => undefined, { gzip });
+    const pool = mainThread ? undefined : encodePool();
+    const blocks = pool && reader.streamRowText?.(table, columns.map((c) => c.source));
+    const p =
+      pool && blocks
+        ? await writeStagingFileInThreads(blocks, columns, pool, blocksInFlight(), file, () => undefined, { gzip })
+        : await writeStagingFile(reader.streamRows(table, columns.map((c) => c.source)), new RowEncoder(columns), file, () => undefined, { gzip });
     return { rows: p.rows, bytes: p.bytes };
   } finally {
     fs.rmSync(file, { force: true });
@@ -216,12 +227,18 @@ export async function extractionFigures(database: string, tables: string[], opti
         const monitor = await monitorOf(engine, urls[engine]);
         const reader = engine === 'MariaDB' ? await DRIVERS.mysql.connect(urls[engine]) : await DRIVERS.postgres.connect(urls[engine]);
         const columns = (await reader.describeTable(table)).map(bigQueryColumn);
-        const rounds = { reference: [] as Measured[], plain: [] as Measured[], gzip: [] as Measured[] };
+        const rounds = { reference: [] as Measured[], plain: [] as Measured[], gzip: [] as Measured[], mainPlain: [] as Measured[], mainGzip: [] as Measured[] };
+        // The main thread's own encoding beside the threads', in the same rounds, where the source has both.
+        const both = encodePool() !== undefined && reader.streamRowText !== undefined;
         try {
           for (let round = 0; round < repeat; round++) {
             rounds.reference.push(await exportTable(engine, urls[engine], table, monitor.startServerCpu));
             rounds.plain.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, false, dir)));
             rounds.gzip.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, true, dir)));
+            if (both) {
+              rounds.mainPlain.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, false, dir, true)));
+              rounds.mainGzip.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, true, dir, true)));
+            }
           }
           if (options.profileDir) {
             fs.mkdirSync(options.profileDir, { recursive: true });
@@ -241,6 +258,12 @@ export async function extractionFigures(database: string, tables: string[], opti
           figureOf(engine, table, 'bqsync NDJSON', rounds.plain, rounds.reference),
           figureOf(engine, table, 'bqsync NDJSON gzip', rounds.gzip, rounds.reference),
         );
+        if (both) {
+          figures.push(
+            figureOf(engine, table, 'bqsync NDJSON, main thread', rounds.mainPlain, rounds.reference),
+            figureOf(engine, table, 'bqsync NDJSON gzip, main thread', rounds.mainGzip, rounds.reference),
+          );
+        }
       }
     }
   } finally {
@@ -293,8 +316,15 @@ if (require.main === module) {
       engines: { type: 'string', default: ENGINES.join(',') },
       repeat: { type: 'string', default: '3' },
       profile: { type: 'string' },
+      'encode-threads': { type: 'string', default: String(defaultEncodeThreads()) },
     },
   });
+  const threads = Number(values['encode-threads']);
+  if (!Number.isInteger(threads) || threads < 0) {
+    console.error(`--encode-threads must be a whole number from 0, not "${values['encode-threads']}"`);
+    process.exit(2);
+  }
+  setEncodeThreads(threads);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) {
     console.error(`--repeat must be a whole number from 1, not "${values.repeat}"`);
@@ -318,6 +348,7 @@ if (require.main === module) {
       console.log(`\n${formatSummary(figures)}`);
       console.log(`\npeak RSS of this process: ${peakRssMiB().toFixed(0)} MiB`);
       if (values.json) fs.writeFileSync(values.json, JSON.stringify(figures, null, 2));
+      return closeEncodeThreads();
     },
     (err) => {
       console.error(err);

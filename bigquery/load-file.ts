@@ -11,6 +11,13 @@ export interface StagingProgress {
   bytes: number;
 }
 
+export interface StagingFileOptions {
+  gzip: boolean;
+  signal?: AbortSignal;
+  /** Called before chunks are written, with their size before compression; the write waits for it. */
+  reserve?: (bytes: number) => Promise<void>;
+}
+
 /**
  * Streams rows into a NEWLINE_DELIMITED_JSON file, gzip-compressed unless told otherwise. Backpressure reaches
  * the database read, so memory holds a few chunks whatever the table's size.
@@ -21,27 +28,12 @@ export async function writeStagingFile(
   encoder: RowEncoder,
   file: string,
   onProgress: (p: StagingProgress) => void,
-  options: {
-    gzip: boolean;
-    signal?: AbortSignal;
-    /** Called before chunks are written, with their size before compression; the write waits for it. */
-    reserve?: (bytes: number) => Promise<void>;
-  },
+  options: StagingFileOptions,
 ): Promise<StagingProgress> {
   const progress: StagingProgress = { rows: 0, bytes: 0 };
-  const reserve = options.reserve ?? (() => Promise.resolve());
   // The encoder writes lines straight into chunks of about CHUNK_BYTES: reservation and
   // progress go by chunk, not by row.
-  const emit = (stream: Transform, chunks: Buffer[], done: (err?: Error | null) => void) => {
-    if (chunks.length === 0) return done();
-    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
-    reserve(bytes).then(() => {
-      progress.bytes += bytes;
-      onProgress(progress);
-      for (const chunk of chunks) stream.push(chunk);
-      done();
-    }, done);
-  };
+  const emit = chunkEmitter(progress, onProgress, options.reserve);
   const encode = new Transform({
     writableObjectMode: true,
     // A couple of batches queued at most: memory stays flat however wide the rows.
@@ -55,12 +47,34 @@ export async function writeStagingFile(
       emit(this, encoder.takeRest(), done);
     },
   });
+  await pipeToStagingFile(rows, encode, file, options);
+  return progress;
+}
+
+/**
+ * What an encoding stage calls with the chunks of whole lines it has made: they are reserved
+ * on the staging budget, counted as progress, then pushed on; `done` once they are.
+ */
+export function chunkEmitter(progress: StagingProgress, onProgress: (p: StagingProgress) => void, reserve?: (bytes: number) => Promise<void>) {
+  return (stream: Transform, chunks: Buffer[], done: (err?: Error | null) => void): void => {
+    if (chunks.length === 0) return done();
+    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+    (reserve ? reserve(bytes) : Promise.resolve()).then(() => {
+      progress.bytes += bytes;
+      onProgress(progress);
+      for (const chunk of chunks) stream.push(chunk);
+      done();
+    }, done);
+  };
+}
+
+/** source → encoding stage (NDJSON bytes out) → gzip level 1 when asked → the file. */
+export async function pipeToStagingFile(source: Readable, encode: Transform, file: string, options: StagingFileOptions): Promise<void> {
   const out = fs.createWriteStream(file);
   if (options.gzip) {
     // Level 1: the upload shrinks about as much as at level 6, for a fraction of the CPU.
-    await pipeline(rows, encode, zlib.createGzip({ level: 1 }), out, { signal: options.signal });
+    await pipeline(source, encode, zlib.createGzip({ level: 1 }), out, { signal: options.signal });
   } else {
-    await pipeline(rows, encode, out, { signal: options.signal });
+    await pipeline(source, encode, out, { signal: options.signal });
   }
-  return progress;
 }

@@ -61,7 +61,12 @@ program
       .env('BQSYNC_MAX_ACTIVITIES')
       .argParser(parsePositive),
   )
-  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string; maxActivities?: number }) => {
+  .addOption(
+    new Option('--encode-threads <n>', "threads that decode and encode PostgreSQL rows beside the main thread; 0: the main thread does; one per core by default")
+      .env('BQSYNC_ENCODE_THREADS')
+      .argParser(parseCount),
+  )
+  .action(async (opts: { shutdownGrace: number; metricsPort?: number; logLevel: string; logFormat: string; healthFile?: string; scaleInIdle: number; stagingBudget?: string; maxActivities?: number; encodeThreads?: number }) => {
     const { runWorker } = await import('../worker/main');
     const { parseLogFormat, parseLogLevel } = await import('../worker/logging');
     const { parseByteSize } = await import('../worker/byte-size');
@@ -74,6 +79,7 @@ program
       scaleInIdleSeconds: opts.scaleInIdle,
       stagingBudgetBytes: opts.stagingBudget === undefined ? undefined : parseByteSize(opts.stagingBudget, 'BQSYNC_STAGING_BUDGET_BYTES'),
       maxActivities: opts.maxActivities,
+      encodeThreads: opts.encodeThreads,
     });
   });
 
@@ -286,6 +292,12 @@ function parsePort(value: string): number {
 function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`"${value}" is not a whole number of 1 or more`);
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`"${value}" is not a whole number of 0 or more`);
   return n;
 }
 

@@ -1,4 +1,5 @@
 import type { RowBatches } from './row-batches';
+import type { RowTextBlocks } from './row-text';
 import type { SourceColumn } from './logical-types';
 import type { TlsSettings } from '../config/source-tls';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../common/content-checksum';
@@ -73,6 +74,12 @@ export interface SourceConnection {
    * read ends the stream with SourceConnectionLost.
    */
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches;
+  /**
+   * The same read as streamRows, its rows left as the server's text for decoding on other
+   * threads (sources/row-text.ts); absent, or undefined for this read, where the engine or
+   * the filter needs its own parsing.
+   */
+  streamRowText?(table: string, columns: SourceColumn[], filter?: RowFilter): RowTextBlocks | undefined;
   /**
    * What an incremental read needs to know of its cursor column before it reads: the highest
    * value, rows whose value is NULL, and for a time cursor the server's clock (UTC) and the

@@ -1,7 +1,7 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createActivities } from '../activities';
+import { closeEncodeThreads, createActivities, defaultEncodeThreads } from '../activities';
 import { LoadedConfig } from '../config/load';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { activitySlotsWarning } from './activity-slots';
@@ -21,6 +21,8 @@ export interface WorkerOptions extends TelemetryOptions {
   stagingBudgetBytes?: number;
   /** Activities at once on this worker (each key range of a table is one); the SDK's default when undefined. */
   maxActivities?: number;
+  /** Threads that decode and encode row text (activities/table-sync/encode-pool.ts); one per core when undefined. */
+  encodeThreads?: number;
 }
 
 /** The workflow bundle made at build time, or the workflow sources when there is none. */
@@ -57,7 +59,10 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       ...workflowSource(),
-      activities: createActivities(loaded, { stagingBudgetBytes: options.stagingBudgetBytes }),
+      activities: createActivities(loaded, {
+        stagingBudgetBytes: options.stagingBudgetBytes,
+        encodeThreads: options.encodeThreads ?? defaultEncodeThreads(),
+      }),
       interceptors: { activity: [tableSyncTelemetry, protectWhileRunning(protection)] },
       shutdownGraceTime: `${options.shutdownGraceSeconds}s`,
       // Heartbeats carry rows read; sent every 10 s (not 60) so `sync --wait` shows live progress.
@@ -69,6 +74,7 @@ export async function runWorker(loaded: LoadedConfig, options: WorkerOptions): P
     await running;
   } finally {
     stopHealth();
+    await closeEncodeThreads();
     await protection.close();
     await connection.close();
   }

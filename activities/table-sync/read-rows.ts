@@ -1,8 +1,10 @@
 import { RowEncoder } from '../../bigquery/row-encoder';
 import { StagingProgress, writeStagingFile } from '../../bigquery/load-file';
 import type { RowFilter, SourceConnection } from '../../sources/driver';
+import { blocksInFlight, encodePool } from './encode-pool';
 import type { TableShape } from './shape';
 import type { TableSync } from './sync-context';
+import { writeStagingFileInThreads } from './threaded-staging';
 import { failOnInvalidValues } from './verify';
 import { withTableCondition } from './table-condition';
 
@@ -15,7 +17,9 @@ export interface StagedRows {
 
 /**
  * The one place rows are read from the source: the rows the filter and the table's `where:` keep,
- * in one snapshot, encoded into a NEWLINE_DELIMITED_JSON file on this worker's disk.
+ * in one snapshot, encoded into a NEWLINE_DELIMITED_JSON file on this worker's disk. Encoded
+ * on the worker's encoding threads when the source hands its rows over as text and no
+ * column rule applies (a rule's function stays on the main thread); else on the main thread.
  */
 export async function readRowsToFile(
   sync: TableSync,
@@ -25,15 +29,23 @@ export async function readRowsToFile(
   file: string,
   onProgress: (p: StagingProgress) => void,
 ): Promise<StagedRows> {
-  const encoder = new RowEncoder(shape.mappings);
-  const rows = reader.streamRows(sync.task.table, shape.mappings.map((m) => m.source), withTableCondition(filter, sync.task, sync.file));
-  const reserve = (bytes: number) => sync.budget.reserve(file, bytes);
-  let written;
+  const columns = shape.mappings.map((m) => m.source);
+  const where = withTableCondition(filter, sync.task, sync.file);
+  const options = { gzip: sync.gzip, signal: sync.signal, reserve: (bytes: number) => sync.budget.reserve(file, bytes) };
+  const pool = shape.mappings.some((m) => m.transform) ? undefined : encodePool();
+  const blocks = pool && reader.streamRowText?.(sync.task.table, columns, where);
+  let staged: StagedRows;
   try {
-    written = await writeStagingFile(rows, encoder, file, onProgress, { gzip: sync.gzip, signal: sync.signal, reserve });
+    if (pool && blocks) {
+      staged = await writeStagingFileInThreads(blocks, shape.mappings, pool, blocksInFlight(), file, onProgress, options);
+    } else {
+      const encoder = new RowEncoder(shape.mappings);
+      const written = await writeStagingFile(reader.streamRows(sync.task.table, columns, where), encoder, file, onProgress, options);
+      staged = { ...written, nulledValues: encoder.nulledValues };
+    }
   } finally {
     sync.budget.doneWriting(file);
   }
-  failOnInvalidValues(sync.task, encoder, sync.file);
-  return { rows: written.rows, bytes: written.bytes, nulledValues: encoder.nulledValues };
+  failOnInvalidValues(sync.task, staged.nulledValues, sync.file);
+  return staged;
 }

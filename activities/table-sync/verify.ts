@@ -2,7 +2,6 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { TableTask } from '../../common/payloads';
 import { failure } from '../../common/failures';
 import { countRows } from '../../bigquery/tables';
-import type { RowEncoder } from '../../bigquery/row-encoder';
 import type { TableSync } from './sync-context';
 
 /**
@@ -38,8 +37,8 @@ export function rangesCountMismatch(sync: TableSync, read: number, holds: number
 }
 
 /** With invalidValues: fail, values BigQuery cannot hold fail the table before anything is loaded. */
-export function failOnInvalidValues(task: TableTask, encoder: RowEncoder, file: string): void {
-  const nulled = Object.entries(encoder.nulledValues);
+export function failOnInvalidValues(task: TableTask, nulledValues: Record<string, number>, file: string): void {
+  const nulled = Object.entries(nulledValues);
   if (task.invalidValues !== 'fail' || nulled.length === 0) return;
   // Names and counts only: the values themselves may be personal data.
   throw failure('UnrepresentableValues', `${task.key}: values BigQuery cannot hold (zero dates, infinity, out-of-range years, NaN decimals): ` +

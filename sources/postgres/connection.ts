@@ -6,6 +6,7 @@ import { CursorStats, EXTRACT_QUERY_TAG, filterClause, RowFilter, SharedSnapshot
 import { SourceSnapshotGone } from '../snapshot-gone';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { RowTextBlocks } from '../row-text';
 import { SourceReadCancelled } from '../read-cancelled';
 import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
 import { tlsFromUrl } from '../tls-url';
@@ -22,7 +23,7 @@ import { postgresChecksumDialect } from './checksum-sql';
 /** A session on one PostgreSQL schema. */
 export class PostgresConnection implements SourceConnection {
   /** The extraction in progress, which a lost connection must end (pg tells only the client). */
-  private reading?: { table: string; out: RowBatches };
+  private reading?: { table: string; out: RowOutlet };
   /** Content verification: keep the next read's snapshot open (holdSnapshot), and whether one is open. */
   private holdNext = false;
   private inSnapshot = false;
@@ -164,36 +165,67 @@ export class PostgresConnection implements SourceConnection {
    * every value's text is the same; bounds are bound through settings (sql.BIND_BOUNDS).
    */
   private copyRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
-    const select = columns.map((c) => c.readExpression ?? quotePostgres(c.name)).join(', ');
+    const parser = new CopyTextRows(columns.map((c) => c.type));
     let copy: CopyOutStream | undefined;
     const out = new RowBatches(() => copy?.resume());
-    this.reading = { table, out };
-    const parser = new CopyTextRows(columns.map((c) => c.type));
-    let paused = false;
+    let ready = true;
     const onRow = (row: RawValue[]) => {
-      if (!out.add(row)) paused = true;
+      if (!out.add(row)) ready = false;
     };
+    this.copyOut(table, columns, filter, out, (c) => (copy = c), {
+      add(chunk) {
+        ready = true;
+        parser.push(chunk, onRow);
+        return ready;
+      },
+      finish: () => parser.finish(),
+    });
+    return out;
+  }
+
+  /** The same COPY as copyRows, its text handed on unparsed in blocks of whole rows (sources/row-text.ts). */
+  streamRowText(table: string, columns: SourceColumn[], filter?: RowFilter): RowTextBlocks | undefined {
+    if (filter?.condition && filter.condition.values.length > 0) return undefined;
+    let copy: CopyOutStream | undefined;
+    const out = new RowTextBlocks({ kind: 'postgres-copy-text', types: columns.map((c) => c.type) }, () => copy?.resume());
+    this.copyOut(table, columns, filter, out, (c) => (copy = c), { add: (chunk) => out.add(chunk), finish: () => undefined });
+    return out;
+  }
+
+  /**
+   * Runs the COPY in a read's transaction, handing its data to `sink` (false: pause the
+   * socket until `out` is read again), and ends `out` when the data and the read have ended.
+   */
+  private copyOut(
+    table: string,
+    columns: SourceColumn[],
+    filter: RowFilter | undefined,
+    out: RowOutlet,
+    started: (copy: CopyOutStream) => void,
+    sink: { add(chunk: Buffer): boolean; finish(): void },
+  ): void {
+    const select = columns.map((c) => c.readExpression ?? quotePostgres(c.name)).join(', ');
+    this.reading = { table, out };
     const start = async () => {
       await this.beginRead(table);
       const where = await this.boundWhere(table, filter);
       const text = `COPY (SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}) TO STDOUT`;
-      copy = this.client.query(copyTo(text));
+      const copy = this.client.query(copyTo(text));
+      started(copy);
       this.copying = copy;
       copy.on('data', (chunk: Buffer) => {
         // A consumer gone (an error, a cancelled sync): read no further; close() ends the session.
         if (out.destroyed) {
-          copy!.pause();
+          copy.pause();
           return;
         }
+        let ready: boolean;
         try {
-          parser.push(chunk, onRow);
+          ready = sink.add(chunk);
         } catch (e) {
           return out.destroy(e as Error);
         }
-        if (paused) {
-          paused = false;
-          copy!.pause();
-        }
+        if (!ready) copy.pause();
       });
       copy.on('error', (e: Error) => {
         this.copying = undefined; // the error ended the COPY; pg reads on
@@ -202,7 +234,7 @@ export class PostgresConnection implements SourceConnection {
       copy.on('end', () => {
         this.copying = undefined;
         try {
-          parser.finish();
+          sink.finish();
         } catch (e) {
           return out.destroy(e as Error);
         }
@@ -210,7 +242,6 @@ export class PostgresConnection implements SourceConnection {
       });
     };
     start().catch((e: Error) => this.failRead(out, table, e));
-    return out;
   }
 
   /**
@@ -236,7 +267,7 @@ export class PostgresConnection implements SourceConnection {
   }
 
   /** A read that failed in its transaction: the error to the consumer, the aborted transaction rolled back for the connection's next use. */
-  private failRead(out: RowBatches, table: string, err: Error): void {
+  private failRead(out: RowOutlet, table: string, err: Error): void {
     out.destroy(readFault(table, err));
     this.client.query('ROLLBACK').catch(() => undefined);
   }
@@ -266,7 +297,7 @@ export class PostgresConnection implements SourceConnection {
   }
 
   /** The last row is in: commit, or keep the snapshot open for content verification (holdSnapshot). */
-  private endRead(out: RowBatches): void {
+  private endRead(out: RowOutlet): void {
     if (this.holdNext) {
       this.holdNext = false;
       this.inSnapshot = true;
@@ -394,3 +425,6 @@ function describeSnapshotError(err: unknown): string {
   const code = errorCode(err);
   return `${code ? `${code} ` : ''}${String((err as Error).message).replace(/"[^"]*"/g, '"..."')}`;
 }
+
+/** What a read hands its rows to: batches of values, or blocks of row text. */
+type RowOutlet = RowBatches | RowTextBlocks;

@@ -73,3 +73,17 @@ describe('COPY text format rows', () => {
     expect(() => parse([STRING], [utf8('a\tb\n')])).toThrow('more fields');
   });
 });
+
+describe('COPY text format rows in large chunks', () => {
+  test('a chunk of many rows, decoded in pieces, gives the rows small chunks give, a row longer than a piece included', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(`${i}\t${i % 100 === 0 ? 'é'.repeat(40_000) : 'v\\t' + 'w'.repeat(i % 97)}\n`);
+    const data = utf8(lines.join(''));
+    const small: Buffer[] = [];
+    for (let at = 0; at < data.length; at += 1000) small.push(data.subarray(at, at + 1000));
+    const whole = parse([STRING, STRING], [data]);
+    expect(whole).toHaveLength(5000);
+    expect(whole).toEqual(parse([STRING, STRING], small));
+    expect(whole[100]).toEqual(['100', 'é'.repeat(40_000)]);
+  });
+});
