@@ -21,7 +21,7 @@ export interface WorkerOptions extends TelemetryOptions {
   stagingBudgetBytes?: number;
   /** Activities at once on this worker (each key range of a table is one); the SDK's default when undefined. */
   maxActivities?: number;
-  /** Threads that decode and encode row text (activities/table-sync/encode-pool.ts); one per core when undefined. */
+  /** Threads that decode and encode row text (activities/table-sync/encode-pool.ts); defaultEncodeThreads() when undefined. */
   encodeThreads?: number;
 }
 

@@ -22,9 +22,15 @@ export function setEncodeThreads(n: number): void {
   threads = n;
 }
 
-/** The default: one per core the process may use. */
-export function defaultEncodeThreads(): number {
-  return os.availableParallelism();
+/**
+ * The default: one per core beyond the main thread's, and none on two cores or fewer. On
+ * two cores the threads' work (the blocks' messages, a second garbage collector, more
+ * threads than cores) cost the wide bench table 8.5 CPU s against 5.5 on the main thread
+ * (bench/results.md): a worker syncing several tables at once, its cores already busy,
+ * would read slower with them.
+ */
+export function defaultEncodeThreads(cores = os.availableParallelism()): number {
+  return cores > 2 ? cores - 1 : 0;
 }
 
 /** The pool, started on first use; undefined when the main thread encodes. */

@@ -5,6 +5,9 @@ import type { ColumnMapping } from '../../bigquery/types';
 import type { RowTextBlocks } from '../../sources/row-text';
 import type { EncodedBlock, EncodeTask } from './encode-thread';
 
+/** Reads so far in this process, which number each read's tasks. */
+let reads = 0;
+
 /**
  * The staging file of a read whose rows come as text blocks (sources/row-text.ts), each
  * block decoded and encoded on the pool's threads while the next ones are read. Up to
@@ -24,6 +27,7 @@ export async function writeStagingFileInThreads(
   const nulledValues: Record<string, number> = {};
   const emit = chunkEmitter(progress, onProgress, options.reserve);
   const taskColumns = columns.map(({ transform: _, ...mapping }) => mapping);
+  const read = ++reads;
   const pending: Promise<EncodedBlock>[] = [];
   // The oldest block's lines go on once its thread is done.
   const takeOldest = (stream: Transform, done: (err?: Error | null) => void) => {
@@ -37,7 +41,7 @@ export async function writeStagingFileInThreads(
     writableObjectMode: true,
     writableHighWaterMark: 1,
     transform(block: Buffer, _enc, done) {
-      const task: EncodeTask = { format: blocks.format, columns: taskColumns, block };
+      const task: EncodeTask = { read, format: blocks.format, columns: taskColumns, block };
       let encoded: Promise<EncodedBlock>;
       try {
         encoded = pool.run(task, { transferList: [block.buffer as ArrayBuffer], ...(options.signal && { signal: options.signal }) });

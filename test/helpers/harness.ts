@@ -74,7 +74,10 @@ export interface RunningWorker {
 /** Starts `bqsync worker` as its own process, the way it runs in production. */
 export async function startWorker(configFile: string, env: Record<string, string> = {}): Promise<RunningWorker> {
   const child = spawn(process.execPath, [CLI, 'worker', '--config', configFile], {
-    env: { ...process.env, ...SOURCE_ENV, ...env },
+    // PostgreSQL rows are encoded on threads here whatever this machine's cores (by default
+    // none on 2 cores): the main thread's encoding is the same code, held byte for byte equal
+    // to the threads' in test/unit/threaded-encoding.test.ts.
+    env: { ...process.env, ...SOURCE_ENV, BQSYNC_ENCODE_THREADS: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -12,6 +12,7 @@ import { CopyTextRows } from '../../sources/postgres/copy-text';
 import { BLOCK_BYTES, RowTextBlocks } from '../../sources/row-text';
 import encodeBlock, { EncodedBlock, EncodeTask } from '../../activities/table-sync/encode-thread';
 import { writeStagingFileInThreads } from '../../activities/table-sync/threaded-staging';
+import { defaultEncodeThreads } from '../../activities/table-sync/encode-pool';
 
 const COLUMNS: SourceColumn[] = [
   { name: 'id', columnType: 'bigint', type: { kind: 'integer' }, nullable: false },
@@ -129,5 +130,11 @@ describe('staging files encoded on threads', () => {
       'COPY row has fewer fields than the 4 columns read',
     );
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('encoding threads by default', () => {
+  test('one per core beyond the main thread, none on two cores or fewer', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultEncodeThreads(cores))).toEqual([0, 0, 2, 3, 15]);
   });
 });
