@@ -228,7 +228,7 @@ export async function extractionFigures(database: string, tables: string[], opti
         const reader = engine === 'MariaDB' ? await DRIVERS.mysql.connect(urls[engine]) : await DRIVERS.postgres.connect(urls[engine]);
         const columns = (await reader.describeTable(table)).map(bigQueryColumn);
         const rounds = { reference: [] as Measured[], plain: [] as Measured[], gzip: [] as Measured[], mainPlain: [] as Measured[], mainGzip: [] as Measured[] };
-        // The main thread's own encoding beside the threads', in the same rounds, where the source has both.
+        // The main thread's own encoding beside the threads', in the same rounds, when there are threads.
         const both = encodePool() !== undefined && reader.streamRowText !== undefined;
         try {
           for (let round = 0; round < repeat; round++) {

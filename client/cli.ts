@@ -62,7 +62,7 @@ program
       .argParser(parsePositive),
   )
   .addOption(
-    new Option('--encode-threads <n>', "threads that decode and encode PostgreSQL rows beside the main thread (0: the main thread does); by default one per core beyond the first, none on 2 cores or fewer")
+    new Option('--encode-threads <n>', "threads that decode and encode rows beside the main thread (0: the main thread does); by default one per core beyond the first, none on 2 cores or fewer")
       .env('BQSYNC_ENCODE_THREADS')
       .argParser(parseCount),
   )

@@ -1,3 +1,4 @@
+import { FramedRows } from './mysql/framed-rows';
 import { CopyTextRows } from './postgres/copy-text';
 import type { RowTextDecoder, RowTextFormat } from './row-text';
 
@@ -16,5 +17,7 @@ export function rowTextDecoder(format: RowTextFormat): RowTextDecoder {
         },
       };
     }
+    case 'mysql-rows':
+      return new FramedRows(format.fields, format.bytesColumns);
   }
 }

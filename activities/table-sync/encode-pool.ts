@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 
 /**
- * The worker's encoding threads: the row text of a table's read is decoded and written as
- * NDJSON there (encode-thread.ts), block by block, so that a read uses the cores the worker
- * has while its main thread reads the socket and runs gzip's stream. One pool for all of the
+ * The worker's encoding threads: a table's rows, as the server sent them, are decoded and
+ * written as NDJSON there (encode-thread.ts), block by block, so that a read uses the cores
+ * the worker has while its main thread reads the socket and runs gzip's stream. One pool for all of the
  * worker's table syncs, so that the threads, not the tables at once, bound the CPU it takes.
  */
 let threads = 0;
@@ -36,8 +36,7 @@ export function defaultEncodeThreads(cores = os.availableParallelism()): number 
 /** The pool, started on first use; undefined when the main thread encodes. */
 export function encodePool(): Piscina | undefined {
   if (threads === 0 || !fs.existsSync(THREAD_MODULE)) return undefined;
-  // Threads start as blocks arrive and stop after a quiet minute: a worker that reads no
-  // PostgreSQL table keeps none.
+  // Threads start as blocks arrive and stop after a quiet minute: an idle worker keeps none.
   pool ??= new Piscina({
     filename: THREAD_MODULE,
     minThreads: 0,

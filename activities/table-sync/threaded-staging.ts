@@ -41,6 +41,8 @@ export async function writeStagingFileInThreads(
     writableObjectMode: true,
     writableHighWaterMark: 1,
     transform(block: Buffer, _enc, done) {
+      // A source learns the format at the latest from its result's first message, before the first row.
+      if (!blocks.format) return done(new Error('a block of rows came before its format'));
       const task: EncodeTask = { read, format: blocks.format, columns: taskColumns, block };
       let encoded: Promise<EncodedBlock>;
       try {

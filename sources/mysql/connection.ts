@@ -1,9 +1,10 @@
 import mysql from 'mysql2';
-import type { Connection } from 'mysql2';
+import type { Connection, Query } from 'mysql2';
 import { SourceConnectionLost } from '../connection-lost';
 import { CursorStats, EXTRACT_QUERY_TAG, filterClause, KeyValue, RowFilter, SourceConnection, SourceFinding } from '../driver';
 import type { RawValue, SourceColumn } from '../logical-types';
 import { RowBatches } from '../row-batches';
+import { RowTextBlocks } from '../row-text';
 import { effectiveTls, EffectiveTls, isLocalHost, TlsSettings } from '../tls';
 import { tlsFromUrl } from '../tls-url';
 import { isLostMysqlConnection, quoteMysql } from './errors';
@@ -13,7 +14,7 @@ import { mysqlHealth } from './health';
 import { checkServerIdentityOnUpgrade, MYSQL_URL_TLS, mysqlSsl } from './tls';
 import * as sql from './sql';
 import { mysqlLogicalType } from './types';
-import { decodeRowsWith, hookMissed } from './row-parser-hook';
+import { decodeRowsWith, hookMissed, takeRowBytesWith } from './row-parser-hook';
 import { canRangeOver, keyOrderQuery, keysetClause } from './keyset';
 import type { CheckedKey, ComparedColumn, ContentSide } from '../../common/content-checksum';
 import { sourceContentSide } from '../content-side';
@@ -22,7 +23,7 @@ import { CHECKSUM_SESSION, mysqlChecksumDialect, mysqlChecksumExpression } from 
 /** A session on one MySQL/MariaDB database. */
 export class MysqlConnection implements SourceConnection {
   /** The extraction in progress, which a lost connection must end (mysql2 tells only the connection). */
-  private reading?: { table: string; out: RowBatches; lost(err: Error): SourceConnectionLost };
+  private reading?: { table: string; out: RowBatches | RowTextBlocks; lost(err: Error): SourceConnectionLost };
   /** Content verification: keep the next read's snapshot open (holdSnapshot), and whether one is open. */
   private holdNext = false;
   private inSnapshot = false;
@@ -182,6 +183,51 @@ export class MysqlConnection implements SourceConnection {
 
   streamRows(table: string, columns: SourceColumn[], filter?: RowFilter): RowBatches {
     const bytesColumns = columns.map((c) => c.type.kind === 'bytes');
+    let resume = () => {};
+    const out = new RowBatches(() => resume());
+    resume = this.readRows(table, columns, filter, out, (rows, paused) => {
+      // Rows are read by the row decoder (wire-values.ts), one call per row.
+      decodeRowsWith(rows, bytesColumns);
+      rows.on('result', (row: unknown) => {
+        if (!out.add(row as RawValue[])) paused();
+      });
+    });
+    return out;
+  }
+
+  /** The same read as streamRows, each row's bytes handed on undecoded, for decoding on another thread (framed-rows.ts). */
+  streamRowText(table: string, columns: SourceColumn[], filter?: RowFilter): RowTextBlocks {
+    const bytesColumns = columns.map((c) => c.type.kind === 'bytes');
+    let resume = () => {};
+    const out = new RowTextBlocks(undefined, () => resume());
+    resume = this.readRows(table, columns, filter, out, (rows, paused) => {
+      let ready = true;
+      takeRowBytesWith(
+        rows,
+        bytesColumns,
+        (fields) => (out.format = { kind: 'mysql-rows', fields: fields.map(({ name, columnType, encoding }) => ({ name, columnType, encoding })), bytesColumns }),
+        (bytes, start, end) => (ready = out.addRow(bytes, start, end)),
+      );
+      // mysql2 emits each row's `result` right after the parser took it.
+      rows.on('result', () => {
+        if (!ready) paused();
+      });
+    });
+    return out;
+  }
+
+  /**
+   * Runs the extract SELECT in its snapshot; `take` installs how rows reach `out` and calls
+   * `paused` when `out` is full, which pauses the socket until `out` is read again (the
+   * function returned resumes it). `out` ends when the rows and the read have ended.
+   */
+  private readRows(
+    table: string,
+    columns: SourceColumn[],
+    filter: RowFilter | undefined,
+    out: RowBatches | RowTextBlocks,
+    take: (rows: Query, paused: () => void) => void,
+  ): () => void {
     const select = columns.map((c) => `${c.readExpression ?? quoteMysql(c.name)} AS ${quoteMysql(c.name)}`).join(', ');
     const { where, params } = withKeyset(filterClause(filter, quoteMysql, () => '?'), filter);
     const query = `SELECT ${EXTRACT_QUERY_TAG} ${select} FROM ${this.qualified(table)}${where}`;
@@ -190,23 +236,14 @@ export class MysqlConnection implements SourceConnection {
     let pausedAt: number | undefined;
     let longestPauseMs = 0;
     const pausedFor = () => Math.max(longestPauseMs, pausedAt === undefined ? 0 : Date.now() - pausedAt);
-    const out = new RowBatches(() => {
-      longestPauseMs = pausedFor();
-      pausedAt = undefined;
-      this.conn.resume();
-    });
     const lost = (e: Error) => lostRead(table, e, pausedFor());
     this.reading = { table, out, lost };
     this.conn.query(sql.BEGIN_SNAPSHOT, (err) => {
       if (err) return out.destroy(err);
-      // Rows are read by the row decoder (wire-values.ts), one call per row.
       const rows = this.conn.query({ sql: query, values: params, typeCast: hookMissed });
-      decodeRowsWith(rows, bytesColumns);
-      rows.on('result', (row: unknown) => {
-        if (!out.add(row as RawValue[])) {
-          this.conn.pause();
-          pausedAt ??= Date.now();
-        }
+      take(rows, () => {
+        this.conn.pause();
+        pausedAt ??= Date.now();
       });
       rows.on('error', (e: Error) => out.destroy(isLostMysqlConnection(e) ? lost(e) : e));
       rows.on('end', () => {
@@ -218,7 +255,11 @@ export class MysqlConnection implements SourceConnection {
         this.conn.query('COMMIT', () => out.finish());
       });
     });
-    return out;
+    return () => {
+      longestPauseMs = pausedFor();
+      pausedAt = undefined;
+      this.conn.resume();
+    };
   }
 
   async cursorStats(table: string, column: string, time: boolean): Promise<CursorStats> {

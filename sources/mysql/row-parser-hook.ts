@@ -14,20 +14,49 @@ import { RowBytes, RowDecoder, WireField } from './wire-values';
  * parser hand over JavaScript numbers.
  */
 export function decodeRowsWith(query: Query, bytesColumns: readonly boolean[]): void {
-  const command = query as unknown as Record<string, unknown>;
-  if (!('_rowParser' in command)) throw new Error(`${NOT_IN_PLACE} (its Query has no _rowParser)`);
   let decoder: RowDecoder | undefined;
   let decoderFields: readonly WireField[] | undefined;
-  const parser = {
-    next(packet: RowBytes, fields: readonly WireField[]) {
-      if (fields !== decoderFields) {
-        if (fields.length !== bytesColumns.length) throw new Error(`the server sent ${fields.length} columns for the ${bytesColumns.length} selected`);
-        decoder = new RowDecoder(fields, (i) => bytesColumns[i]);
-        decoderFields = fields;
-      }
-      return decoder!.decode(packet);
-    },
-  };
+  replaceRowParser(query, (packet, fields) => {
+    if (fields !== decoderFields) {
+      checkColumns(fields, bytesColumns);
+      decoder = new RowDecoder(fields, (i) => bytesColumns[i]);
+      decoderFields = fields;
+    }
+    return decoder!.decode(packet);
+  });
+}
+
+/**
+ * In the same place, hands each row's bytes to `onRow` undecoded (for decoding on another
+ * thread, framed-rows.ts), after `onFields` with the result's column definitions; mysql2
+ * then emits a `result` of `undefined` for each row.
+ */
+export function takeRowBytesWith(
+  query: Query,
+  bytesColumns: readonly boolean[],
+  onFields: (fields: readonly WireField[]) => void,
+  onRow: (bytes: Buffer, start: number, end: number) => void,
+): void {
+  let seenFields: readonly WireField[] | undefined;
+  replaceRowParser(query, (packet, fields) => {
+    if (fields !== seenFields) {
+      checkColumns(fields, bytesColumns);
+      onFields(fields);
+      seenFields = fields;
+    }
+    onRow(packet.buffer, packet.offset, packet.end);
+    return undefined;
+  });
+}
+
+function checkColumns(fields: readonly WireField[], bytesColumns: readonly boolean[]): void {
+  if (fields.length !== bytesColumns.length) throw new Error(`the server sent ${fields.length} columns for the ${bytesColumns.length} selected`);
+}
+
+function replaceRowParser(query: Query, next: (packet: RowBytes, fields: readonly WireField[]) => unknown): void {
+  const command = query as unknown as Record<string, unknown>;
+  if (!('_rowParser' in command)) throw new Error(`${NOT_IN_PLACE} (its Query has no _rowParser)`);
+  const parser = { next };
   // mysql2 assigns its parser once the column definitions are in: ours is put in its place
   // then, as a plain property again (an accessor would be called for every row).
   Object.defineProperty(command, '_rowParser', {

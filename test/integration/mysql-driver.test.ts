@@ -4,11 +4,13 @@
  * hold against a login whose own limit would cut the read; a read that the server cuts at
  * net_write_timeout while the worker does not take rows is named so; geometries, read as
  * the server stores them and written as WKT by the driver, read as MariaDB writes them;
- * values of every length the protocol encodes arrive as the bytes the server sent.
+ * values of every length the protocol encodes arrive as the bytes the server sent, read as
+ * rows or as row bytes for the encoding threads.
  */
 import type mysql from 'mysql2/promise';
 import { mysqlDriver } from '../../sources/mysql/driver';
 import { SourceConnectionLost } from '../../sources/connection-lost';
+import { rowTextDecoder } from '../../sources/row-text-decoders';
 import type { SourceConnection } from '../../sources/driver';
 import { eventually, mysqlConnection } from '../helpers/harness';
 import { MYSQL_URL, TEST_DATABASE } from '../helpers/env';
@@ -183,4 +185,11 @@ test('values of every length the protocol encodes arrive as the bytes the server
   expect(read.map((r) => r.map(bytesOf))).toEqual(wireBytes);
   expect(read.map((r) => r.slice(1, 3))).toEqual([...values, [null, null]]);
   expect(read.every((r) => r[3] === null || Buffer.isBuffer(r[3]))).toBe(true);
+
+  // The same read handed on as row bytes, for the encoding threads, decodes to the same values.
+  const blocks = conn.streamRowText!('x_driver_lengths', await conn.describeTable('x_driver_lengths'))!;
+  const fromBlocks: (string | Buffer | null)[][] = [];
+  for await (const block of blocks) rowTextDecoder(blocks.format!).decode(block as Buffer, (row) => fromBlocks.push(row));
+  fromBlocks.sort((a, b) => Number(a[0]) - Number(b[0]));
+  expect(fromBlocks.map((r) => r.map(bytesOf))).toEqual(wireBytes);
 });

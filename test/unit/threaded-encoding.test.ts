@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import iconv from 'iconv-lite';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +11,7 @@ import { bigQueryColumn } from '../../bigquery/types';
 import type { SourceColumn } from '../../sources/logical-types';
 import { CopyTextRows } from '../../sources/postgres/copy-text';
 import { BLOCK_BYTES, RowTextBlocks } from '../../sources/row-text';
+import { rowTextDecoder } from '../../sources/row-text-decoders';
 import encodeBlock, { EncodedBlock, EncodeTask } from '../../activities/table-sync/encode-thread';
 import { writeStagingFileInThreads } from '../../activities/table-sync/threaded-staging';
 import { defaultEncodeThreads } from '../../activities/table-sync/encode-pool';
@@ -136,5 +138,47 @@ describe('staging files encoded on threads', () => {
 describe('encoding threads by default', () => {
   test('one per core beyond the main thread, none on two cores or fewer', () => {
     expect([1, 2, 3, 4, 16].map((cores) => defaultEncodeThreads(cores))).toEqual([0, 0, 2, 3, 15]);
+  });
+});
+
+describe('MySQL row packets as blocks', () => {
+  /** A text protocol row: each value length-encoded (1, 3 or 4 byte lengths), NULL as 0xfb. */
+  const packet = (values: (Buffer | null)[]) =>
+    Buffer.concat(
+      values.map((v) => {
+        if (v === null) return Buffer.from([0xfb]);
+        if (v.length < 251) return Buffer.concat([Buffer.from([v.length]), v]);
+        if (v.length < 65536) return Buffer.concat([Buffer.from([0xfc, v.length & 0xff, v.length >> 8]), v]);
+        return Buffer.concat([Buffer.from([0xfd, v.length & 0xff, (v.length >> 8) & 0xff, v.length >> 16]), v]);
+      }),
+    );
+  const fields = [
+    { name: 'id', columnType: 3, encoding: 'binary' },
+    { name: 'note', columnType: 253, encoding: 'utf8' },
+    { name: 'legacy', columnType: 253, encoding: 'cp1250' },
+    { name: 'raw', columnType: 252, encoding: 'binary' },
+  ];
+  const MYSQL_FORMAT = { kind: 'mysql-rows' as const, fields, bytesColumns: [false, false, false, true] };
+
+  test('rows framed into blocks decode to the values, a row longer than a block and a character set Node lacks included', async () => {
+    const long = 'ł'.repeat(BLOCK_BYTES);
+    const rows: (string | Buffer | null)[][] = [];
+    for (let i = 0; i < 3000; i++) rows.push([String(i), i === 1500 ? long : `note ${i} ✓`, i % 3 === 0 ? null : 'Zażółć', Buffer.from([i & 0xff, 0, 0xff])]);
+    const out = new RowTextBlocks(MYSQL_FORMAT, () => undefined);
+    const blocks: Buffer[] = [];
+    out.on('data', (b: Buffer) => blocks.push(b));
+    const ended = new Promise((resolve) => out.on('end', resolve));
+    for (const row of rows) {
+      // A packet as mysql2 holds it: the row's bytes inside a larger buffer.
+      const payload = packet(row.map((v, c) => (v === null ? null : c === 2 ? iconv.encode(v as string, 'cp1250') : Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'))));
+      const around = Buffer.concat([Buffer.from('head'), payload, Buffer.from('tail')]);
+      out.addRow(around, 4, 4 + payload.length);
+    }
+    out.finish();
+    await ended;
+    expect(blocks.length).toBeGreaterThan(2);
+    const decoded: unknown[][] = [];
+    for (const block of blocks) rowTextDecoder(MYSQL_FORMAT).decode(block, (row) => decoded.push(row));
+    expect(decoded).toEqual(rows);
   });
 });
