@@ -43,7 +43,8 @@ export function encodePool(): Piscina | undefined {
     maxThreads: threads,
     idleTimeout: 60_000,
     // Every value is a short-lived string: with a thread's default young generation they
-    // outlive it and go to full collections (the wide bench table: 9.2 CPU s against 5.8).
+    // outlive it and go to full collections (the wide bench table on one thread: 9.2 and
+    // 11.6 CPU s at the default, 5.8 and 10.0 at 32 MB; bench/results.md).
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   return pool;
