@@ -23,13 +23,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { RowEncoder } from '../bigquery/row-encoder';
 import type { SourceConnection } from '../sources/driver';
 import { DRIVERS } from '../sources/registry';
 import { bigQueryColumn, ColumnMapping } from '../bigquery/types';
-import { writeStagingFile } from '../bigquery/load-file';
-import { blocksInFlight, closeEncodeThreads, defaultEncodeThreads, encodePool, setEncodeThreads } from '../activities/table-sync/encode-pool';
-import { writeStagingFileInThreads } from '../activities/table-sync/threaded-staging';
+import { closeEncodeThreads, defaultEncodeThreads, encodePool, setEncodeThreads } from '../activities/table-sync/encode-pool';
+import { stageRows } from '../activities/table-sync/read-rows';
 import { profiled, topEntries } from './cpu-profile';
 import { SERVER_URLS } from './generate';
 import { peakRssMiB, seconds, table as formatTable } from './report';
@@ -104,12 +102,7 @@ async function measure(startServerCpu: () => Promise<ServerCpu>, work: () => Pro
 async function bqsyncExtract(reader: SourceConnection, table: string, columns: ColumnMapping[], gzip: boolean, dir: string, mainThread = false) {
   const file = path.join(dir, gzip ? 'rows.json.gz' : 'rows.json');
   try {
-    const pool = mainThread ? undefined : encodePool();
-    const blocks = pool && reader.streamRowText?.(table, columns.map((c) => c.source));
-    const p =
-      pool && blocks
-        ? await writeStagingFileInThreads(blocks, columns, pool, blocksInFlight(), file, () => undefined, { gzip })
-        : await writeStagingFile(reader.streamRows(table, columns.map((c) => c.source)), new RowEncoder(columns), file, () => undefined, { gzip });
+    const p = await stageRows(reader, table, columns, undefined, file, () => undefined, { gzip }, mainThread);
     return { rows: p.rows, bytes: p.bytes };
   } finally {
     fs.rmSync(file, { force: true });

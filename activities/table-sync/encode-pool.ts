@@ -16,6 +16,7 @@ let pool: Piscina | undefined;
 
 /** The thread's module, built beside this one (dist/); absent when the sources run unbuilt (ts-jest), then the main thread encodes. */
 const THREAD_MODULE = path.join(__dirname, 'encode-thread.js');
+const THREAD_MODULE_BUILT = fs.existsSync(THREAD_MODULE);
 
 /** Encoding threads from now on: 0 encodes on the main thread. The worker sets it once, at its start. */
 export function setEncodeThreads(n: number): void {
@@ -35,7 +36,7 @@ export function defaultEncodeThreads(cores = os.availableParallelism()): number 
 
 /** The pool, started on first use; undefined when the main thread encodes. */
 export function encodePool(): Piscina | undefined {
-  if (threads === 0 || !fs.existsSync(THREAD_MODULE)) return undefined;
+  if (threads === 0 || !THREAD_MODULE_BUILT) return undefined;
   // Threads start as blocks arrive and stop after a quiet minute: an idle worker keeps none.
   pool ??= new Piscina({
     filename: THREAD_MODULE,

@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 import type { RawValue } from '../logical-types';
 import { internalGeometryToWkt } from './geometry-text';
 
@@ -15,8 +16,6 @@ export interface RowBytes {
   buffer: Buffer;
   offset: number;
   end: number;
-  /** mysql2's decoding of one length-encoded value at `offset`, for character sets other than these. */
-  readLengthCodedString(encoding: string): string | null;
 }
 
 /** How a column's bytes become its value form (logical-types.ts). */
@@ -27,7 +26,7 @@ const enum Read {
   Bytes,
   Bit,
   Geometry,
-  /** Any other character set: mysql2's own decoder for it. */
+  /** Any other character set: Node's decoder for it, else iconv-lite's, as mysql2 decodes it. */
   Other,
 }
 
@@ -62,6 +61,11 @@ function readFor(field: WireField, isBytesColumn: boolean): { read: Read; encodi
   if (field.encoding === 'utf8') return { read: Read.Utf8, encoding: 'utf8' };
   if (field.encoding === 'binary' || field.encoding === 'latin1') return { read: Read.Latin1, encoding: 'latin1' };
   return { read: Read.Other, encoding: field.encoding };
+}
+
+/** Text in a character set other than UTF-8 and latin1, decoded the way mysql2 decodes it (its parsers/string.js). */
+function decodeOther(b: Buffer, from: number, to: number, encoding: string): string {
+  return Buffer.isEncoding(encoding) ? b.toString(encoding, from, to) : iconv.decode(b.subarray(from, to), encoding);
 }
 
 const isAscii = (b: Buffer, from: number, to: number): boolean => {
@@ -107,7 +111,6 @@ export class RowDecoder {
     for (let i = 0; i < n; i++) {
       // The value's length, length-encoded: one byte below 251; 251 is NULL; 252, 253, 254
       // announce 2, 3 or 8 little-endian bytes.
-      const head = at;
       let len = b[at];
       if (len < 0xfb) {
         at += 1;
@@ -146,8 +149,7 @@ export class RowDecoder {
           row[i] = internalGeometryToWkt(b.subarray(from, at));
           break;
         case Read.Other:
-          packet.offset = head;
-          row[i] = packet.readLengthCodedString(this.encodings[i]);
+          row[i] = decodeOther(b, from, at, this.encodings[i]);
           break;
       }
     }
