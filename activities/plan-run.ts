@@ -65,6 +65,7 @@ export function makePlanRun(loaded: LoadedConfig) {
       sourceConcurrency: Object.fromEntries(pipeline.sources.map((s) => [s, config.sources[s].concurrency])),
       globalConcurrency: pipeline.concurrency,
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
+      retry: { attempts: pipeline.retry.attempts, initialInterval: String(pipeline.retry.interval), maximumInterval: String(pipeline.retry.maxInterval) },
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
       conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
       ...(pipeline.sla && input.startedAt && !wanted ? { sla: runDeadline(pipeline, input.startedAt) } : {}),

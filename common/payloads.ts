@@ -70,6 +70,8 @@ export interface RunPlan {
   globalConcurrency: number;
   /** A table sync whose worker is silent this long is retried elsewhere. */
   heartbeatTimeout?: string;
+  /** How a failed table sync is retried (the pipeline's `retry:`); absent in runs planned before it existed. */
+  retry?: TableRetry;
   /** Requested tables that do not exist, with the reason. */
   unknown: { key: string; message: string }[];
   /** Discovered tables that would land in the BigQuery table of another: failed, with both named. */
@@ -304,10 +306,19 @@ export interface CarriedState {
   late?: RunLateness;
 }
 
+/** The pipeline's `retry:` as the workflows apply it to a table sync's activities. */
+export interface TableRetry {
+  attempts: number;
+  initialInterval: string;
+  maximumInterval: string;
+}
+
 export interface TableSyncInput {
   pipeline: string;
   task: TableTask;
   heartbeatTimeout?: string;
+  /** Absent in table syncs started before `retry:` existed: the defaults then. */
+  retry?: TableRetry;
   /** The source's `concurrency`, which the write locks hold across every run. */
   sourceConcurrency?: number;
 }

@@ -252,6 +252,17 @@ export const requirementSchema = z.strictObject({
   timeout: duration.default('6h'),
 });
 
+/**
+ * How a failed table sync is tried again (Digdag's `_retry`): `attempts` in all, the first
+ * retry after `interval`, each wait twice the last, up to `maxInterval`. Errors that another
+ * attempt cannot mend (bad config, a column BigQuery cannot widen) are not retried.
+ */
+export const retrySchema = z.strictObject({
+  attempts: z.number().int().min(1).max(100).default(4),
+  interval: duration.default('15s'),
+  maxInterval: duration.default('10m'),
+});
+
 export const pipelineSchema = z.strictObject({
   ...purpose,
   schedule: scheduleSchema.optional(),
@@ -265,6 +276,8 @@ export const pipelineSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).default(8),
   /** A table sync or SQL step whose worker has gone silent this long is retried on another worker. */
   heartbeatTimeout: duration.default('2m'),
+  /** How a failed table sync (or one of its key ranges) is tried again. */
+  retry: retrySchema.prefault({}),
   steps: z.array(stepSchema).default([]),
   /** Where a failed run is reported (a webhook whose URL comes from the environment). */
   notify: notifySchema.optional(),
@@ -322,6 +335,7 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
+export type RetryConfig = z.infer<typeof retrySchema>;
 export type RequirementConfig = z.infer<typeof requirementSchema>;
 export type TableEntry = z.infer<typeof tableEntrySchema>;
 export type TableSettings = z.infer<z.ZodObject<typeof tableSettings>>;

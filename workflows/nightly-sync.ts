@@ -316,7 +316,7 @@ function launchTable(run: Run, state: RunState, task: TableTask, workflowId: str
   run.starting++;
   void startChild(tableSync, {
     workflowId,
-    args: [{ pipeline, task: task.where ? { ...task, sessionTime } : task, heartbeatTimeout: state.plan.heartbeatTimeout, sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
+    args: [{ pipeline, task: task.where ? { ...task, sessionTime } : task, heartbeatTimeout: state.plan.heartbeatTimeout, ...(state.plan.retry ? { retry: state.plan.retry } : {}), sourceConcurrency: state.plan.sourceConcurrency[task.source] }],
     parentClosePolicy: run.childrenSurvive ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [
       { key: searchAttributes.pipeline, value: pipeline },

@@ -10,13 +10,20 @@ export function rangePermits(input: TableSyncInput): number {
   return tablePermits(input.task.parallelRanges, input.sourceConcurrency);
 }
 
-export const retry: RetryPolicy = {
-  initialInterval: '15s',
-  backoffCoefficient: 2,
-  maximumInterval: '10 minutes',
-  maximumAttempts: 4,
-  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-};
+/**
+ * The retries of a table sync's activities and of each of its ranges: the pipeline's
+ * `retry:`, or for table syncs started before it existed the defaults it has.
+ */
+export function tableRetry(input: TableSyncInput): RetryPolicy {
+  const r = input.retry ?? { attempts: 4, initialInterval: '15s', maximumInterval: '10 minutes' };
+  return {
+    initialInterval: r.initialInterval as Duration,
+    backoffCoefficient: 2,
+    maximumInterval: r.maximumInterval as Duration,
+    maximumAttempts: r.attempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  };
+}
 
 /**
  * Reads the planned key ranges as activities of their own, up to `atOnce` at a time (the
@@ -94,7 +101,7 @@ export async function swapRanges(input: TableSyncInput, plan: RangePlan, results
   const { finishRanges } = proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
-    retry,
+    retry: tableRetry(input),
     summary: `${task.key}: swap the ${count} ${plan.by === 'blocks' ? 'block' : 'key'} ranges into ${task.dataset}.${task.destination}, verify row count${task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
   });
   return finishRanges({ task, plan: shared, results, rangesAtOnce: Math.min(atOnce, count) });
@@ -106,7 +113,7 @@ function rangeActivity(input: TableSyncInput, plan: RangePlan, index: number, co
   return proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
-    retry,
+    retry: tableRetry(input),
     summary: `${task.key}: ${plan.by === 'blocks' ? 'block' : 'key'} range ${index + 1} of ${count}, to ${task.dataset}.${task.destination}'s staging table`,
     // Ranges go through the task queue to whichever worker is free, never straight to the
     // worker that scheduled them (eager dispatch would give it several at once).

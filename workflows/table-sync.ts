@@ -1,11 +1,10 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { searchAttributes } from '../common/search-attributes';
 import type { TableSyncInput, TableSyncOutcome } from '../common/payloads';
 import { withWriteLock } from './write-lock-client';
-import { abandoningOnFailure, rangePermits, readInRanges } from './parallel-ranges';
+import { abandoningOnFailure, rangePermits, readInRanges, tableRetry } from './parallel-ranges';
 import { readInSnapshot } from './snapshot-ranges';
 
 /**
@@ -17,13 +16,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncOutcome
     // A large table may take hours; a dead worker is noticed through missed heartbeats.
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: (input.heartbeatTimeout ?? '2 minutes') as Duration,
-    retry: {
-      initialInterval: '15s',
-      backoffCoefficient: 2,
-      maximumInterval: '10 minutes',
-      maximumAttempts: 4,
-      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-    },
+    retry: tableRetry(input),
     summary: `${input.task.fullRefresh ? 'full refresh' : input.task.mode}: extract ${input.task.key}, load ${input.task.dataset}.${input.task.destination}, verify row count${input.task.verify === 'checksum' ? ' and content (checksums)' : ''}`,
   });
   try {

@@ -234,6 +234,7 @@ function pipelineConfig(p: PipelineOut): Record<string, unknown> {
   out.sources = p.sources.map((s) => s.name);
   if (p.requires.length) out.requires = p.requires;
   if (dig?.parallelLimit) out.concurrency = dig.parallelLimit;
+  if (dig?.retry) out.retry = dig.retry;
   if (p.steps.length) out.steps = p.steps.map((s) => ({ name: s.name, description: s.description, after: s.after, ...(s.dataset ? { dataset: s.dataset } : {}), sql: s.sql }));
   if (dig?.notifyOnError || dig?.sla) out.notify = { webhookUrlEnv: 'BQSYNC_WEBHOOK_URL' };
   if (dig?.sla) out.sla = dig.sla;

@@ -23,6 +23,13 @@ export interface DigNode {
   writeDisposition?: string;
 }
 
+/** A `_retry:` as bqsync's `retry:` (attempts in all, the first wait, the longest wait). */
+export interface DigRetry {
+  attempts: number;
+  interval?: string;
+  maxInterval?: string;
+}
+
 export interface DigWorkflow {
   name: string;
   file: string;
@@ -33,6 +40,8 @@ export interface DigWorkflow {
   notifyOnError: boolean;
   /** The smallest `_parallel: { limit: N }`. */
   parallelLimit?: number;
+  /** The largest `_retry:`, as the pipeline's `retry:`. */
+  retry?: DigRetry;
   /** Workflows named by `require>` tasks. */
   requires: string[];
   /** `sla:` as bqsync's: a time of day or a duration after the start. */
@@ -124,7 +133,16 @@ function handleDirectives(group: Obj, keys: string[], ctx: WalkContext): void {
       'failed runs are posted to the pipeline\'s webhook (notify: webhookUrlEnv); set that variable to a Slack-compatible URL (for mail, a mail gateway\'s webhook)');
   }
   if (group._retry !== undefined) {
-    ctx.note([...keys, '_retry'], 'changed', `_retry: ${JSON.stringify(group._retry)}`, 'bqsync retries each table 4 times with backoff and each SQL step 3 times; not configurable per task');
+    const what = `_retry: ${JSON.stringify(group._retry)}`;
+    const retry = digRetry(group._retry);
+    if (!retry) {
+      ctx.note([...keys, '_retry'], 'unmapped', what, 'not a retry limit bqsync reads (a number, or { limit, interval, interval_type }); the pipeline keeps its default retry: (4 attempts, 15 s doubling)');
+    } else {
+      if (!ctx.workflow.retry || retry.attempts > ctx.workflow.retry.attempts) ctx.workflow.retry = retry;
+      const r = ctx.workflow.retry;
+      ctx.note([...keys, '_retry'], 'changed', what,
+        `bqsync retries per pipeline, each table sync on its own, not the group: the pipeline's retry: is ${r.attempts} attempts${r.interval ? `, ${r.interval} apart${r.maxInterval === r.interval ? '' : ' and doubling'}` : ''}; SQL steps keep 3 attempts`);
+    }
   }
   for (const k of ['_check', '_background', '_do']) {
     if (group[k] !== undefined) ctx.note([...keys, k], 'unmapped', k, 'not supported; left out');
@@ -132,6 +150,26 @@ function handleDirectives(group: Obj, keys: string[], ctx: WalkContext): void {
   for (const k of Object.keys(group)) {
     if (k.startsWith('!include')) ctx.note([...keys, k], 'unmapped', `!include : ${String(group[k])}`, 'included files are not read; merge them into the .dig before importing');
   }
+}
+
+/**
+ * Digdag's `_retry: N` (N retries after the first attempt) or `{ limit, interval, interval_type }`
+ * (seconds; `constant`, Digdag's default, or `exponential`). bqsync's waits double up to
+ * `maxInterval`, so a constant interval is one whose longest wait is itself.
+ */
+function digRetry(value: unknown): DigRetry | undefined {
+  const spec = typeof value === 'object' && value !== null ? (value as Obj) : { limit: value };
+  const limit = Number(spec.limit);
+  if (!Number.isInteger(limit) || limit < 0 || limit > 99) return undefined;
+  const retry: DigRetry = { attempts: limit + 1 };
+  if (spec.interval !== undefined) {
+    const seconds = Number(spec.interval);
+    if (!Number.isFinite(seconds) || seconds < 0) return undefined;
+    // Temporal's retries wait at least a second.
+    retry.interval = `${Math.max(1, Math.round(seconds))}s`;
+    if (spec.interval_type !== 'exponential') retry.maxInterval = retry.interval;
+  }
+  return retry;
 }
 
 function task(group: Obj, operator: string, keys: string[], preds: string[], exports: Exports, ctx: WalkContext): string[] {

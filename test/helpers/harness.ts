@@ -40,6 +40,12 @@ export function testConfig(taskQueue: string, sources: object, pipelines: object
   };
 }
 
+/**
+ * A pipeline's `retry:` for tests whose failures are retried on the way to what they check:
+ * the same attempts as the default, a second apart instead of 15 s (doubling).
+ */
+export const FAST_RETRY = { interval: '1s' };
+
 export const mysqlSource = (dataset: string, extra: object = {}) => ({
   type: 'mysql',
   url: '${TEST_MYSQL_URL}',

@@ -48,7 +48,8 @@ beforeAll(async () => {
     { shop: mysqlSource(DATASET, { tables: TABLES }), late: mysqlSource(DATASET, { tables: [LONG_TABLE] }) },
     {
       [PIPELINE]: { sources: ['shop'], concurrency: 2, heartbeatTimeout: '30s' },
-      bolong: { sources: ['late'], heartbeatTimeout: '30s' },
+      // Retried 2 s, 4 s and 8 s apart: the outage outlasts them (by default 15, 30 and 60 s).
+      bolong: { sources: ['late'], heartbeatTimeout: '30s', retry: { interval: '2s' } },
     },
   ) as { bigquery: Record<string, string> };
   endpoint = `http://127.0.0.1:${proxy.port}`;

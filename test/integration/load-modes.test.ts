@@ -4,14 +4,15 @@ import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same
 import {
   bigQuery,
   bqRows,
+  FAST_RETRY,
   mysqlConnection,
   mysqlSource,
   postgresClient,
   postgresSource,
   runCli,
-  syncAndWait,
   RunningWorker,
   startWorker,
+  syncAndWait,
   testConfig,
   writeConfig,
 } from '../helpers/harness';
@@ -37,7 +38,7 @@ const config = testConfig(
       tables: [{ name: 'x_lm_accounts', mode: 'merge', cursor: 'updated_at', overlap: '1m', deleteWhen: 'deleted_at' }],
     }),
   },
-  { itmodes: { sources: ['shop', 'billing'], heartbeatTimeout: '10s' } },
+  { itmodes: { sources: ['shop', 'billing'], heartbeatTimeout: '10s', retry: FAST_RETRY } },
 );
 const file = writeConfig(config);
 const WORKER_ENV = { BQSYNC_HASH_KEY: HASH_KEY };
@@ -207,7 +208,7 @@ test('a column rule that names no column, or partitioning by a text column, fail
           ],
         }),
       },
-      { itmodes: { sources: ['shop'], heartbeatTimeout: '10s' } },
+      { itmodes: { sources: ['shop'], heartbeatTimeout: '10s', retry: FAST_RETRY } },
     ),
   );
   worker = await startWorker(broken, WORKER_ENV);

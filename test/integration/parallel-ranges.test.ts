@@ -13,6 +13,7 @@ import { runningExtractions } from '../helpers/source-tables';
 import {
   bigQuery,
   bqRows,
+  FAST_RETRY,
   mysqlConnection,
   mysqlSource,
   postgresClient,
@@ -44,7 +45,7 @@ const config = testConfig(
       ],
     }),
   },
-  { itranges: { sources: ['shop', 'billing'], heartbeatTimeout: '10s' } },
+  { itranges: { sources: ['shop', 'billing'], heartbeatTimeout: '10s', retry: FAST_RETRY } },
 );
 const file = writeConfig(config);
 let workers: RunningWorker[] = [];

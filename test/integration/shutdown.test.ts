@@ -6,7 +6,7 @@
  * twice, measured by PostgreSQL itself (pg_stat_user_tables.seq_tup_read of the table).
  */
 import { Client as PgClient } from 'pg';
-import { bqRows, eventually, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
+import { bqRows, eventually, FAST_RETRY, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
 import { BIGQUERY_PROJECT, POSTGRES_URL, TEST_DATABASE } from '../helpers/env';
 
 const ROWS = 500_000;
@@ -81,7 +81,7 @@ interface Scenario {
 async function stopMidTable({ table, signal, graceSeconds }: Scenario) {
   await createBigTable(table);
   const expected = await sourceChecksum(table);
-  const file = writeConfig(testConfig(`it-shutdown-${table}`, { bill: postgresSource(DATASET, { tables: [table] }) }, { [table]: { sources: ['bill'], heartbeatTimeout: '30s' } }));
+  const file = writeConfig(testConfig(`it-shutdown-${table}`, { bill: postgresSource(DATASET, { tables: [table] }) }, { [table]: { sources: ['bill'], heartbeatTimeout: '30s', retry: FAST_RETRY } }));
   const scannedBefore = await rowsScanned(table);
   const env = { BQSYNC_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) };
   const first = await startWorker(file, env);

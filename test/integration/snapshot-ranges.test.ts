@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expectSameRows, expectSameRowsAsPostgres } from '../helpers/same-rows';
-import { eventually, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig, bigQuery, bqRows } from '../helpers/harness';
+import { bigQuery, bqRows, eventually, FAST_RETRY, postgresClient, postgresSource, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
 import { BIGQUERY_PROJECT, TEST_DATABASE } from '../helpers/env';
 import { Client } from 'pg';
 import { Pgbouncer, PrimaryAndStandby, startPgbouncer, startPrimaryAndStandby } from '../helpers/postgres-servers';
@@ -33,7 +33,7 @@ const config = testConfig(
     // The same table from a source that allows one table sync at once: no permit is left for a snapshot holder.
     billing_one: postgresSource('it_snap_one', { concurrency: 1, tables: [{ name: 'x_sr_nokey', chunkRows: 2000, parallelRanges: 3 }] }),
   },
-  { itsnap: { sources: ['billing'], heartbeatTimeout: '10s' }, itsnapone: { sources: ['billing_one'] } },
+  { itsnap: { sources: ['billing'], heartbeatTimeout: '10s', retry: FAST_RETRY }, itsnapone: { sources: ['billing_one'] } },
 );
 const file = writeConfig(config);
 let workers: RunningWorker[] = [];
@@ -232,7 +232,7 @@ describe('where the source is a pooler or a standby', () => {
             tables: [{ name: 'x_sr_standby', ...ranged }],
           },
         },
-        { itsnapservers: { sources: ['pooled', 'standby'], heartbeatTimeout: '10s' } },
+        { itsnapservers: { sources: ['pooled', 'standby'], heartbeatTimeout: '10s', retry: FAST_RETRY } },
       ),
     );
     env = {

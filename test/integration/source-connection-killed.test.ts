@@ -11,6 +11,7 @@ import { Client as PgClient } from 'pg';
 import { expectSameRowsAsMysql, expectSameRowsAsPostgres } from '../helpers/same-rows';
 import {
   eventually,
+  FAST_RETRY,
   mysqlConnection,
   mysqlSource,
   postgresClient,
@@ -29,7 +30,7 @@ const COLUMNS = ['id', 'user_id', 'kind', 'amount', 'note'];
 const config = testConfig(
   'it-source-killed',
   { shop: mysqlSource('it_sck_shop', { tables: [TABLE] }), bill: postgresSource('it_sck_bill', { tables: [TABLE] }) },
-  { sckmy: { sources: ['shop'], heartbeatTimeout: '30s' }, sckpg: { sources: ['bill'], heartbeatTimeout: '30s' } },
+  { sckmy: { sources: ['shop'], heartbeatTimeout: '30s', retry: FAST_RETRY }, sckpg: { sources: ['bill'], heartbeatTimeout: '30s', retry: FAST_RETRY } },
 );
 const file = writeConfig(config);
 let worker: RunningWorker;

@@ -26,6 +26,15 @@ describe('config validation', () => {
     expect(config.bigquery.stagingCompression).toBe('gzip');
   });
 
+  test("a pipeline's retry: defaults to 4 attempts 15 s apart, doubling to 10 minutes; a bad one is named", () => {
+    expect(parseConfig(base(), 'bqsync.yaml').config.pipelines.nightly.retry).toEqual({ attempts: 4, interval: '15s', maxInterval: '10m' });
+    const set = parseConfig(base('    retry: { attempts: 6, interval: 1m }'), 'bqsync.yaml').config.pipelines.nightly.retry;
+    expect(set).toEqual({ attempts: 6, interval: '1m', maxInterval: '10m' });
+    expect(problems(base('    retry: { attempts: 0 }'))).toContain('pipelines.nightly.retry.attempts');
+    expect(problems(base('    retry: { interval: soon }'))).toMatch(/pipelines\.nightly\.retry\.interval.*a duration such as/);
+    expect(problems(base('    retry: { tries: 3 }'))).toContain('unknown key "pipelines.nightly.retry.tries"');
+  });
+
   test('an unknown key names the file and the full key', () => {
     const msg = problems(base().replace('type: mysql', 'type: mysql\n    passwrd: x'));
     expect(msg).toContain('conf/bqsync.yaml');

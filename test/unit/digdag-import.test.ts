@@ -84,6 +84,8 @@ describe('the fixture project', () => {
     expect(at('shop_nightly.dig', 8)).toEqual(['changed: sla: +notice']);
     expect(config.pipelines.shop_nightly.sla).toEqual({ time: '09:00' });
     expect(at('shop_nightly.dig', 29)).toEqual(['changed: _retry: 3']);
+    // Three retries after the first attempt, at bqsync's default backoff.
+    expect(config.pipelines.shop_nightly.retry).toEqual({ attempts: 4 });
     expect(at('embulk/shop/order_items.yml.liquid', 10)).toEqual(['unmapped: out: dataset_old']);
     expect(at('embulk/shop/ledger_013.yml', 13)).toEqual(['unmapped: ${gcp_project}']);
     expect(at('embulk/common/_shop_in.yml.liquid', 5)).toEqual(['changed: password']);
@@ -107,6 +109,25 @@ describe('single cases', () => {
     expect(c.pipelines.m.schedule.cron).toBe('0 4 1 * *');
     expect(c.pipelines.i.schedule.every).toBe('30m');
     expect(r.report.notes.find((n) => n.file === 'w.dig')?.todo).toContain('seconds were dropped');
+  });
+
+  it('_retry: limit and interval become the pipeline\'s retry:; constant waits stay constant, the largest limit wins', () => {
+    const dir = project({
+      'c.dig': '+g:\n  _retry:\n    limit: 2\n    interval: 30\n  +t:\n    embulk>: t.yml\n',
+      'e.dig': '+g:\n  _retry: { limit: 5, interval: 10, interval_type: exponential }\n  +t:\n    embulk>: t2.yml\n+h:\n  _retry: 1\n  embulk>: t3.yml\n',
+      'x.dig': '+g:\n  _retry: often\n  embulk>: t4.yml\n',
+      't.yml': mysqlIn('a') + bqOut('a'),
+      't2.yml': mysqlIn('b') + bqOut('b'),
+      't3.yml': mysqlIn('c') + bqOut('c'),
+      't4.yml': mysqlIn('d') + bqOut('d'),
+    });
+    const r = importProject(dir);
+    const c = parse(r.yaml);
+    expect(c.pipelines.c.retry).toEqual({ attempts: 3, interval: '30s', maxInterval: '30s' });
+    expect(c.pipelines.e.retry).toEqual({ attempts: 6, interval: '10s' });
+    expect(c.pipelines.x.retry).toBeUndefined();
+    expect(r.report.notes.find((n) => n.file === 'x.dig' && n.what.startsWith('_retry'))).toMatchObject({ kind: 'unmapped' });
+    expect(r.report.notes.find((n) => n.file === 'c.dig' && n.what.startsWith('_retry'))?.todo).toContain('3 attempts, 30s apart;');
   });
 
   it('Liquid: env. variables become environment references, includes are inlined, other tags reported', () => {

@@ -136,6 +136,15 @@ mocks.add('retries', {
   },
 });
 
+// The pipeline's retry: of 2 attempts, a second apart.
+mocks.add('retrySetting', {
+  plan: { ...plan('retrySetting', [table('shop.twice'), table('shop.once')]), retry: { attempts: 2, initialInterval: '1s', maximumInterval: '1s' } },
+  tables: {
+    'shop.twice': { fail: { message: 'read ECONNRESET', attempts: [1, 2] } },
+    'shop.once': { fail: { message: 'read ECONNRESET', attempts: [1] }, rows: 3 },
+  },
+});
+
 beforeAll(async () => {
   t = await startWorkflowEnv(mocks);
   mocks.scenarios.get('late')!.plan.sla = { deadline: new Date(Date.now() + 4000).toISOString(), rule: 'after 4s' };
@@ -298,5 +307,22 @@ test('failures a retry cannot fix fail at once; others are retried with backoff 
   const policy = scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
   expect(Number(policy.initialInterval!.seconds)).toBe(15);
   expect(policy.maximumAttempts).toBe(4);
+  expect([...policy.nonRetryableErrorTypes!].sort()).toEqual([...NON_RETRYABLE].sort());
+});
+
+test("the pipeline's retry: sets the table syncs' attempts and backoff", async () => {
+  const failure = await failedWith('retrySetting');
+  const summary = (failure.cause as ApplicationFailure).details![0] as RunSummary;
+  expect(node(summary, 'shop.once')).toMatchObject({ status: 'succeeded', rowsLoaded: 3 });
+  expect(node(summary, 'shop.twice')).toMatchObject({ status: 'failed', error: 'read ECONNRESET' });
+  expect(mocks.callsOf('retrySetting', 'syncTable', 'shop.twice').map((c) => c.attempt)).toEqual([1, 2]);
+  const history = await t.env.client.workflow.getHandle(node(summary, 'shop.twice').workflowId!).fetchHistory();
+  const scheduled = history.events!.find(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable',
+  )!;
+  const policy = scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
+  expect(Number(policy.initialInterval!.seconds)).toBe(1);
+  expect(Number(policy.maximumInterval!.seconds)).toBe(1);
+  expect(policy.maximumAttempts).toBe(2);
   expect([...policy.nonRetryableErrorTypes!].sort()).toEqual([...NON_RETRYABLE].sort());
 });
