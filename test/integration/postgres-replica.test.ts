@@ -12,7 +12,7 @@
  */
 import { Client } from 'pg';
 import { BIGQUERY_PROJECT } from '../helpers/env';
-import { bqCount, bqRows, eventually, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
+import { bqCount, bqRows, eventually, FAST_RETRY, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
 import { freePort } from '../helpers/free-port';
 import { PrimaryAndStandby, startPrimaryAndStandby } from '../helpers/postgres-servers';
 import { TcpProxy } from '../helpers/tcp-proxy';
@@ -57,7 +57,7 @@ beforeAll(async () => {
         repplan: source('it_rep_plan', { discover: { include: ['x_rep_*'] } }),
         repplanreplica: source('it_rep_plan2', { replica: { url: '${TEST_REP_STANDBY_URL}', useFor: ['read', 'plan'] }, discover: { include: ['x_rep_*'] } }),
       },
-      { reprun: { sources: ['rep'] }, planprimary: { sources: ['repplan'] }, planreplica: { sources: ['repplanreplica'] } },
+      { reprun: { sources: ['rep'], retry: FAST_RETRY }, planprimary: { sources: ['repplan'] }, planreplica: { sources: ['repplanreplica'] } },
     ),
   );
   const env = { TEST_REP_PRIMARY_URL: servers.primary.url, TEST_REP_STANDBY_URL: `postgres://postgres@127.0.0.1:${proxy.port}/${DATABASE}` };

@@ -6,7 +6,19 @@
  */
 import { BIGQUERY_PROJECT } from '../helpers/env';
 import { expectSameRowsAsMysql } from '../helpers/same-rows';
-import { bigQuery, bqCount, eventually, mysqlConnection, mysqlSource, runCli, RunningWorker, startWorker, testConfig, writeConfig } from '../helpers/harness';
+import {
+  bigQuery,
+  bqCount,
+  eventually,
+  FAST_RETRY,
+  mysqlConnection,
+  mysqlSource,
+  runCli,
+  RunningWorker,
+  startWorker,
+  testConfig,
+  writeConfig,
+} from '../helpers/harness';
 
 const DATASET = 'it_staging';
 const TABLE = 'x_st_events';
@@ -15,7 +27,7 @@ const file = writeConfig(
   testConfig(
     'it-staging',
     { shop: mysqlSource(DATASET, { tables: [{ name: TABLE, mode: 'append', cursor: 'created_at', overlap: '10m' }] }) },
-    { itstaging: { sources: ['shop'], heartbeatTimeout: '5s' } },
+    { itstaging: { sources: ['shop'], heartbeatTimeout: '5s', retry: FAST_RETRY } },
   ),
 );
 let worker: RunningWorker | undefined;
