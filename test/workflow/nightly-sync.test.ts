@@ -284,6 +284,15 @@ test('a failed table stops only what waits for it: dependents are skipped with t
   expect((childFailure as WorkflowFailedError).cause).toMatchObject({ type: 'SchemaDrift', message: node(summary, 'shop.orders').error });
 });
 
+/** The retry policy a table sync's syncTable activity was scheduled with, from its history. */
+async function syncTablePolicy(workflowId: string): Promise<temporal.api.common.v1.IRetryPolicy> {
+  const history = await t.env.client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = history.events!.find(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable',
+  )!;
+  return scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
+}
+
 test('failures a retry cannot fix fail at once; others are retried with backoff and the table lands', async () => {
   const failure = await failedWith('retries');
   const summary = (failure.cause as ApplicationFailure).details![0] as RunSummary;
@@ -300,11 +309,7 @@ test('failures a retry cannot fix fail at once; others are retried with backoff 
   expect(mocks.callsOf('retries', 'syncTable', 'shop.nope')).toEqual([]);
 
   // The retry policy the table's activity was scheduled with: what the 15 s backoff above came from.
-  const history = await t.env.client.workflow.getHandle(node(summary, 'shop.flaky').workflowId!).fetchHistory();
-  const scheduled = history.events!.find(
-    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable',
-  )!;
-  const policy = scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
+  const policy = await syncTablePolicy(node(summary, 'shop.flaky').workflowId!);
   expect(Number(policy.initialInterval!.seconds)).toBe(15);
   expect(policy.maximumAttempts).toBe(4);
   expect([...policy.nonRetryableErrorTypes!].sort()).toEqual([...NON_RETRYABLE].sort());
@@ -316,11 +321,7 @@ test("the pipeline's retry: sets the table syncs' attempts and backoff", async (
   expect(node(summary, 'shop.once')).toMatchObject({ status: 'succeeded', rowsLoaded: 3 });
   expect(node(summary, 'shop.twice')).toMatchObject({ status: 'failed', error: 'read ECONNRESET' });
   expect(mocks.callsOf('retrySetting', 'syncTable', 'shop.twice').map((c) => c.attempt)).toEqual([1, 2]);
-  const history = await t.env.client.workflow.getHandle(node(summary, 'shop.twice').workflowId!).fetchHistory();
-  const scheduled = history.events!.find(
-    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncTable',
-  )!;
-  const policy = scheduled.activityTaskScheduledEventAttributes!.retryPolicy!;
+  const policy = await syncTablePolicy(node(summary, 'shop.twice').workflowId!);
   expect(Number(policy.initialInterval!.seconds)).toBe(1);
   expect(Number(policy.maximumInterval!.seconds)).toBe(1);
   expect(policy.maximumAttempts).toBe(2);
