@@ -1,5 +1,6 @@
 import type { Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { durationMs } from '../common/duration';
 import { notifySchema } from './notify';
 
 // Names that end up in workflow IDs, search attributes and BigQuery dataset names.
@@ -252,16 +253,33 @@ export const requirementSchema = z.strictObject({
   timeout: duration.default('6h'),
 });
 
+/** A duration in milliseconds, NaN when it is not one. */
+const msOf = (text: unknown): number => {
+  try {
+    return durationMs(String(text));
+  } catch {
+    return NaN;
+  }
+};
+
 /**
  * How a failed table sync is tried again (Digdag's `_retry`): `attempts` in all, the first
  * retry after `interval`, each wait twice the last, up to `maxInterval`. Errors that another
  * attempt cannot mend (bad config, a column BigQuery cannot widen) are not retried.
  */
-export const retrySchema = z.strictObject({
-  attempts: z.number().int().min(1).max(100).default(4),
-  interval: duration.default('15s'),
-  maxInterval: duration.default('10m'),
-});
+export const retrySchema = z
+  .strictObject({
+    attempts: z.number().int().min(1).max(100).default(4),
+    interval: duration.default('15s'),
+    maxInterval: duration.default('10m'),
+  })
+  // Temporal refuses such a policy only when the table sync schedules its activity.
+  // (A malformed duration is reported by its own field: NaN passes these checks.)
+  .refine((r) => !(msOf(r.maxInterval) < msOf(r.interval)), {
+    message: 'maxInterval must not be shorter than interval (the first wait)',
+    path: ['maxInterval'],
+  })
+  .refine((r) => !(msOf(r.interval) < 1000), { message: 'interval must be at least 1s (Temporal waits at least a second)', path: ['interval'] });
 
 export const pipelineSchema = z.strictObject({
   ...purpose,

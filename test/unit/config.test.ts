@@ -33,6 +33,8 @@ describe('config validation', () => {
     expect(problems(base('    retry: { attempts: 0 }'))).toContain('pipelines.nightly.retry.attempts');
     expect(problems(base('    retry: { interval: soon }'))).toMatch(/pipelines\.nightly\.retry\.interval.*a duration such as/);
     expect(problems(base('    retry: { tries: 3 }'))).toContain('unknown key "pipelines.nightly.retry.tries"');
+    expect(problems(base('    retry: { interval: 1m, maxInterval: 30s }'))).toMatch(/pipelines\.nightly\.retry\.maxInterval.*must not be shorter than interval/);
+    expect(problems(base('    retry: { interval: 200ms }'))).toMatch(/pipelines\.nightly\.retry\.interval.*at least 1s/);
   });
 
   test('an unknown key names the file and the full key', () => {
