@@ -3,9 +3,9 @@ import { destinationName, listedLandings, mergedTableSettings, tableName } from 
 import { destinationConflicts } from '../config/destination-conflicts';
 import { tableSettingsProblems } from '../config/table-settings';
 import { findCycle, findUnknownReferences } from '../config/dag';
-import type { PipelineConfig, TableEntry } from '../config/schema';
+import type { PipelineConfig, RetryConfig, TableEntry } from '../config/schema';
 import { pipelineCadence, pipelineSessionValues, pipelineTimeZone } from '../config/session';
-import type { PipelineRequirement, RunDeadline, RunPlan, TableTask } from '../common/payloads';
+import type { PipelineRequirement, RetrySetting, RunDeadline, RunPlan, TableTask } from '../common/payloads';
 import { nextWallTime } from '../common/session-time';
 import { durationMs } from '../common/duration';
 import { discoveredTables, nothingDiscoveredMessage } from '../config/discovery';
@@ -51,7 +51,7 @@ export function makePlanRun(loaded: LoadedConfig) {
     }
     const conflicts = discoveredConflicts(loaded, tables);
     const refused = new Set(conflicts.map((c) => c.key));
-    const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact }));
+    const steps = pipeline.steps.map((s) => ({ key: s.name, after: s.after, description: s.description, owner: s.owner, impact: s.impact, retry: retrySetting(s.retry) }));
     // Required tables of other pipelines have landed before anything starts: met, not waited for in the DAG.
     const required = new Set(pipeline.requires.flatMap((r) => r.tables));
     for (const node of [...tables, ...steps]) node.after = node.after.filter((a) => !required.has(a));
@@ -65,13 +65,18 @@ export function makePlanRun(loaded: LoadedConfig) {
       sourceConcurrency: Object.fromEntries(pipeline.sources.map((s) => [s, config.sources[s].concurrency])),
       globalConcurrency: pipeline.concurrency,
       heartbeatTimeout: String(pipeline.heartbeatTimeout),
-      retry: { attempts: pipeline.retry.attempts, initialInterval: String(pipeline.retry.interval), maximumInterval: String(pipeline.retry.maxInterval) },
+      retry: retrySetting(pipeline.retry),
       unknown: wanted ? unknownTables(input.pipeline, pipeline.sources, [...wanted], known) : [],
       conflicts: wanted ? conflicts.filter((c) => wanted.has(c.key)) : conflicts,
       ...(pipeline.sla && input.startedAt && !wanted ? { sla: runDeadline(pipeline, input.startedAt) } : {}),
       ...(pipeline.requires.length > 0 && input.sessionTime && !wanted ? { requires: requirements(config, pipeline, input.sessionTime) } : {}),
     };
   };
+}
+
+/** A `retry:` of the config as the workflows take it. */
+function retrySetting(retry: RetryConfig): RetrySetting {
+  return { attempts: retry.attempts, initialInterval: String(retry.interval), maximumInterval: String(retry.maxInterval) };
 }
 
 /** What the run waits for before it starts: each required pipeline's tables, for this run's session date. */

@@ -55,6 +55,8 @@ export interface TableTask {
 export interface StepTask {
   key: string;
   after: string[];
+  /** The step's `retry:`; absent in runs planned before it existed. */
+  retry?: RetrySetting;
   description?: string;
   owner?: string;
   impact?: string;
@@ -71,7 +73,7 @@ export interface RunPlan {
   /** A table sync whose worker is silent this long is retried elsewhere. */
   heartbeatTimeout?: string;
   /** How a failed table sync is retried (the pipeline's `retry:`); absent in runs planned before it existed. */
-  retry?: TableRetry;
+  retry?: RetrySetting;
   /** Requested tables that do not exist, with the reason. */
   unknown: { key: string; message: string }[];
   /** Discovered tables that would land in the BigQuery table of another: failed, with both named. */
@@ -306,8 +308,8 @@ export interface CarriedState {
   late?: RunLateness;
 }
 
-/** The pipeline's `retry:` as the workflows apply it to a table sync's activities. */
-export interface TableRetry {
+/** A `retry:` (a pipeline's for its table syncs, a step's own) as the workflows apply it. */
+export interface RetrySetting {
   attempts: number;
   initialInterval: string;
   maximumInterval: string;
@@ -318,7 +320,7 @@ export interface TableSyncInput {
   task: TableTask;
   heartbeatTimeout?: string;
   /** Absent in table syncs started before `retry:` existed: the defaults then. */
-  retry?: TableRetry;
+  retry?: RetrySetting;
   /** The source's `concurrency`, which the write locks hold across every run. */
   sourceConcurrency?: number;
 }

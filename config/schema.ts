@@ -188,6 +188,40 @@ export const sourceSchema = z.strictObject({
     .optional(),
 });
 
+/** A duration in milliseconds, NaN when it is not one. */
+const msOf = (text: unknown): number => {
+  try {
+    return durationMs(String(text));
+  } catch {
+    return NaN;
+  }
+};
+
+/**
+ * How a failed table sync or SQL step is tried again (Digdag's `_retry`): `attempts` in all,
+ * the first retry after `interval`, each wait twice the last, up to `maxInterval`. Errors
+ * that another attempt cannot mend (bad config, a column BigQuery cannot widen) are not retried.
+ */
+const retryPolicy = (defaults: { attempts: number; interval: string; maxInterval: string }) =>
+  z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100).default(defaults.attempts),
+      interval: duration.default(defaults.interval as Duration),
+      maxInterval: duration.default(defaults.maxInterval as Duration),
+    })
+    // Temporal refuses such a policy only when the activity is scheduled.
+    // (A malformed duration is reported by its own field: NaN passes these checks.)
+    .refine((r) => !(msOf(r.maxInterval) < msOf(r.interval)), {
+      message: 'maxInterval must not be shorter than interval (the first wait)',
+      path: ['maxInterval'],
+    })
+    .refine((r) => !(msOf(r.interval) < 1000), { message: 'interval must be at least 1s (Temporal waits at least a second)', path: ['interval'] });
+
+/** A pipeline's table syncs, and each of their key ranges. */
+export const retrySchema = retryPolicy({ attempts: 4, interval: '15s', maxInterval: '10m' });
+/** A SQL step (a query job, polled until it ends). */
+export const stepRetrySchema = retryPolicy({ attempts: 3, interval: '10s', maxInterval: '5m' });
+
 export const stepSchema = z.strictObject({
   name: name('step name'),
   ...purpose,
@@ -201,6 +235,8 @@ export const stepSchema = z.strictObject({
    * and the others query parameters (see common/session-time.ts).
    */
   sql: z.string().min(1),
+  /** How the step is tried again when it fails. */
+  retry: stepRetrySchema.prefault({}),
 });
 
 const validTimeZone = (tz: string) => {
@@ -252,34 +288,6 @@ export const requirementSchema = z.strictObject({
   /** The run fails (DependencyTimeout) when they have not landed by then. */
   timeout: duration.default('6h'),
 });
-
-/** A duration in milliseconds, NaN when it is not one. */
-const msOf = (text: unknown): number => {
-  try {
-    return durationMs(String(text));
-  } catch {
-    return NaN;
-  }
-};
-
-/**
- * How a failed table sync is tried again (Digdag's `_retry`): `attempts` in all, the first
- * retry after `interval`, each wait twice the last, up to `maxInterval`. Errors that another
- * attempt cannot mend (bad config, a column BigQuery cannot widen) are not retried.
- */
-export const retrySchema = z
-  .strictObject({
-    attempts: z.number().int().min(1).max(100).default(4),
-    interval: duration.default('15s'),
-    maxInterval: duration.default('10m'),
-  })
-  // Temporal refuses such a policy only when the table sync schedules its activity.
-  // (A malformed duration is reported by its own field: NaN passes these checks.)
-  .refine((r) => !(msOf(r.maxInterval) < msOf(r.interval)), {
-    message: 'maxInterval must not be shorter than interval (the first wait)',
-    path: ['maxInterval'],
-  })
-  .refine((r) => !(msOf(r.interval) < 1000), { message: 'interval must be at least 1s (Temporal waits at least a second)', path: ['interval'] });
 
 export const pipelineSchema = z.strictObject({
   ...purpose,

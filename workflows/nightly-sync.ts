@@ -38,12 +38,18 @@ const { planRun } = proxyActivities<Activities>({
  * A step's activity, with a summary that names the step in the Web UI. It heartbeats while
  * it polls its job, so a lost worker is noticed after the pipeline's heartbeat timeout.
  */
-const stepActivity = (step: string, heartbeatTimeout = '1 minute') =>
+const stepActivity = (step: StepTask, heartbeatTimeout = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: heartbeatTimeout as Duration,
-    retry: { initialInterval: '10s', maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: [failureType('ConfigError')] },
-    summary: `run the SQL step ${step} in BigQuery`,
+    // The step's retry: (runs planned before it existed: the defaults it has).
+    retry: {
+      initialInterval: (step.retry?.initialInterval ?? '10s') as Duration,
+      maximumInterval: (step.retry?.maximumInterval ?? '5 minutes') as Duration,
+      maximumAttempts: step.retry?.attempts ?? 3,
+      nonRetryableErrorTypes: [failureType('ConfigError')],
+    },
+    summary: `run the SQL step ${step.key} in BigQuery`,
   }).runStep;
 
 /** A table sync that an earlier execution of the run started, awaited through the client. */
@@ -345,7 +351,7 @@ function launchStep(run: Run, state: RunState, step: StepTask, sessionTime: stri
   state.markRunning(step.key, new Date().toISOString());
   const began = Date.now();
   run.stepsRunning++;
-  void stepActivity(step.key, state.plan.heartbeatTimeout)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
+  void stepActivity(step, state.plan.heartbeatTimeout)({ pipeline: run.input.pipeline, step: step.key, sessionTime })
     .then(
       () => state.markFinished(step.key, { status: 'succeeded', durationMs: Date.now() - began }),
       (err) => state.markFinished(step.key, { status: 'failed', durationMs: Date.now() - began, ...failureOf(err) }),

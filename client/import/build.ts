@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { readDigFile, type DigNode, type DigWorkflow } from './digdag';
+import { readDigFile, type DigNode, type DigRetry, type DigWorkflow } from './digdag';
 import { readEmbulkConfig, type EmbulkConnection, type EmbulkTable } from './embulk';
 import { mapDigdagVariables } from './digdag-vars';
 import { ImportReport } from './report';
@@ -56,6 +56,7 @@ interface StepOut {
   dataset?: string;
   sql: string;
   description: string;
+  retry?: DigRetry;
 }
 
 interface PipelineOut {
@@ -235,7 +236,9 @@ function pipelineConfig(p: PipelineOut): Record<string, unknown> {
   if (p.requires.length) out.requires = p.requires;
   if (dig?.parallelLimit) out.concurrency = dig.parallelLimit;
   if (dig?.retry) out.retry = dig.retry;
-  if (p.steps.length) out.steps = p.steps.map((s) => ({ name: s.name, description: s.description, after: s.after, ...(s.dataset ? { dataset: s.dataset } : {}), sql: s.sql }));
+  if (p.steps.length) {
+    out.steps = p.steps.map((s) => ({ name: s.name, description: s.description, after: s.after, ...(s.dataset ? { dataset: s.dataset } : {}), ...(s.retry ? { retry: s.retry } : {}), sql: s.sql }));
+  }
   if (dig?.notifyOnError || dig?.sla) out.notify = { webhookUrlEnv: 'BQSYNC_WEBHOOK_URL' };
   if (dig?.sla) out.sla = dig.sla;
   return out;
@@ -275,6 +278,7 @@ function sqlStep(node: DigNode, dig: DigWorkflow, dir: string, report: ImportRep
     dataset,
     sql: `${sql}\n`,
     description: `bq> ${rel}${node.destinationTable ? ` into ${node.destinationTable}` : ''} (${dig.file})`,
+    ...(node.retry && { retry: node.retry }),
   };
 }
 

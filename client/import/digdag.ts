@@ -21,6 +21,8 @@ export interface DigNode {
   /** bq>: `destination_table:` and `write_disposition:`. */
   destinationTable?: string;
   writeDisposition?: string;
+  /** bq>: the `_retry:` of the task or of the nearest group around it, as the step's `retry:`. */
+  retry?: DigRetry;
 }
 
 /** A `_retry:` as bqsync's `retry:` (attempts in all, the first wait, the longest wait). */
@@ -100,12 +102,15 @@ interface WalkContext {
   report: ImportReport;
   rel: string;
   baseDir: string;
+  /** The `_retry:` of the nearest group (or the task itself) that sets one. */
+  retryScope?: DigRetry;
 }
 
 /** Walks a task group; returns the ids of the nodes that end it (what the next task waits for). */
-function walk(group: Obj, keys: string[], preds: string[], exports: Exports, ctx: WalkContext): string[] {
+function walk(group: Obj, keys: string[], preds: string[], exports: Exports, outer: WalkContext): string[] {
   const scope = { ...exports, ...flattenExports(group._export) };
-  handleDirectives(group, keys, ctx);
+  handleDirectives(group, keys, outer);
+  const ctx = group._retry === undefined ? outer : { ...outer, retryScope: digRetry(group._retry) ?? outer.retryScope };
   const operator = Object.keys(group).find((k) => k.endsWith('>'));
   if (operator) return task(group, operator, keys, preds, scope, ctx);
   const children = Object.keys(group).filter((k) => k.startsWith('+'));
@@ -141,7 +146,7 @@ function handleDirectives(group: Obj, keys: string[], ctx: WalkContext): void {
       if (!ctx.workflow.retry || retry.attempts > ctx.workflow.retry.attempts) ctx.workflow.retry = retry;
       const r = ctx.workflow.retry;
       ctx.note([...keys, '_retry'], 'changed', what,
-        `bqsync retries per pipeline, each table sync on its own, not the group: the pipeline's retry: is ${r.attempts} attempts${r.interval ? `, ${r.interval} apart${r.maxInterval === r.interval ? '' : ' and doubling'}` : ''}; SQL steps keep 3 attempts`);
+        `bqsync retries each table sync and each SQL step on its own, not the group: the pipeline's retry: (its table syncs) is ${r.attempts} attempts${r.interval ? `, ${r.interval} apart${r.maxInterval === r.interval ? '' : ' and doubling'}` : ''}; a bq> task under this one gets it as its step's retry:`);
     }
   }
   for (const k of ['_check', '_background', '_do']) {
@@ -185,6 +190,7 @@ function task(group: Obj, operator: string, keys: string[], preds: string[], exp
     }
     const node: DigNode = { id, name, kind: operator === 'embulk>' ? 'embulk' : 'bq', line, after: preds, exports, file };
     if (node.kind === 'bq') {
+      if (ctx.retryScope) node.retry = ctx.retryScope;
       node.destinationTable = group.destination_table === undefined ? undefined : String(group.destination_table);
       node.writeDisposition = group.write_disposition === undefined ? undefined : String(group.write_disposition);
       for (const k of Object.keys(group)) {

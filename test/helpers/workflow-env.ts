@@ -20,7 +20,7 @@ export const table = (key: string, after: string[] = [], extra: Partial<TableTas
   return { key, source, table: name, dataset: `${source}_raw`, destination: name, after, invalidValues: 'null', mode: 'replace', ...extra };
 };
 
-export const step = (key: string, after: string[]): StepTask => ({ key, after });
+export const step = (key: string, after: string[], extra: Partial<StepTask> = {}): StepTask => ({ key, after, ...extra });
 
 /** How a mocked table sync behaves, per attempt. */
 export interface TableBehaviour {
@@ -37,6 +37,8 @@ export interface Scenario {
   /** Tables that "sync now" may add: planRun answers for them when asked by key. */
   extra?: TableTask[];
   tables?: Record<string, TableBehaviour>;
+  /** SQL steps that fail, by step name. */
+  steps?: Record<string, Pick<TableBehaviour, 'fail'>>;
 }
 
 /** What the mocked activities saw, in the order it happened. */
@@ -147,6 +149,8 @@ export class MockActivities {
       const events = this.events.get(input.pipeline)!;
       events.push(`start:${input.step}`);
       events.push(`end:${input.step}`);
+      const fail = this.scenarios.get(input.pipeline)?.steps?.[input.step]?.fail;
+      if (fail && (!fail.attempts || fail.attempts.includes(Context.current().info.attempt))) throw new Error(fail.message);
     },
 
     notifyFailure: async (input: { pipeline: string; summary: RunSummary }): Promise<void> => {

@@ -35,6 +35,11 @@ describe('config validation', () => {
     expect(problems(base('    retry: { tries: 3 }'))).toContain('unknown key "pipelines.nightly.retry.tries"');
     expect(problems(base('    retry: { interval: 1m, maxInterval: 30s }'))).toMatch(/pipelines\.nightly\.retry\.maxInterval.*must not be shorter than interval/);
     expect(problems(base('    retry: { interval: 200ms }'))).toMatch(/pipelines\.nightly\.retry\.interval.*at least 1s/);
+    // A SQL step has its own, 3 attempts 10 s apart by default.
+    const steps = (retry = '') => base(`    steps:\n      - name: mart\n        after: [shop.customers]\n        sql: SELECT 1\n${retry}`);
+    expect(parseConfig(steps(), 'bqsync.yaml').config.pipelines.nightly.steps[0].retry).toEqual({ attempts: 3, interval: '10s', maxInterval: '5m' });
+    expect(parseConfig(steps('        retry: { attempts: 5 }\n'), 'bqsync.yaml').config.pipelines.nightly.steps[0].retry.attempts).toBe(5);
+    expect(problems(steps('        retry: { attempts: 1.5 }\n'))).toContain('pipelines.nightly.steps.0.retry.attempts');
   });
 
   test('an unknown key names the file and the full key', () => {

@@ -114,7 +114,10 @@ describe('single cases', () => {
   it('_retry: limit and interval become the pipeline\'s retry:; constant waits stay constant, the largest limit wins', () => {
     const dir = project({
       'c.dig': '+g:\n  _retry:\n    limit: 2\n    interval: 30\n  +t:\n    embulk>: t.yml\n',
-      'e.dig': '+g:\n  _retry: { limit: 5, interval: 10, interval_type: exponential }\n  +t:\n    embulk>: t2.yml\n+h:\n  _retry: 1\n  embulk>: t3.yml\n',
+      'e.dig':
+        '+g:\n  _retry: { limit: 5, interval: 10, interval_type: exponential }\n  +t:\n    embulk>: t2.yml\n  +q:\n    bq>: q.sql\n    destination_table: marts.daily\n' +
+        '+h:\n  _retry: 1\n  embulk>: t3.yml\n+r:\n  bq>: q.sql\n  destination_table: marts.other\n',
+      'q.sql': 'SELECT 1\n',
       'x.dig': '+g:\n  _retry: often\n  embulk>: t4.yml\n',
       't.yml': mysqlIn('a') + bqOut('a'),
       't2.yml': mysqlIn('b') + bqOut('b'),
@@ -126,6 +129,12 @@ describe('single cases', () => {
     expect(c.pipelines.c.retry).toEqual({ attempts: 3, interval: '30s', maxInterval: '30s' });
     expect(c.pipelines.e.retry).toEqual({ attempts: 6, interval: '10s' });
     expect(c.pipelines.x.retry).toBeUndefined();
+    // A bq> task takes the _retry: of its group as its step's; one outside any keeps the step default.
+    const steps = c.pipelines.e.steps as { name: string; retry?: object }[];
+    expect(steps.map((st) => [st.name, st.retry])).toEqual([
+      ['q', { attempts: 6, interval: '10s' }],
+      ['r', undefined],
+    ]);
     expect(r.report.notes.find((n) => n.file === 'x.dig' && n.what.startsWith('_retry'))).toMatchObject({ kind: 'unmapped' });
     expect(r.report.notes.find((n) => n.file === 'c.dig' && n.what.startsWith('_retry'))?.todo).toContain('3 attempts, 30s apart;');
   });

@@ -136,13 +136,19 @@ mocks.add('retries', {
   },
 });
 
-// The pipeline's retry: of 2 attempts, a second apart.
+// The pipeline's retry: of 2 attempts, a second apart; a step's own of 3, a second apart.
 mocks.add('retrySetting', {
-  plan: { ...plan('retrySetting', [table('shop.twice'), table('shop.once')]), retry: { attempts: 2, initialInterval: '1s', maximumInterval: '1s' } },
+  plan: {
+    ...plan('retrySetting', [table('shop.twice'), table('shop.once')], {
+      steps: [step('mart', ['shop.once'], { retry: { attempts: 3, initialInterval: '1s', maximumInterval: '2s' } })],
+    }),
+    retry: { attempts: 2, initialInterval: '1s', maximumInterval: '1s' },
+  },
   tables: {
     'shop.twice': { fail: { message: 'read ECONNRESET', attempts: [1, 2] } },
     'shop.once': { fail: { message: 'read ECONNRESET', attempts: [1] }, rows: 3 },
   },
+  steps: { mart: { fail: { message: 'backendError', attempts: [1, 2] } } },
 });
 
 beforeAll(async () => {
@@ -326,4 +332,7 @@ test("the pipeline's retry: sets the table syncs' attempts and backoff", async (
   expect(Number(policy.maximumInterval!.seconds)).toBe(1);
   expect(policy.maximumAttempts).toBe(2);
   expect([...policy.nonRetryableErrorTypes!].sort()).toEqual([...NON_RETRYABLE].sort());
+  // The step failed twice and its third attempt (its own retry:, not the tables') ran it.
+  expect(node(summary, 'mart')).toMatchObject({ kind: 'step', status: 'succeeded' });
+  expect(mocks.callsOf('retrySetting', 'runStep', 'mart').map((c) => c.attempt)).toEqual([1, 2, 3]);
 });
