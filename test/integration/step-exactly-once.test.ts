@@ -18,6 +18,8 @@ const config = testConfig(
         {
           name: 'append_orders',
           after: ['shop.x_so_orders'],
+          // Retried 1 s after the lost attempt is noticed, not 10 s (the step's own retry:).
+          retry: { interval: '1s' },
           dataset: MART,
           sql: 'INSERT INTO `{{project}}.{{dataset}}.order_log` (id, total) SELECT id, total FROM `{{project}}.{{datasets.shop}}.x_so_orders`',
         },
@@ -71,6 +73,10 @@ describe('SQL steps exactly once', () => {
       const history = await client.workflow.getHandle('bqsync-itstep').fetchHistory();
       const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
       expect(Math.max(...started.map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0))).toBe(2);
+      // With the step's retry: from the config file.
+      const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runStep');
+      const policy = scheduled!.activityTaskScheduledEventAttributes!.retryPolicy!;
+      expect([Number(policy.initialInterval!.seconds), Number(policy.maximumInterval!.seconds), policy.maximumAttempts]).toEqual([1, 300, 3]);
     } finally {
       await client.connection.close();
     }
