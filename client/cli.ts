@@ -2,9 +2,7 @@
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
 import { ConfigError, configPath, loadConfig } from '../config/load';
-import { pickPipeline, runCommand } from './commands/run';
-import { pipelineForTables, syncCommand } from './commands/sync';
-import { validateCommand } from './commands/validate';
+import { pickPipeline, pipelineForTables } from './pipeline-choice';
 import { parseSessionTime } from '../common/session-time';
 import { pipelineTimeZone } from '../config/session';
 import { materializeGcpCredentials } from './gcp-credentials';
@@ -30,7 +28,10 @@ program
   .command('validate')
   .description('check the config file: schema, unknown keys, literal secrets, DAG references and cycles')
   .option('--json', 'print JSON, for scripts')
-  .action(async (opts: { json?: boolean }) => exit(validateCommand(configPath(program.opts().config), Boolean(opts.json))));
+  .action(async (opts: { json?: boolean }) => {
+    const { validateCommand } = await import('./commands/validate');
+    exit(validateCommand(configPath(program.opts().config), Boolean(opts.json)));
+  });
 
 program
   .command('worker')
@@ -114,6 +115,7 @@ program
     const loaded = config();
     const name = pickPipeline(loaded, pipeline);
     const sessionTime = opts.sessionTime === undefined ? undefined : parseSessionTime(opts.sessionTime, pipelineTimeZone(loaded.config.pipelines[name]));
+    const { runCommand } = await import('./commands/run');
     exit(await runCommand(loaded, name, Boolean(opts.wait), Boolean(opts.json), Boolean(opts.fullRefresh), sessionTime));
   });
 
@@ -128,6 +130,7 @@ program
   .action(async (tables: string[], opts: { pipeline?: string; wait?: boolean; json?: boolean; fullRefresh?: boolean }) => {
     const loaded = config();
     const pipeline = pipelineForTables(loaded, tables, opts.pipeline);
+    const { syncCommand } = await import('./commands/sync');
     exit(
       await syncCommand(loaded, tables, pickPipeline(loaded, pipeline), Boolean(opts.wait), {
         json: Boolean(opts.json),

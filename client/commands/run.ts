@@ -11,18 +11,6 @@ import { webUiLink } from '../../common/web-ui';
 import { pipelineWorkflowId } from '../../common/workflow-ids';
 import { connectClient, ensureSearchAttributes, warnIfNoWorker } from '../temporal';
 
-export function pickPipeline(loaded: LoadedConfig, requested?: string): string {
-  const names = Object.keys(loaded.config.pipelines);
-  if (requested) {
-    if (!loaded.config.pipelines[requested]) {
-      throw new Error(`pipeline "${requested}" is not declared in ${loaded.file}; declared: ${names.join(', ')}`);
-    }
-    return requested;
-  }
-  if (names.length === 1) return names[0];
-  throw new Error(`${loaded.file} declares several pipelines (${names.join(', ')}); name one`);
-}
-
 /** Starts a pipeline run now; with `wait`, prints the summary and returns 1 if a table failed. */
 export async function runCommand(
   loaded: LoadedConfig,

@@ -13,22 +13,6 @@ import { webUiLink } from '../../common/web-ui';
 import { pipelineWorkflowId } from '../../common/workflow-ids';
 import { connectClient, ensureSearchAttributes, warnIfNoWorker } from '../temporal';
 
-/** The pipeline whose sources hold these tables; several candidates need --pipeline. */
-export function pipelineForTables(loaded: LoadedConfig, keys: string[], requested?: string): string {
-  const { config, file } = loaded;
-  if (requested) return requested;
-  const sources = new Set(keys.map((k) => k.split('.')[0]));
-  for (const s of sources) {
-    if (!config.sources[s]) throw new Error(`"${s}" is not a source in ${file}; name tables as source.table`);
-  }
-  const candidates = Object.entries(config.pipelines)
-    .filter(([, p]) => [...sources].every((s) => p.sources.includes(s)))
-    .map(([n]) => n);
-  if (candidates.length === 1) return candidates[0];
-  if (candidates.length === 0) throw new Error(`no single pipeline holds all of ${[...sources].join(', ')}; sync them separately`);
-  throw new Error(`pipelines ${candidates.join(', ')} all hold these tables; choose one with --pipeline`);
-}
-
 /** Adds the tables to bqsync-<pipeline>, starting it (empty) first when it is not running. */
 async function updateWithStart(
   client: Client,
