@@ -29,6 +29,7 @@ describe('SQL steps exactly once', () => {
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['failed to get connection: context canceled']))).toBe('transient');
     // A load file the emulator read damaged under load: bqsync writes only valid JSON lines.
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['expected comma after object value']))).toBe('transient');
+    expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['json: string unexpected end of JSON input']))).toBe('transient');
     expect(classifyBigQueryError(new BigQueryJobFailed('j', 'jobInternalError', ['strconv.ParseFloat: parsing "1e400": value out of range']))).toBe('rejected');
   });
 
