@@ -1,6 +1,8 @@
 import type { Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { durationMs } from '../common/duration';
+import type { RetrySetting } from '../common/payloads';
+import { STEP_RETRY_DEFAULTS, TABLE_RETRY_DEFAULTS } from '../common/retry-settings';
 import { notifySchema } from './notify';
 
 // Names that end up in workflow IDs, search attributes and BigQuery dataset names.
@@ -202,12 +204,12 @@ const msOf = (text: unknown): number => {
  * the first retry after `interval`, each wait twice the last, up to `maxInterval`. Errors
  * that another attempt cannot mend (bad config, a column BigQuery cannot widen) are not retried.
  */
-const retryPolicy = (defaults: { attempts: number; interval: string; maxInterval: string }) =>
+const retrySchemaWith = (defaults: RetrySetting) =>
   z
     .strictObject({
       attempts: z.number().int().min(1).max(100).default(defaults.attempts),
-      interval: duration.default(defaults.interval as Duration),
-      maxInterval: duration.default(defaults.maxInterval as Duration),
+      interval: duration.default(defaults.initialInterval as Duration),
+      maxInterval: duration.default(defaults.maximumInterval as Duration),
     })
     // Temporal refuses such a policy only when the activity is scheduled.
     // (A malformed duration is reported by its own field: NaN passes these checks.)
@@ -218,9 +220,9 @@ const retryPolicy = (defaults: { attempts: number; interval: string; maxInterval
     .refine((r) => !(msOf(r.interval) < 1000), { message: 'interval must be at least 1s (Temporal waits at least a second)', path: ['interval'] });
 
 /** A pipeline's table syncs, and each of their key ranges. */
-export const retrySchema = retryPolicy({ attempts: 4, interval: '15s', maxInterval: '10m' });
+export const retrySchema = retrySchemaWith(TABLE_RETRY_DEFAULTS);
 /** A SQL step (a query job, polled until it ends). */
-export const stepRetrySchema = retryPolicy({ attempts: 3, interval: '10s', maxInterval: '5m' });
+export const stepRetrySchema = retrySchemaWith(STEP_RETRY_DEFAULTS);
 
 export const stepSchema = z.strictObject({
   name: name('step name'),

@@ -26,6 +26,7 @@ import { legacyTableWorkflowId, pipelineWorkflowId, runStamp, tableWorkflowId } 
 import { scheduledStartTime, searchAttributes } from '../common/search-attributes';
 import { tableSync } from './table-sync';
 import { tableWaitingSignal } from './table-waiting';
+import { retryPolicy, STEP_RETRY_DEFAULTS } from '../common/retry-settings';
 import type { AddTablesOptions, AddTablesResult, NightlySyncInput, NodeResult, PipelineRequirement, RunDeadline, RunLateness, RunSummary, StepTask, TableTask } from '../common/payloads';
 
 const { planRun } = proxyActivities<Activities>({
@@ -43,12 +44,7 @@ const stepActivity = (step: StepTask, heartbeatTimeout = '1 minute') =>
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: heartbeatTimeout as Duration,
     // The step's retry: (runs planned before it existed: the defaults it has).
-    retry: {
-      initialInterval: (step.retry?.initialInterval ?? '10s') as Duration,
-      maximumInterval: (step.retry?.maximumInterval ?? '5 minutes') as Duration,
-      maximumAttempts: step.retry?.attempts ?? 3,
-      nonRetryableErrorTypes: [failureType('ConfigError')],
-    },
+    retry: retryPolicy(step.retry ?? STEP_RETRY_DEFAULTS, [failureType('ConfigError')]),
     summary: `run the SQL step ${step.key} in BigQuery`,
   }).runStep;
 

@@ -3,6 +3,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../common/failures';
 import { tablePermits } from '../common/write-locks';
+import { retryPolicy, TABLE_RETRY_DEFAULTS } from '../common/retry-settings';
 import type { RangePlan, RangeResult, SnapshotRef, TableSyncInput, TableSyncOutcome } from '../common/payloads';
 
 /** The source permits a table sync asks for: one per range it may read at once, within the source's concurrency. */
@@ -15,14 +16,7 @@ export function rangePermits(input: TableSyncInput): number {
  * `retry:`, or for table syncs started before it existed the defaults it has.
  */
 export function tableRetry(input: TableSyncInput): RetryPolicy {
-  const r = input.retry ?? { attempts: 4, initialInterval: '15s', maximumInterval: '10 minutes' };
-  return {
-    initialInterval: r.initialInterval as Duration,
-    backoffCoefficient: 2,
-    maximumInterval: r.maximumInterval as Duration,
-    maximumAttempts: r.attempts,
-    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-  };
+  return retryPolicy(input.retry ?? TABLE_RETRY_DEFAULTS, NON_RETRYABLE_TYPES);
 }
 
 /**
