@@ -109,8 +109,9 @@ interface WalkContext {
 /** Walks a task group; returns the ids of the nodes that end it (what the next task waits for). */
 function walk(group: Obj, keys: string[], preds: string[], exports: Exports, outer: WalkContext): string[] {
   const scope = { ...exports, ...flattenExports(group._export) };
-  handleDirectives(group, keys, outer);
-  const ctx = group._retry === undefined ? outer : { ...outer, retryScope: digRetry(group._retry) ?? outer.retryScope };
+  const retry = group._retry === undefined ? undefined : digRetry(group._retry);
+  handleDirectives(group, keys, outer, retry);
+  const ctx = retry ? { ...outer, retryScope: retry } : outer;
   const operator = Object.keys(group).find((k) => k.endsWith('>'));
   if (operator) return task(group, operator, keys, preds, scope, ctx);
   const children = Object.keys(group).filter((k) => k.startsWith('+'));
@@ -129,8 +130,8 @@ function walk(group: Obj, keys: string[], preds: string[], exports: Exports, out
   return current;
 }
 
-/** Task-level settings of any task or group: what bqsync does with each. */
-function handleDirectives(group: Obj, keys: string[], ctx: WalkContext): void {
+/** Task-level settings of any task or group: what bqsync does with each (`retry`: its `_retry:` as bqsync reads it). */
+function handleDirectives(group: Obj, keys: string[], ctx: WalkContext, retry: DigRetry | undefined): void {
   if (group._error !== undefined) {
     ctx.workflow.notifyOnError = true;
     const ops = JSON.stringify(group._error).match(/"[a-z_]+>"/g)?.map((s) => s.slice(1, -1)) ?? [];
@@ -139,7 +140,6 @@ function handleDirectives(group: Obj, keys: string[], ctx: WalkContext): void {
   }
   if (group._retry !== undefined) {
     const what = `_retry: ${JSON.stringify(group._retry)}`;
-    const retry = digRetry(group._retry);
     if (!retry) {
       ctx.note([...keys, '_retry'], 'unmapped', what, 'not a retry limit bqsync reads (a number, or { limit, interval, interval_type }); the pipeline keeps its default retry: (4 attempts, 15 s doubling)');
     } else {
