@@ -6,7 +6,12 @@
  * bqsync's path is the one its activity runs: describe, map, stream, encode NDJSON, write
  * the staging file (plain, and gzip level 1 as for real BigQuery).
  *
- * Each round measures the export, then bqsync plain, then bqsync gzip, back to back; the
+ * A third reference, the client floor (bench/client-floor.ts): the database's own C client
+ * writing the server's text to a file as it arrives, and through `gzip -1`. What it reaches
+ * against the export is the most any client reaches here.
+ *
+ * Each round measures the export, the client floor plain and gzip, then bqsync plain, then
+ * bqsync gzip, back to back; the
  * figures are the best and the median of `--repeat` rounds. CPU seconds (the median of the
  * rounds) are read for this process (all threads, and its main thread alone) and for the
  * server's side of this process's connection (a MariaDB connection's thread, a PostgreSQL
@@ -28,6 +33,7 @@ import { DRIVERS } from '../sources/registry';
 import { bigQueryColumn, ColumnMapping } from '../bigquery/types';
 import { closeEncodeThreads, defaultEncodeThreads, encodePool, setEncodeThreads } from '../activities/table-sync/encode-pool';
 import { stageRows } from '../activities/table-sync/read-rows';
+import { clientToFile } from './client-floor';
 import { profiled, topEntries } from './cpu-profile';
 import { SERVER_URLS } from './generate';
 import { peakRssMiB, seconds, table as formatTable } from './report';
@@ -35,6 +41,10 @@ import { CatalogQuery, mariadbServerCpu, postgresServerCpu, selfCpuSeconds, Serv
 
 const ENGINES = ['MariaDB', 'PostgreSQL'] as const;
 type Engine = (typeof ENGINES)[number];
+
+/** The client floor's rows in the figures (its CPU is another process's: not counted here). */
+const CLIENT_PLAIN = "database's own client to file";
+const CLIENT_GZIP = "database's own client | gzip -1";
 
 /** The issue's targets: bqsync's time against the export's, plain and with gzip. */
 export const TARGET_RATIO = { plain: 0.8, gzip: 0.6 };
@@ -220,12 +230,14 @@ export async function extractionFigures(database: string, tables: string[], opti
         const monitor = await monitorOf(engine, urls[engine]);
         const reader = engine === 'MariaDB' ? await DRIVERS.mysql.connect(urls[engine]) : await DRIVERS.postgres.connect(urls[engine]);
         const columns = (await reader.describeTable(table)).map(bigQueryColumn);
-        const rounds = { reference: [] as Measured[], plain: [] as Measured[], gzip: [] as Measured[], mainPlain: [] as Measured[], mainGzip: [] as Measured[] };
+        const rounds = { reference: [] as Measured[], clientPlain: [] as Measured[], clientGzip: [] as Measured[], plain: [] as Measured[], gzip: [] as Measured[], mainPlain: [] as Measured[], mainGzip: [] as Measured[] };
         // The main thread's own encoding beside the threads', in the same rounds, when there are threads.
         const both = encodePool() !== undefined && reader.streamRowText !== undefined;
         try {
           for (let round = 0; round < repeat; round++) {
             rounds.reference.push(await exportTable(engine, urls[engine], table, monitor.startServerCpu));
+            rounds.clientPlain.push(await measure(monitor.startServerCpu, () => clientToFile(engine, urls[engine], table, false, dir)));
+            rounds.clientGzip.push(await measure(monitor.startServerCpu, () => clientToFile(engine, urls[engine], table, true, dir)));
             rounds.plain.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, false, dir)));
             rounds.gzip.push(await measure(monitor.startServerCpu, () => bqsyncExtract(reader, table, columns, true, dir)));
             if (both) {
@@ -248,6 +260,8 @@ export async function extractionFigures(database: string, tables: string[], opti
         const reference = figureOf(engine, table, engine === 'MariaDB' ? 'SELECT INTO OUTFILE' : 'COPY TO file', rounds.reference, rounds.reference);
         figures.push(
           { ...reference, rows: rounds.plain[0].rows },
+          { ...figureOf(engine, table, CLIENT_PLAIN, rounds.clientPlain, rounds.reference), rows: rounds.plain[0].rows },
+          { ...figureOf(engine, table, CLIENT_GZIP, rounds.clientGzip, rounds.reference), rows: rounds.plain[0].rows },
           figureOf(engine, table, 'bqsync NDJSON', rounds.plain, rounds.reference),
           figureOf(engine, table, 'bqsync NDJSON gzip', rounds.gzip, rounds.reference),
         );
@@ -268,7 +282,10 @@ export async function extractionFigures(database: string, tables: string[], opti
 export function formatExtraction(figures: ExtractFigure[]): string {
   return formatTable(
     ['source', 'table', 'what', 'rows', 'seconds', 'median s', 'rows/s', 'MB/s', 'ratio to export', 'median ratio', 'CPU s', 'main thread CPU s', 'server CPU s'],
-    figures.map((f) => [
+    figures.map((f) => {
+      // The client floor runs in processes of its own: this process's CPU and its connections' say nothing of it.
+      const own = f.what !== CLIENT_PLAIN && f.what !== CLIENT_GZIP;
+      return [
       f.engine,
       f.table,
       f.what,
@@ -279,10 +296,11 @@ export function formatExtraction(figures: ExtractFigure[]): string {
       (f.bytes / 1e6 / f.seconds).toFixed(1),
       f.ratio.toFixed(2),
       f.medianRatio.toFixed(2),
-      f.cpuSeconds.toFixed(2),
-      f.mainThreadCpuSeconds.toFixed(2),
-      f.serverCpuSeconds.toFixed(2) + (f.wholeServerCpuSeconds === undefined ? '' : ` (mysqld ${f.wholeServerCpuSeconds.toFixed(2)})`),
-    ]),
+      own ? f.cpuSeconds.toFixed(2) : '-',
+      own ? f.mainThreadCpuSeconds.toFixed(2) : '-',
+      (own ? f.serverCpuSeconds.toFixed(2) : '-') + (f.wholeServerCpuSeconds === undefined ? '' : ` (mysqld ${f.wholeServerCpuSeconds.toFixed(2)})`),
+    ];
+    }),
   );
 }
 
@@ -290,11 +308,13 @@ export function formatExtraction(figures: ExtractFigure[]): string {
 export function formatSummary(figures: ExtractFigure[]): string {
   const lines: string[] = [];
   for (const f of figures.filter((x) => x.what === 'bqsync NDJSON')) {
-    const gzip = figures.find((x) => x.engine === f.engine && x.table === f.table && x.what === 'bqsync NDJSON gzip')!;
+    const of = (what: string) => figures.find((x) => x.engine === f.engine && x.table === f.table && x.what === what)!;
+    const gzip = of('bqsync NDJSON gzip');
     const verdict = (ratio: number, target: number) => (ratio >= target ? 'met' : 'not met');
+    const floor = (what: string) => (of(what) ? `; the database's own client ${of(what).ratio.toFixed(2)}` : '');
     lines.push(
-      `${f.engine} ${f.table}: plain ${f.ratio.toFixed(2)} best / ${f.medianRatio.toFixed(2)} median (target ${TARGET_RATIO.plain}: ${verdict(f.ratio, TARGET_RATIO.plain)}), ` +
-        `gzip ${gzip.ratio.toFixed(2)} / ${gzip.medianRatio.toFixed(2)} (target ${TARGET_RATIO.gzip}: ${verdict(gzip.ratio, TARGET_RATIO.gzip)})`,
+      `${f.engine} ${f.table}: plain ${f.ratio.toFixed(2)} best / ${f.medianRatio.toFixed(2)} median (target ${TARGET_RATIO.plain}: ${verdict(f.ratio, TARGET_RATIO.plain)}${floor(CLIENT_PLAIN)}), ` +
+        `gzip ${gzip.ratio.toFixed(2)} / ${gzip.medianRatio.toFixed(2)} (target ${TARGET_RATIO.gzip}: ${verdict(gzip.ratio, TARGET_RATIO.gzip)}${floor(CLIENT_GZIP)})`,
     );
   }
   return lines.join('\n');
