@@ -9,9 +9,11 @@
  * with the patched emulator, scripts/bigquery-emulator-lazy-jobs.patch). `--stand-in-ms`
  * runs the tables on bench/stand-in-worker.ts, whose data activity waits that long instead
  * of loading, so that the figures are orchestration's alone: everything else is real. `--run-tables`
- * syncs only the first N tables of each source.
+ * syncs only the first N tables of each source. `--floor` first runs the same tables on
+ * Temporal alone (bench/temporal-floor.ts: a child and one waiting activity per table, on
+ * a fresh stack) and prints its overhead beside bqsync's.
  *   node dist/bench/thousand-tables.js [--database bqsync_bench_thousand] [--tables-per-source 500]
- *        [--rows 3] [--run-tables 500] [--stand-in-ms 0 [--workflow-bundle file]] [--concurrency 4,16] [--json file] [--force]
+ *        [--rows 3] [--run-tables 500] [--stand-in-ms 0 [--workflow-bundle file]] [--concurrency 4,16] [--floor] [--json file] [--force]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +30,7 @@ import { peakRssMiB, table } from './report';
 import { meanPhases, TablePhases } from './table-phases';
 import { TaskTimes, taskTimes } from './workflow-task-times';
 import { handoverGaps, HandoverGap, idleSlots, IdleSlots } from './scheduling-gaps';
+import { FloorFigure, temporalFloor } from './temporal-floor';
 import { BenchStack, freshStack, runPipeline, sourceEnv, stackPids, startWorker, stopStack, temporalAddress, writeBenchConfig } from './stack';
 
 export const THOUSAND_STACK: BenchStack = {
@@ -122,6 +125,8 @@ export interface ThousandOptions {
   standInMs: number;
   /** The stand-in worker's workflow bundle, when not this build's. */
   workflowBundle?: string;
+  /** Also run the same tables on Temporal alone (bench/temporal-floor.ts), before each run. */
+  floor?: boolean;
 }
 
 export interface ThousandFigure {
@@ -160,6 +165,8 @@ export interface ThousandFigure {
   workerRssHalfwayMiB: number;
   workerRssEndMiB: number;
   cpuSeconds: { worker: number; temporal: number; emulator: number; bench: number };
+  /** The same tables on Temporal alone, measured just before (with `--floor`). */
+  floor?: FloorFigure;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -260,7 +267,8 @@ export async function thousandTablesFigures(
   const figures: ThousandFigure[] = [];
   try {
     for (const c of concurrency) {
-      const f = await oneRun(database, perSource, c, o);
+      const floor = o.floor ? await floorRun(perSource, c, o) : undefined;
+      const f = { ...(await oneRun(database, perSource, c, o)), ...(floor && { floor }) };
       console.log(formatThousand([f]));
       figures.push(f);
     }
@@ -268,6 +276,28 @@ export async function thousandTablesFigures(
     stopStack(THOUSAND_STACK);
   }
   return figures;
+}
+
+/** The run's tables on Temporal alone: same names, limits and activity time (2,000 ms when the run loads for real). */
+function floorRun(perSource: number, concurrency: number, o: ThousandOptions): Promise<FloorFigure> {
+  const count = Math.min(o.runTables, perSource);
+  const tables = (['mariadb', 'postgres'] as const).flatMap((source) => Array.from({ length: count }, (_, i) => ({ source, name: tableName(i + 1) })));
+  return temporalFloor(THOUSAND_STACK, { tables, perSource: concurrency, perRun: 2 * concurrency, activityMs: o.standInMs || 2000 });
+}
+
+/** Each run beside Temporal's floor for the same tables: what bqsync adds on top of a child and an activity per table. */
+function formatFloors(figures: ThousandFigure[]): string {
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  const rows = figures.flatMap((f) => {
+    if (!f.floor) return [];
+    const x = f.floor;
+    return [
+      [`${x.tables} tables, ${x.perSource} / ${x.perRun}, ${x.activityMs} ms`, 'Temporal alone: a child and one activity per table', x.wallSeconds.toFixed(1), x.dataOnlySeconds.toFixed(1), `${x.overheadSeconds.toFixed(1)} (${(100 * x.overheadShare).toFixed(1)}%)`, `${ms(x.perTableOverheadMs)}, ${ms(x.perTableOverheadP50Ms)}, ${ms(x.perTableOverheadP95Ms)}`, x.childEventsMean.toFixed(1), x.runEventsPerTable.toFixed(1), `${x.cpuSeconds.worker.toFixed(0)}, ${x.cpuSeconds.temporal.toFixed(0)}`],
+      [label(f), 'bqsync', f.wallSeconds.toFixed(1), f.dataOnlySeconds.toFixed(1), `${f.overheadSeconds.toFixed(1)} (${(100 * f.overheadShare).toFixed(1)}%)`, `${ms(f.perTableOverheadMs)}, ${ms(f.perTableOverheadP50Ms)}, ${ms(f.perTableOverheadP95Ms)}`, f.childEventsMean.toFixed(1), (f.runEvents / Math.max(1, f.tables)).toFixed(1), `${f.cpuSeconds.worker.toFixed(0)}, ${f.cpuSeconds.temporal.toFixed(0)}`],
+    ];
+  });
+  if (rows.length === 0) return '';
+  return table(['tables, per source / run, data activity', 'what ran', 'wall s', 'data-only s', 'overhead s (share)', 'per-table overhead ms: mean, p50, p95', 'child events (mean)', 'run events ÷ tables', 'CPU s: worker, Temporal'], rows);
 }
 
 export function formatThousand(figures: ThousandFigure[]): string {
@@ -327,7 +357,8 @@ export function formatThousand(figures: ThousandFigure[]): string {
       }),
     ),
   );
-  return [runs, '', history, '', stalls, '', phases, '', tasks].join('\n');
+  const floors = formatFloors(figures);
+  return [runs, '', history, '', stalls, '', phases, '', tasks, ...(floors ? ['', floors] : [])].join('\n');
 }
 
 if (require.main === module) {
@@ -340,12 +371,13 @@ if (require.main === module) {
       'run-tables': { type: 'string' },
       'stand-in-ms': { type: 'string', default: '0' },
       'workflow-bundle': { type: 'string' },
+      floor: { type: 'boolean', default: false },
       json: { type: 'string' },
       force: { type: 'boolean', default: false },
     },
   });
   const perSource = Number(values['tables-per-source']);
-  const options = { runTables: Number(values['run-tables'] ?? perSource), standInMs: Number(values['stand-in-ms']), workflowBundle: values['workflow-bundle'] };
+  const options = { runTables: Number(values['run-tables'] ?? perSource), standInMs: Number(values['stand-in-ms']), workflowBundle: values['workflow-bundle'], floor: values.floor };
   thousandTablesFigures(values.database!, perSource, Number(values.rows), values.concurrency!.split(',').filter(Boolean).map(Number), options, values.force).then(
     (figures) => {
       console.log(formatThousand(figures));
