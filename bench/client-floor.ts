@@ -1,7 +1,8 @@
 /**
  * The fastest a client can take a table over the wire on this machine: the database's own
  * command-line client, written in C, streams the table and writes the server's text as it
- * comes (no parsing into values, no JSON), to a file or through `gzip -1`:
+ * comes (no parsing into values, no JSON), to a file, or compressed at gzip level 1 by
+ * Node's zlib (the one bqsync uses) in a process of its own:
  *   - MariaDB: `mariadb --quick --batch --raw --skip-column-names -e 'SELECT * FROM t'`;
  *   - PostgreSQL: `psql -c 'COPY t TO STDOUT'`.
  * It tells how much of the gap between bqsync and the server's own export any client
@@ -28,17 +29,20 @@ function clientCommand(engine: FloorEngine, url: string, table: string): { args:
   return { args: [...args, '-d', database, '-c', `COPY "${table}" TO STDOUT`], env: { ...process.env, PGPASSWORD: password } };
 }
 
+/** Compresses standard input to standard output at level 1, as bqsync's staging writer does. */
+const GZIP_LEVEL_1 = "const z = require('node:zlib'); process.stdin.pipe(z.createGzip({ level: 1 })).pipe(process.stdout);";
+
 /**
- * Runs the client once into `dir`, plain or through `gzip -1`; the file's size when done.
- * bash only wires the pipe: the command's words and the file name travel as arguments.
+ * Runs the client once into `dir`, plain or through Node's gzip level 1; the file's size
+ * when done. bash only wires the pipe: the commands' words and the file name travel as arguments.
  */
 export async function clientToFile(engine: FloorEngine, url: string, table: string, gzip: boolean, dir: string): Promise<{ rows: number; bytes: number }> {
   const { args, env } = clientCommand(engine, url, table);
   const file = path.join(dir, gzip ? 'client.txt.gz' : 'client.txt');
-  const script = gzip ? 'out="$1"; shift; "$@" | gzip -1 > "$out"' : 'out="$1"; shift; exec "$@" > "$out"';
+  const script = gzip ? 'out="$1"; node="$2"; zip="$3"; shift 3; "$@" | "$node" -e "$zip" > "$out"' : 'out="$1"; shift 3; exec "$@" > "$out"';
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn('bash', ['-c', `set -o pipefail; ${script}`, 'bash', file, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('bash', ['-c', `set -o pipefail; ${script}`, 'bash', file, process.execPath, GZIP_LEVEL_1, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', reject);

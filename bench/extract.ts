@@ -7,7 +7,7 @@
  * the staging file (plain, and gzip level 1 as for real BigQuery).
  *
  * A third reference, the client floor (bench/client-floor.ts): the database's own C client
- * writing the server's text to a file as it arrives, and through `gzip -1`. What it reaches
+ * writing the server's text to a file as it arrives, and through gzip level 1. What it reaches
  * against the export is the most any client reaches here.
  *
  * Each round measures the export, the client floor plain and gzip, then bqsync plain, then
@@ -44,7 +44,7 @@ type Engine = (typeof ENGINES)[number];
 
 /** The client floor's rows in the figures (its CPU is another process's: not counted here). */
 const CLIENT_PLAIN = "database's own client to file";
-const CLIENT_GZIP = "database's own client | gzip -1";
+const CLIENT_GZIP = "database's own client | gzip level 1";
 
 /** The issue's targets: bqsync's time against the export's, plain and with gzip. */
 export const TARGET_RATIO = { plain: 0.8, gzip: 0.6 };
