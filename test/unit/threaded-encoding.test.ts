@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,6 +97,33 @@ function shuffledPool(): Piscina {
 }
 
 describe('staging files encoded on threads', () => {
+  test('a gzip staging file, from the main thread or the threads, holds exactly the plain file', async () => {
+    const dir = tmp();
+    // Several megabytes: zlib fills many of its output buffers.
+    const data = copyText(60_000);
+    const parser = new CopyTextRows(FORMAT.types);
+    const rows: unknown[][] = [];
+    parser.push(data, (row) => rows.push(row));
+    const batches = () => Readable.from(Array.from({ length: Math.ceil(rows.length / 512) }, (_, i) => rows.slice(i * 512, (i + 1) * 512)));
+    const plain = path.join(dir, 'plain.json');
+    await writeStagingFile(batches(), new RowEncoder(MAPPINGS), plain, () => undefined, { gzip: false });
+    const zipped = path.join(dir, 'main.json.gz');
+    const written = await writeStagingFile(batches(), new RowEncoder(MAPPINGS), zipped, () => undefined, { gzip: true });
+
+    const blocks = new RowTextBlocks(FORMAT, () => undefined);
+    for (let at = 0; at < data.length; at += 50_000) blocks.add(data.subarray(at, at + 50_000));
+    blocks.finish();
+    const threaded = path.join(dir, 'threaded.json.gz');
+    await writeStagingFileInThreads(blocks, MAPPINGS, shuffledPool(), 4, threaded, () => undefined, { gzip: true });
+
+    const expected = fs.readFileSync(plain);
+    expect(expected.length).toBeGreaterThan(4 * 1024 * 1024);
+    expect(written.bytes).toBe(expected.length);
+    expect(zlib.gunzipSync(fs.readFileSync(zipped)).equals(expected)).toBe(true);
+    expect(zlib.gunzipSync(fs.readFileSync(threaded)).equals(expected)).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('the file is byte for byte the one the main thread writes, with the same rows and NULLed values', async () => {
     const dir = tmp();
     const data = copyText(20_000);
