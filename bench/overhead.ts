@@ -167,6 +167,36 @@ async function mapLimited<T, R>(items: T[], limit: number, f: (item: T) => Promi
   return out;
 }
 
+/** A run's overhead as the benchmarks print it: in seconds, as a share of the run, and per table. */
+export interface OverheadFigures {
+  wallSeconds: number;
+  dataOnlySeconds: number;
+  overheadSeconds: number;
+  overheadShare: number;
+  perTableOverheadMs: number;
+  /** Median and 95th percentile of a table's wall minus activity time. */
+  perTableOverheadP50Ms: number;
+  perTableOverheadP95Ms: number;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+export function overheadFigures(report: OverheadReport): OverheadFigures {
+  const overheads = report.tables.map((t) => t.wallMs - t.activityMs);
+  return {
+    wallSeconds: report.wallMs / 1000,
+    dataOnlySeconds: report.dataOnlyMs / 1000,
+    overheadSeconds: report.overheadMs / 1000,
+    overheadShare: report.overheadMs / report.wallMs,
+    perTableOverheadMs: report.perTableOverheadMs,
+    perTableOverheadP50Ms: percentile(overheads, 50),
+    perTableOverheadP95Ms: percentile(overheads, 95),
+  };
+}
+
 export async function overheadOf(client: Client, workflowId: string, runId: string, perSource: number, perRun: number): Promise<OverheadReport> {
   return overheadOfExecutions(client, await executionHistories(client, workflowId, runId), perSource, perRun);
 }

@@ -9,33 +9,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FloorActivities, FloorRunInput } from './floor-workflows';
-import { executionHistories, overheadOfExecutions } from './overhead';
+import { executionHistories, OverheadFigures, overheadFigures, overheadOfExecutions } from './overhead';
 import { BenchStack, freshStack, stackPids, temporalAddress } from './stack';
 import { procCpuSeconds } from './server-cpu';
 
 const TASK_QUEUE = 'bqsync-floor';
 
-export interface FloorFigure {
+export interface FloorFigure extends OverheadFigures {
   tables: number;
   perSource: number;
   perRun: number;
   activityMs: number;
-  wallSeconds: number;
-  dataOnlySeconds: number;
-  overheadSeconds: number;
-  overheadShare: number;
-  perTableOverheadMs: number;
-  perTableOverheadP50Ms: number;
-  perTableOverheadP95Ms: number;
   childEventsMean: number;
   runEventsPerTable: number;
   cpuSeconds: { worker: number; temporal: number };
 }
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
-};
 
 export async function temporalFloor(stack: BenchStack, input: FloorRunInput): Promise<FloorFigure> {
   freshStack(stack);
@@ -57,19 +45,12 @@ export async function temporalFloor(stack: BenchStack, input: FloorRunInput): Pr
     const temporalCpu = procCpuSeconds(`/proc/${temporalPid}/stat`) - cpuBefore.temporal;
     const executions = await executionHistories(client, handle.workflowId, handle.firstExecutionRunId);
     const report = await overheadOfExecutions(client, executions, input.perSource, input.perRun);
-    const overheads = report.tables.map((t) => t.wallMs - t.activityMs);
     return {
+      ...overheadFigures(report),
       tables: report.tables.length,
       perSource: input.perSource,
       perRun: input.perRun,
       activityMs: input.activityMs,
-      wallSeconds: report.wallMs / 1000,
-      dataOnlySeconds: report.dataOnlyMs / 1000,
-      overheadSeconds: report.overheadMs / 1000,
-      overheadShare: report.overheadMs / report.wallMs,
-      perTableOverheadMs: report.perTableOverheadMs,
-      perTableOverheadP50Ms: percentile(overheads, 50),
-      perTableOverheadP95Ms: percentile(overheads, 95),
       childEventsMean: report.tables.reduce((n, t) => n + t.events, 0) / Math.max(1, report.tables.length),
       runEventsPerTable: executions.reduce((n, e) => n + e.length, 0) / Math.max(1, report.tables.length),
       // This process ran the worker; starting the run and reading the histories afterwards are not counted.

@@ -25,7 +25,7 @@ import { Client, Connection } from '@temporalio/client';
 import { writeLocksWorkflowId } from '../common/write-locks';
 import { mixDdl, mixSelect } from './column-mixes';
 import { SERVER_URLS } from './generate';
-import { executionHistories, overheadOfExecutions } from './overhead';
+import { executionHistories, OverheadFigures, overheadFigures, overheadOfExecutions } from './overhead';
 import { peakRssMiB, table } from './report';
 import { meanPhases, TablePhases } from './table-phases';
 import { TaskTimes, taskTimes } from './workflow-task-times';
@@ -129,7 +129,7 @@ export interface ThousandOptions {
   floor?: boolean;
 }
 
-export interface ThousandFigure {
+export interface ThousandFigure extends OverheadFigures {
   concurrencyPerSource: number;
   standInMs: number;
   tables: number;
@@ -137,14 +137,6 @@ export interface ThousandFigure {
   failed: number;
   retried: number;
   rows: number;
-  wallSeconds: number;
-  dataOnlySeconds: number;
-  overheadSeconds: number;
-  overheadShare: number;
-  perTableOverheadMs: number;
-  /** Median and 95th percentile of a table's wall minus activity time. */
-  perTableOverheadP50Ms: number;
-  perTableOverheadP95Ms: number;
   meanActivityMs: number;
   /** Executions of the run's workflow ID (continue-as-new count + 1). */
   executions: number;
@@ -172,11 +164,6 @@ export interface ThousandFigure {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 const label = (f: ThousandFigure) => `${f.tables} tables, ${f.concurrencyPerSource} / ${2 * f.concurrencyPerSource}${f.standInMs ? `, stand-in ${f.standInMs} ms` : ', emulator'}`;
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
-};
 
 async function oneRun(database: string, perSource: number, concurrency: number, o: ThousandOptions): Promise<ThousandFigure> {
   freshStack(THOUSAND_STACK);
@@ -210,7 +197,6 @@ async function oneRun(database: string, perSource: number, concurrency: number, 
       const lock = await client.workflow.getHandle(writeLocksWorkflowId('bqsync-bench')).describe();
       const lockRuns = await executionHistories(client, lock.workflowId, lock.runId);
       const t = report.tables;
-      const overheads = t.map((x) => x.wallMs - x.activityMs);
       const s = result.summary;
       const halfway = samples.filter((x) => x.at <= (wallSeconds * 1000) / 2).pop();
       return {
@@ -221,13 +207,9 @@ async function oneRun(database: string, perSource: number, concurrency: number, 
         failed: s.failed,
         retried: report.retriedTables,
         rows: s.rowsLoaded,
+        ...overheadFigures(report),
+        // The bench's own clock, from the run's start request to its result.
         wallSeconds,
-        dataOnlySeconds: report.dataOnlyMs / 1000,
-        overheadSeconds: report.overheadMs / 1000,
-        overheadShare: report.overheadMs / report.wallMs,
-        perTableOverheadMs: report.perTableOverheadMs,
-        perTableOverheadP50Ms: percentile(overheads, 50),
-        perTableOverheadP95Ms: percentile(overheads, 95),
         meanActivityMs: t.reduce((n, x) => n + x.activityMs, 0) / Math.max(1, t.length),
         executions: executions.length,
         runEvents: executions.reduce((n, e) => n + e.length, 0),
