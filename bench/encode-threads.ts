@@ -88,6 +88,44 @@ async function onThreads(data: Blocks, threads: number): Promise<{ seconds: numb
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
+export interface EncodeThreadsOptions {
+  tables?: string[];
+  engines?: Engine[];
+  threads?: number[];
+  repeat?: number;
+}
+
+/** The encoding stage's seconds on the main thread and on each thread count (medians), as a table. */
+export async function encodeThreadsTable(database: string, options: EncodeThreadsOptions = {}): Promise<string> {
+  const threadCounts = options.threads ?? [1, 2];
+  const repeat = options.repeat ?? 3;
+  const lines: string[][] = [];
+  for (const table of options.tables ?? ['bench_narrow', 'bench_wide']) {
+    for (const engine of options.engines ?? (Object.keys(ENGINES) as Engine[])) {
+      const data = await readBlocks(engine, database, table);
+      const main: number[] = [];
+      const pooled = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+      let rows = 0;
+      for (let round = 0; round < repeat; round++) {
+        const m = onMainThread(data);
+        main.push(m.seconds);
+        rows = m.rows;
+        for (const t of threadCounts) {
+          const p = await onThreads(data, t);
+          if (p.rows !== rows) throw new Error(`${t} threads encoded ${p.rows} rows, the main thread ${rows}`);
+          pooled.get(t)!.push(p.seconds);
+        }
+      }
+      const reference = median(main);
+      const row = (what: string, s: number) => [engine, table, what, rows.toLocaleString('en-US'), s.toFixed(2), Math.round(rows / s).toLocaleString('en-US'), (reference / s).toFixed(2)];
+      lines.push(row('main thread', reference));
+      for (const t of threadCounts) lines.push(row(`${t} thread${t > 1 ? 's' : ''}`, median(pooled.get(t)!)));
+      console.log(`${engine} ${table}: ${data.blocks.length} blocks, ${(data.bytes / 1e6).toFixed(0)} MB of row bytes`);
+    }
+  }
+  return `median of ${repeat} rounds; speed-up = main thread's seconds ÷ these\n\n${formatTable(['source', 'table', 'encoded on', 'rows', 'seconds', 'rows/s', 'speed-up'], lines)}`;
+}
+
 if (require.main === module) {
   const { values } = parseArgs({
     options: {
@@ -98,37 +136,16 @@ if (require.main === module) {
       repeat: { type: 'string', default: '3' },
     },
   });
-  const threadCounts = values.threads!.split(',').map(Number);
-  const repeat = Number(values.repeat);
-  (async () => {
-    const lines: string[][] = [];
-    for (const table of values.tables!.split(',')) {
-      for (const engine of values.engines!.split(',') as Engine[]) {
-        const data = await readBlocks(engine, values.database!, table);
-        const main: number[] = [];
-        const pooled = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
-        let rows = 0;
-        for (let round = 0; round < repeat; round++) {
-          const m = onMainThread(data);
-          main.push(m.seconds);
-          rows = m.rows;
-          for (const t of threadCounts) {
-            const p = await onThreads(data, t);
-            if (p.rows !== rows) throw new Error(`${t} threads encoded ${p.rows} rows, the main thread ${rows}`);
-            pooled.get(t)!.push(p.seconds);
-          }
-        }
-        const reference = median(main);
-        const row = (what: string, s: number) => [engine, table, what, rows.toLocaleString('en-US'), s.toFixed(2), Math.round(rows / s).toLocaleString('en-US'), (reference / s).toFixed(2)];
-        lines.push(row('main thread', reference));
-        for (const t of threadCounts) lines.push(row(`${t} thread${t > 1 ? 's' : ''}`, median(pooled.get(t)!)));
-        console.log(`${engine} ${table}: ${data.blocks.length} blocks, ${(data.bytes / 1e6).toFixed(0)} MB of row bytes`);
-      }
-    }
-    console.log(`\nmedian of ${repeat} rounds; speed-up = main thread's seconds ÷ these\n`);
-    console.log(formatTable(['source', 'table', 'encoded on', 'rows', 'seconds', 'rows/s', 'speed-up'], lines));
-  })().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  encodeThreadsTable(values.database!, {
+    tables: values.tables!.split(','),
+    engines: values.engines!.split(',') as Engine[],
+    threads: values.threads!.split(',').map(Number),
+    repeat: Number(values.repeat),
+  }).then(
+    (text) => console.log(`\n${text}`),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

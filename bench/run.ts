@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { endToEndFigures, formatRuns } from './end-to-end';
+import { encodeThreadsTable } from './encode-threads';
 import { extractionFigures, formatExtraction } from './extract';
 import { formatMemoryAndCompare, formatRanges, formatRatio, parallelRangesFigures } from './parallel-ranges';
 import { generate, SERVER_URLS, shapeFromArgs } from './generate';
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
   console.log('[bench] extraction');
   const extraction = formatExtraction(await extractionFigures(shape.database, ['bench_narrow', 'bench_wide']));
   console.log(extraction);
+  console.log('[bench] the encoding stage on threads, the database left out');
+  const encoding = await encodeThreadsTable(shape.database);
+  console.log(encoding);
   console.log('[bench] whole runs into the emulator');
   const runs = formatRuns(await endToEndFigures(shape.database, list(values.concurrency).map(Number), list(values['memory-tables'])));
   console.log('[bench] 1,000 tables in one run');
@@ -97,6 +101,14 @@ async function main(): Promise<void> {
       'what any client reaches here.',
     '',
     extraction,
+    '',
+    '## The encoding stage on threads, the database left out',
+    '',
+    'The same two tables read once into memory as the blocks a read hands to the encoding threads, then decoded and ' +
+      'encoded to NDJSON on the main thread, on one thread and on two (`bench/encode-threads.ts`): what a worker whose ' +
+      'database is elsewhere gains per core. On a machine that also runs the database, the extraction above is the measure.',
+    '',
+    encoding,
     '',
     '## Whole runs into the BigQuery emulator',
     '',
