@@ -267,15 +267,25 @@ function floorRun(perSource: number, concurrency: number, o: ThousandOptions): P
   return temporalFloor(THOUSAND_STACK, { tables, perSource: concurrency, perRun: 2 * concurrency, activityMs: o.standInMs || 2000 });
 }
 
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+
+/** The overhead columns every run table prints: wall s, data-only s, overhead s (share), per-table ms. */
+const overheadCells = (f: OverheadFigures) => [
+  f.wallSeconds.toFixed(1),
+  f.dataOnlySeconds.toFixed(1),
+  `${f.overheadSeconds.toFixed(1)} (${(100 * f.overheadShare).toFixed(1)}%)`,
+  `${ms(f.perTableOverheadMs)}, ${ms(f.perTableOverheadP50Ms)}, ${ms(f.perTableOverheadP95Ms)}`,
+];
+
 /** Each run beside Temporal's floor for the same tables: what bqsync adds on top of a child and an activity per table. */
 function formatFloors(figures: ThousandFigure[]): string {
-  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  const cpu = (c: { worker: number; temporal: number }) => `${c.worker.toFixed(0)}, ${c.temporal.toFixed(0)}`;
   const rows = figures.flatMap((f) => {
     if (!f.floor) return [];
     const x = f.floor;
     return [
-      [`${x.tables} tables, ${x.perSource} / ${x.perRun}, ${x.activityMs} ms`, 'Temporal alone: a child and one activity per table', x.wallSeconds.toFixed(1), x.dataOnlySeconds.toFixed(1), `${x.overheadSeconds.toFixed(1)} (${(100 * x.overheadShare).toFixed(1)}%)`, `${ms(x.perTableOverheadMs)}, ${ms(x.perTableOverheadP50Ms)}, ${ms(x.perTableOverheadP95Ms)}`, x.childEventsMean.toFixed(1), x.runEventsPerTable.toFixed(1), `${x.cpuSeconds.worker.toFixed(0)}, ${x.cpuSeconds.temporal.toFixed(0)}`],
-      [label(f), 'bqsync', f.wallSeconds.toFixed(1), f.dataOnlySeconds.toFixed(1), `${f.overheadSeconds.toFixed(1)} (${(100 * f.overheadShare).toFixed(1)}%)`, `${ms(f.perTableOverheadMs)}, ${ms(f.perTableOverheadP50Ms)}, ${ms(f.perTableOverheadP95Ms)}`, f.childEventsMean.toFixed(1), (f.runEvents / Math.max(1, f.tables)).toFixed(1), `${f.cpuSeconds.worker.toFixed(0)}, ${f.cpuSeconds.temporal.toFixed(0)}`],
+      [`${x.tables} tables, ${x.perSource} / ${x.perRun}, ${x.activityMs} ms`, 'Temporal alone: a child and one activity per table', ...overheadCells(x), x.childEventsMean.toFixed(1), x.runEventsPerTable.toFixed(1), cpu(x.cpuSeconds)],
+      [label(f), 'bqsync', ...overheadCells(f), f.childEventsMean.toFixed(1), (f.runEvents / Math.max(1, f.tables)).toFixed(1), cpu(f.cpuSeconds)],
     ];
   });
   if (rows.length === 0) return '';
@@ -283,16 +293,12 @@ function formatFloors(figures: ThousandFigure[]): string {
 }
 
 export function formatThousand(figures: ThousandFigure[]): string {
-  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
   const runs = table(
     ['tables, per source / run, data activity', 'tables ok/failed/retried', 'wall s', 'data-only s', 'overhead s (share)', 'per-table overhead ms: mean, p50, p95', 'activity ms (mean)', 'worker peak RSS MiB (halfway, end)', 'CPU s: worker, Temporal, emulator'],
     figures.map((f) => [
       label(f),
       `${f.succeeded}/${f.failed}/${f.retried}`,
-      f.wallSeconds.toFixed(1),
-      f.dataOnlySeconds.toFixed(1),
-      `${f.overheadSeconds.toFixed(1)} (${(100 * f.overheadShare).toFixed(1)}%)`,
-      `${ms(f.perTableOverheadMs)}, ${ms(f.perTableOverheadP50Ms)}, ${ms(f.perTableOverheadP95Ms)}`,
+      ...overheadCells(f),
       ms(f.meanActivityMs),
       `${ms(f.workerPeakRssMiB)} (${ms(f.workerRssHalfwayMiB)}, ${ms(f.workerRssEndMiB)})`,
       `${f.cpuSeconds.worker.toFixed(0)}, ${f.cpuSeconds.temporal.toFixed(0)}, ${f.cpuSeconds.emulator.toFixed(0)}`,
